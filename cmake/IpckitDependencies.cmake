@@ -1,0 +1,18 @@
+# Every dependency comes from a Debian package (scripts/install-deps installs them).
+find_package(Threads REQUIRED)
+find_package(tl-expected REQUIRED)
+find_package(fmt REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+
+if(IPCKIT_BUILD_TOOLS OR IPCKIT_BUILD_BENCH)
+  find_package(CLI11 REQUIRED)
+  find_package(nlohmann_json REQUIRED)
+endif()
+if(IPCKIT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  pkg_check_modules(SECCOMP IMPORTED_TARGET libseccomp)
+endif()
+if(IPCKIT_BUILD_BENCH)
+  find_package(benchmark QUIET)
+endif()

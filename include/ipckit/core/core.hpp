@@ -1,0 +1,14 @@
+// Everything in the core layer.
+#pragma once
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/error.hpp"
+#include "ipckit/core/io.hpp"
+#include "ipckit/core/liveness.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/name.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/poll.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/sigpipe.hpp"
+#include "ipckit/core/unique_fd.hpp"

@@ -1,0 +1,20 @@
+// Waiting for one descriptor with a steady-clock deadline.
+#pragma once
+
+#include <poll.h>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/result.hpp"
+
+namespace ipckit {
+
+// poll() on one fd for `events`, retrying EINTR with the time left. Returns the revents (0 when the
+// deadline passed first). POLLHUP/POLLERR/POLLNVAL are returned, not turned into errors.
+[[nodiscard]] IPCKIT_API Result<short> poll_one(int fd, short events, Deadline deadline);
+
+// true when readable (or hung up: a read will then report end of stream), false on timeout.
+[[nodiscard]] IPCKIT_API Result<bool> wait_readable(int fd, Deadline deadline);
+// true when writable (or the peer is gone: a write will then report it), false on timeout.
+[[nodiscard]] IPCKIT_API Result<bool> wait_writable(int fd, Deadline deadline);
+
+}  // namespace ipckit
