@@ -11,4 +11,5 @@
 #include "ipckit/core/poll.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sigpipe.hpp"
+#include "ipckit/core/socket_address.hpp"
 #include "ipckit/core/unique_fd.hpp"
