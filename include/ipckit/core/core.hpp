@@ -8,6 +8,7 @@
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/platform.hpp"
 #include "ipckit/core/poll.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/sigpipe.hpp"
