@@ -76,7 +76,9 @@ std::string Error::str() const {
   }
   std::string detail = hint_;
   if (detail.empty() && is_system_) detail = ::strerrordesc_np(err_) ? ::strerrordesc_np(err_) : "";
-  std::string out = fmt::format("{}({}): {}", call_, object_, code_text);
+  // With no object (a feature probe, a process-wide limit) the parentheses are left out.
+  std::string out = object_.empty() ? fmt::format("{}: {}", call_, code_text)
+                                    : fmt::format("{}({}): {}", call_, object_, code_text);
   if (!detail.empty()) out += fmt::format(": {}", detail);
   return out;
 }

@@ -35,6 +35,11 @@ TEST(Error, LibraryErrorNamesCodeAndDetail) {
   EXPECT_FALSE(e.is(LibraryCode::kNotReady));
 }
 
+TEST(Error, NoObjectLeavesOutParentheses) {
+  EXPECT_EQ(Error::library(LibraryCode::kUnsupported, "pidfd_open", "", "needs Linux 5.3 or later").str(),
+            "pidfd_open: unsupported: needs Linux 5.3 or later");
+}
+
 TEST(Error, WithHintReplacesHint) {
   const Error e = Error::system(ENOSPC, "posix_fallocate", quoted("/x")).with_hint("see df /dev/shm");
   EXPECT_EQ(e.str(), "posix_fallocate(\"/x\"): ENOSPC: see df /dev/shm");

@@ -3,7 +3,7 @@
 // ipckit builds against Debian 12's headers (glibc 2.36) but may run on other kernels. Features that
 // arrived after the minimum kernel (docs/platform.md) are probed once, by trying the real call, and a
 // missing one is an Error naming the kernel version it needs and the one running:
-//   memfd_create(F_SEAL_FUTURE_WRITE): unsupported: needs Linux 5.1 or later (running 4.19.0)
+//   F_SEAL_FUTURE_WRITE: unsupported: needs Linux 5.1 or later (running 4.19.0)
 #pragma once
 
 #include <string>
