@@ -25,7 +25,8 @@ std::uint32_t get_u32(const char* p) {
 }  // namespace
 
 Result<AppendLog> AppendLog::open(const std::string& path, OpenMode mode, mode_t perms) {
-  const int base = O_WRONLY | O_APPEND | O_CLOEXEC;
+  // O_RDWR, not O_WRONLY: the shared (read) OFD lock taken for small records needs read access.
+  const int base = O_RDWR | O_APPEND | O_CLOEXEC;
   for (;;) {
     if (mode != OpenMode::kOpenExisting) {
       const int fd = ::open(path.c_str(), base | O_CREAT | O_EXCL, perms);

@@ -36,7 +36,8 @@ class IPCKIT_API AppendLog {
 
   AppendLog() noexcept = default;
 
-  // Opens (or creates, mode `perms`) the log for appending. Errors: ENOENT, EACCES, EEXIST.
+  // Opens (or creates, mode `perms`) the log for appending. It is opened read-write (the shared lock
+  // needs read access), so writers need read and write permission. Errors: ENOENT, EACCES, EEXIST.
   [[nodiscard]] static Result<AppendLog> open(const std::string& path, OpenMode mode, mode_t perms = kDefaultMode);
 
   // Appends one record. Blocks while a large record is being written by another appender.
