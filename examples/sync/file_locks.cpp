@@ -22,14 +22,19 @@ int main() {
     std::fprintf(stderr, "%s\n", held.error().str().c_str());
     return 1;
   }
+  int tried[2];
+  if (::pipe(tried) != 0) return 1;
   const pid_t pid = ::fork();
   if (pid == 0) {
     ipckit::UniqueFd own(::open(path.c_str(), O_RDWR | O_CLOEXEC));  // its own open file description
     auto busy = ipckit::FileLock::try_lock(own.get(), whole, path);
     const bool was_busy = busy && !busy->has_value();
+    (void)!::write(tried[1], "x", 1);  // tell the parent it may unlock now
     auto later = ipckit::FileLock::lock_for(own.get(), whole, 10s, path);  // granted once the parent unlocks
     ::_exit(was_busy && later && later->has_value() ? 0 : 1);
   }
+  char c;
+  (void)!::read(tried[0], &c, 1);
   (void)held->unlock();
   int status = 0;
   ::waitpid(pid, &status, 0);
