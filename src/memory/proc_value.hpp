@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,18 @@ inline std::optional<std::uint64_t> read_proc_u64(const std::string& path) {
   std::uint64_t value = 0;
   if (!(in >> value)) return std::nullopt;
   return value;
+}
+
+// A field of /proc/meminfo ("HugePages_Free", "Hugepagesize" in kB as printed), or nullopt.
+inline std::optional<std::uint64_t> read_meminfo(const std::string& field) {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == field + ":") return value;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return std::nullopt;
 }
 
 inline std::string proc_text(const std::optional<std::uint64_t>& v) {
