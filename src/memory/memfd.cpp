@@ -30,7 +30,7 @@ constexpr std::size_t kMaxMemfdName = 249;
 std::string object_of(std::string_view name) { return quoted(fmt::format("memfd:{}", name)); }
 
 std::string huge_hint() {
-  return fmt::format("no huge pages available: HugePages_Free is {} ({} reserved in total); reserve some with "
+  return fmt::format("no huge pages available: HugePages_Free is {} of vm.nr_hugepages {}; reserve some with "
                      "`sysctl vm.nr_hugepages=N`",
                      detail::proc_text(detail::read_meminfo("HugePages_Free")),
                      detail::proc_text(detail::read_proc_u64("/proc/sys/vm/nr_hugepages")));
