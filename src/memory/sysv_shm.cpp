@@ -173,7 +173,9 @@ Result<SysvShm> SysvShm::create(key_t key, std::size_t size, OpenMode open_mode,
     return fail_library(LibraryCode::kInvalidArgument, "shmget", object, "size must be > 0");
   }
   const int excl = IPC_CREAT | IPC_EXCL | static_cast<int>(mode & 0777);
-  for (;;) {
+  // Bounds the create/open ping-pong when another process keeps creating and removing the key.
+  constexpr int kMaxRounds = 1000;
+  for (int round = 0; round < kMaxRounds; ++round) {
     const int id = ::shmget(key, size, excl);
     if (id >= 0) {
       // shmget's mode is not filtered by umask, so no fchmod-like step is needed.
@@ -188,6 +190,8 @@ Result<SysvShm> SysvShm::create(key_t key, std::size_t size, OpenMode open_mode,
     if (opened) return opened;
     if (!opened.error().is(ENOENT)) return opened;
   }
+  return fail_errno(EAGAIN, "shmget", object,
+                    fmt::format("the key was created and removed {} times while opening it", kMaxRounds));
 }
 
 Result<SysvShm> SysvShm::create_private(std::size_t size, mode_t mode) {
