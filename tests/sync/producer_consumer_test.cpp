@@ -1,9 +1,6 @@
 // The tutorials' classic: a producer and a consumer process sharing a POSIX shared-memory buffer,
 // synchronised by two named semaphores ("empty slots" and "full slots"). The consumer is a fresh
 // exec of this test binary that finds everything by name, as an unrelated process would.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,7 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "ipckit/core/mapping.hpp"
-#include "ipckit/core/unique_fd.hpp"
+#include "ipckit/memory/posix_shm.hpp"
 #include "ipckit/sync/semaphore.hpp"
 #include "support/ipckit_test.hpp"
 
@@ -45,18 +42,13 @@ std::uint32_t byte_sum(const char* p, std::size_t n) {
   return s;
 }
 
-// POSIX shm for the ring (shm_open directly here: the test needs only create/open/unlink).
+// The ring lives in a POSIX shm object: PosixShm sizes it with posix_fallocate at creation and checks
+// the size on open, so neither side can SIGBUS on it.
 Result<Mapping> map_ring(const std::string& name, bool create) {
-  const int fd = ::shm_open(name.c_str(), create ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC : O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) return fail_errno(errno, "shm_open", ipckit::quoted(name));
-  UniqueFd owned(fd);
-  if (create && ::ftruncate(fd, sizeof(Ring)) != 0) return fail_errno(errno, "ftruncate", ipckit::quoted(name));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", ipckit::quoted(name));
-  if (static_cast<std::size_t>(st.st_size) < sizeof(Ring)) {
-    return fail_library(LibraryCode::kNotReady, "shm_open", ipckit::quoted(name), "the ring is not sized yet");
-  }
-  return Mapping::map(fd, sizeof(Ring), {}, 0, ipckit::quoted(name));
+  auto shm = create ? PosixShm::create(name, sizeof(Ring))
+                    : PosixShm::open(name, ShmOpenOptions{Access::kReadWrite, sizeof(Ring)});
+  if (!shm) return fail(shm.error());
+  return shm->map();
 }
 
 IPCKIT_TEST_HELPER(consumer) {
@@ -80,14 +72,14 @@ IPCKIT_TEST_HELPER(consumer) {
 
 TEST(ProducerConsumer, SharedMemoryAndNamedSemaphoresAcrossProcesses) {
   const std::string shm = test::unique_name(), empty_name = test::unique_name(), full_name = test::unique_name();
-  struct Cleanup {
-    std::string shm, a, b;
-    ~Cleanup() {
-      (void)::shm_unlink(shm.c_str());
+  UnlinkGuard shm_guard(shm);
+  struct SemCleanup {
+    std::string a, b;
+    ~SemCleanup() {
       (void)NamedSemaphore::unlink(a);
       (void)NamedSemaphore::unlink(b);
     }
-  } cleanup{shm, empty_name, full_name};
+  } sem_cleanup{empty_name, full_name};
   IPCKIT_ASSERT_OK_AND_ASSIGN(Mapping ring_map, map_ring(shm, true));
   IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore empty, NamedSemaphore::open(empty_name, OpenMode::kCreateExclusive, kSlots));
   IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore full, NamedSemaphore::open(full_name, OpenMode::kCreateExclusive, 0));
