@@ -1,10 +1,13 @@
 #include "ipckit/sync/sysv_semaphore.hpp"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/ipc.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -141,6 +144,41 @@ TEST(SysvSemaphoreSet, LimitsAreNamedInErrors) {
   const SemOp bad_index[] = {{5, 1, false}};
   EXPECT_TRUE(test::FailsWith(set.try_apply(bad_index), {"EFBIG", "outside the set of 1"}));
   EXPECT_TRUE(test::FailsWith(SysvSemaphoreSet::create(IPC_PRIVATE, 0), {"invalid argument"}));
+}
+
+TEST(SysvSemaphoreSet, SemmniLimitIsNamedWhenReached) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: unshare(CLONE_NEWIPC) and writing /proc/sys/kernel/sem";
+  // A private IPC namespace: its own limits and its own sets, all gone when the child exits, so the
+  // host's limits are never touched and nothing can leak.
+  constexpr int kNoNamespace = 77;
+  auto child = test::run_in_child([&]() -> int {
+    if (::unshare(CLONE_NEWIPC) != 0) return kNoNamespace;
+    {
+      std::ofstream sem("/proc/sys/kernel/sem");
+      sem << "32000 1024000000 500 3";
+      if (!sem.flush()) return 2;
+    }
+    std::vector<SysvSemaphoreSet> sets;
+    for (int i = 0; i < 3; ++i) {
+      auto s = SysvSemaphoreSet::create(IPC_PRIVATE, 1);
+      if (!s) {
+        std::fprintf(stderr, "%s\n", s.error().str().c_str());
+        return 3;
+      }
+      sets.push_back(*s);
+    }
+    auto fourth = SysvSemaphoreSet::create(IPC_PRIVATE, 1);
+    if (fourth) return 4;
+    const std::string text = fourth.error().str();
+    if (text.find("semget(IPC_PRIVATE): ENOSPC") == std::string::npos || text.find("SEMMNI (3,") == std::string::npos) {
+      std::fprintf(stderr, "%s\n", text.c_str());
+      return 5;
+    }
+    for (auto& s : sets) (void)s.remove();
+    return 0;
+  });
+  if (child.exited && child.code == kNoNamespace) GTEST_SKIP() << "unshare(CLONE_NEWIPC) is not permitted here";
+  EXPECT_TRUE(child.ok()) << child.describe();
 }
 
 }  // namespace
