@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -192,6 +193,49 @@ TEST(SharedCondvar, TimedWaitReturnsTimedOutWithTheMutexHeld) {
   // Still ours: unlocking succeeds (an error-checking mutex would say EPERM otherwise).
   IPCKIT_ASSERT_OK(s->mutex().unlock());
   IPCKIT_EXPECT_OK(s->cond().destroy());
+}
+
+TEST(SharedCondvar, WaiterReacquiresWithOwnerDiedWhenTheHolderIsKilled) {
+  IPCKIT_ASSERT_OK_AND_ASSIGN(Fixture f, make_shared());
+  Shared* s = f.s;
+  // W waits on the condvar. H locks the mutex — which it can only do once W has released it by
+  // entering wait() — announces that, and is SIGKILLed holding it. A notify then wakes W, whose
+  // re-acquisition finds the dead owner.
+  const pid_t waiter = test::spawn_child([&] {
+    auto st = s->mutex().lock();
+    if (!st || *st != LockStatus::kLocked) return 2;
+    s->ready = 1;  // "W is about to wait"; read by H under the mutex
+    for (;;) {
+      auto w = s->cond().wait_until(s->mutex(), deadline_after(10s));
+      if (!w) return 3;
+      if (*w == LockStatus::kTimedOut) return 4;
+      if (*w == LockStatus::kOwnerDied) break;
+      // kLocked: a spurious wake-up, or the notify raced ahead of H's death: wait again
+    }
+    s->b = s->a;  // repair
+    if (!s->mutex().mark_consistent() || !s->mutex().unlock()) return 5;
+    return 0;
+  });
+  test::ReadyPipe holding;
+  const pid_t holder = test::spawn_child([&] {
+    for (;;) {
+      auto st = s->mutex().lock();
+      if (!st) return 2;
+      if (s->ready == 1) break;  // W is inside wait()
+      if (!s->mutex().unlock()) return 3;
+      std::this_thread::yield();
+    }
+    ++s->a;
+    holding.signal();
+    for (;;) ::pause();
+  });
+  ASSERT_TRUE(holding.wait(deadline_after(10s)));
+  ASSERT_EQ(::kill(holder, SIGKILL), 0);
+  (void)test::wait_child(holder);
+  IPCKIT_ASSERT_OK(s->cond().notify_all());
+  auto r = test::wait_child(waiter);
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(s->a, s->b);
 }
 
 }  // namespace
