@@ -72,7 +72,9 @@ class IPCKIT_API FileLock {
     return lock_until(fd, spec, deadline_after(d), object);
   }
   // A lock that would conflict with `spec` (kRecord/kOfd only), or nullopt if `spec` could be granted
-  // now. Errors: invalid argument for kFlock (flock has no query).
+  // now. The caller's own locks never conflict with it (this process's for kRecord, this open file
+  // description's for kOfd), so they are not reported. A snapshot: it may change at once.
+  // Never blocks. Errors: invalid argument for kFlock (flock has no query), EBADF.
   [[nodiscard]] static Result<std::optional<LockHolder>> holder(int fd, LockSpec spec, std::string_view object = {});
 
   // Releases now and reports errors; the object becomes empty.
