@@ -12,7 +12,7 @@ namespace {
 
 using detail::WaitMode;
 
-std::string object_of(int fd, const std::string& name) { return name.empty() ? fd_object(fd) : quoted(name); }
+std::string object_of(int fd, const std::string& name) { return name.empty() ? fd_object(fd) : ipckit::quoted(name); }
 
 Result<IoStatus> do_send(int fd, const std::string& name, const SocketAddress* to, std::span<const std::byte> data,
                          WaitMode mode, Deadline deadline) {
@@ -27,7 +27,7 @@ Result<IoStatus> do_send(int fd, const std::string& name, const SocketAddress* t
       [](IoStatus s) -> Result<IoStatus> { return s; },
       [&](int err) -> Result<IoStatus> {
         const char* call = to == nullptr ? "send" : "sendto";
-        const std::string object = to == nullptr ? object_of(fd, name) : quoted(to->to_string());
+        const std::string object = to == nullptr ? object_of(fd, name) : ipckit::quoted(to->to_string());
         if (to == nullptr && (err == EPIPE || err == ECONNREFUSED || err == ECONNRESET)) return IoStatus::kPeerClosed;
         if (err == EMSGSIZE) return fail_errno(err, call, object, detail::emsgsize_hint(fd, data.size()));
         if (err == ENOBUFS) {
@@ -145,7 +145,7 @@ Result<void> DatagramSocket::connect(const SocketAddress& peer) {
   for (;;) {
     if (::connect(fd_.get(), peer.get(), peer.size()) == 0) return {};
     if (errno == EINTR) continue;
-    return fail_errno(errno, "connect", quoted(peer.to_string()));
+    return fail_errno(errno, "connect", ipckit::quoted(peer.to_string()));
   }
 }
 

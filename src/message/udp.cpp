@@ -23,14 +23,14 @@ Result<DatagramSocket> open_udp(std::string_view host, std::uint16_t port, int f
     if (::bind(fd->get(), addr.get(), addr.size()) != 0) {
       const int err = errno;
       if (err == EADDRINUSE) {
-        return fail_errno(err, "bind", quoted(text), "another socket holds this port (pick another, or port 0)");
+        return fail_errno(err, "bind", ipckit::quoted(text), "another socket holds this port (pick another, or port 0)");
       }
-      return fail_errno(err, "bind", quoted(text));
+      return fail_errno(err, "bind", ipckit::quoted(text));
     }
   } else {
     while (::connect(fd->get(), addr.get(), addr.size()) != 0) {
       if (errno == EINTR) continue;
-      return fail_errno(errno, "connect", quoted(text));
+      return fail_errno(errno, "connect", ipckit::quoted(text));
     }
   }
   return DatagramSocket(std::move(*fd), text);

@@ -17,12 +17,12 @@ Result<void> bind_to(int fd, const SocketAddress& addr, std::string_view text) {
   if (::bind(fd, addr.get(), addr.size()) == 0) return {};
   const int err = errno;
   if (err == EADDRINUSE) {
-    return fail_errno(err, "bind", quoted(text),
+    return fail_errno(err, "bind", ipckit::quoted(text),
                       addr.is_abstract() ? "another socket holds this abstract name"
                                          : "the path exists: remove the stale socket file first (unlink_socket), "
                                            "or use an @abstract name, which vanishes with its socket");
   }
-  return fail_errno(err, "bind", quoted(text));
+  return fail_errno(err, "bind", ipckit::quoted(text));
 }
 
 Result<void> connect_to(int fd, const SocketAddress& addr, std::string_view text) {
@@ -31,9 +31,9 @@ Result<void> connect_to(int fd, const SocketAddress& addr, std::string_view text
     const int err = errno;
     if (err == EINTR) continue;
     if (err == ECONNREFUSED) {
-      return fail_errno(err, "connect", quoted(text), "nothing is listening on this address (or its backlog is full)");
+      return fail_errno(err, "connect", ipckit::quoted(text), "nothing is listening on this address (or its backlog is full)");
     }
-    return fail_errno(err, "connect", quoted(text));
+    return fail_errno(err, "connect", ipckit::quoted(text));
   }
 }
 
@@ -91,7 +91,7 @@ Result<SeqPacketListener> SeqPacketListener::listen(std::string_view address, in
   auto fd = make_socket(AF_UNIX, SOCK_SEQPACKET, true, address);
   if (!fd) return fail(std::move(fd.error()));
   if (auto b = bind_to(fd->get(), *addr, address); !b) return fail(std::move(b.error()));
-  if (::listen(fd->get(), backlog) != 0) return fail_errno(errno, "listen", quoted(address));
+  if (::listen(fd->get(), backlog) != 0) return fail_errno(errno, "listen", ipckit::quoted(address));
   return SeqPacketListener(std::move(*fd), std::string(address));
 }
 
@@ -104,9 +104,9 @@ Result<DatagramSocket> accept_impl(int fd, const std::string& name, detail::Wait
       [](IoStatus) -> Result<DatagramSocket> { return DatagramSocket(); },
       [&](int err) -> Result<DatagramSocket> {
         if (err == EMFILE || err == ENFILE) {
-          return fail_errno(err, "accept4", quoted(name), "out of file descriptors (ulimit -n / fs.file-max)");
+          return fail_errno(err, "accept4", ipckit::quoted(name), "out of file descriptors (ulimit -n / fs.file-max)");
         }
-        return fail_errno(err, "accept4", quoted(name));
+        return fail_errno(err, "accept4", ipckit::quoted(name));
       });
 }
 }  // namespace
@@ -124,7 +124,7 @@ Result<DatagramSocket> SeqPacketListener::accept_until(Deadline deadline) {
 Result<void> unlink_socket(std::string_view address) {
   if (!address.empty() && address.front() == '@') return {};
   const std::string path(address);
-  if (::unlink(path.c_str()) != 0) return fail_errno(errno, "unlink", quoted(address));
+  if (::unlink(path.c_str()) != 0) return fail_errno(errno, "unlink", ipckit::quoted(address));
   return {};
 }
 
