@@ -152,7 +152,9 @@ Result<FdMessage> receive_message(int fd, std::span<std::byte> buf, std::size_t 
             out.credentials = Credentials{u.pid, u.uid, u.gid};
           }
         }
-        if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+        // The control buffer also has room for credentials, so a few descriptors beyond max_fds can
+        // arrive without MSG_CTRUNC: treat both the same way.
+        if ((msg.msg_flags & MSG_CTRUNC) != 0 || out.fds.size() > max_fds) {
           const std::size_t arrived = out.fds.size();
           out.fds.clear();  // closes every descriptor that did arrive
           return fail_library(LibraryCode::kTruncated, "recvmsg", fd_object(fd),
