@@ -53,16 +53,16 @@ Result<DatagramSocket> UnixDatagram::bind(std::string_view address) { return mak
 Result<DatagramSocket> UnixDatagram::connect(std::string_view address, std::string_view local) {
   auto addr = SocketAddress::unix_socket(address);
   if (!addr) return fail(std::move(addr.error()));
-  Result<DatagramSocket> sock = local.empty() ? Result<DatagramSocket>(DatagramSocket())
-                                              : make_bound(local, SOCK_DGRAM);
-  if (!sock) return sock;
-  if (!sock->valid()) {
-    auto fd = make_socket(AF_UNIX, SOCK_DGRAM, false, address);
-    if (!fd) return fail(std::move(fd.error()));
-    sock = DatagramSocket(std::move(*fd), std::string(address));
+  auto fd = make_socket(AF_UNIX, SOCK_DGRAM, false, address);
+  if (!fd) return fail(std::move(fd.error()));
+  if (!local.empty()) {
+    // Bound first so the peer sees an address to answer to (an unbound sender has none).
+    auto local_addr = SocketAddress::unix_socket(local);
+    if (!local_addr) return fail(std::move(local_addr.error()));
+    if (auto b = bind_to(fd->get(), *local_addr, local); !b) return fail(std::move(b.error()));
   }
-  if (auto c = connect_to(sock->native_handle(), *addr, address); !c) return fail(std::move(c.error()));
-  return sock;
+  if (auto c = connect_to(fd->get(), *addr, address); !c) return fail(std::move(c.error()));
+  return DatagramSocket(std::move(*fd), std::string(address));
 }
 
 Result<std::pair<DatagramSocket, DatagramSocket>> UnixDatagram::pair(UnixMessageKind kind) {
