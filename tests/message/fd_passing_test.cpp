@@ -9,7 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <sstream>
 #include <array>
 #include <string>
 #include <vector>
@@ -17,6 +20,8 @@
 #include <gtest/gtest.h>
 
 #include "ipckit/core/io.hpp"
+#include "ipckit/message/posix_mq.hpp"
+#include "ipckit/message/udp.hpp"
 #include "ipckit/message/unix_datagram.hpp"
 #include "support/ipckit_test.hpp"
 
@@ -205,6 +210,47 @@ TEST(FdPassing, WorksOverDatagramSocketPairs) {
   char text[6] = {};
   ASSERT_EQ(::pread(memfd.get(), text, 6, 0), 6);
   EXPECT_EQ(std::string(text, 6), "shared");
+}
+
+
+// Prints the helper's open descriptors above 2, one per line.
+IPCKIT_TEST_HELPER(list_fds) {
+  for (int fd : test::open_fds()) {
+    if (fd > 2) std::printf("%d\n", fd);
+  }
+  return 0;
+}
+
+// fork+exec leaks none of the layer's descriptors: sockets, an mq descriptor, received fds.
+TEST(FdPassing, ExecInheritsNoneOfTheLayersDescriptors) {
+  auto [a, b] = socket_pair(SOCK_STREAM);
+  const int fds[] = {a.get()};
+  IPCKIT_ASSERT_OK(send_fds(a.get(), as_bytes("x"), fds));
+  std::array<std::byte, 4> buf{};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(FdMessage m, receive_fds(b.get(), buf));
+  ASSERT_EQ(m.fds.size(), 1u);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto pair, UnixDatagram::pair(UnixMessageKind::kDatagram));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket udp, Udp::bind("127.0.0.1", 0, AF_INET));
+  const std::string name = test::unique_name();
+  MqOptions o;
+  o.mode = OpenMode::kCreateExclusive;
+  o.attributes = {1, 8};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq q, PosixMq::open(name, o));
+  IPCKIT_ASSERT_OK(PosixMq::unlink(name));
+  const std::vector<int> ours = {m.fds[0].get(), pair.first.native_handle(), pair.second.native_handle(),
+                                 udp.native_handle(), q.native_handle()};
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  UniqueFd out_r(out[0]), out_w(out[1]);
+  const pid_t pid = test::spawn_helper("list_fds", {}, -1, out_w.get());
+  out_w.reset();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(std::string listing, read_all(out_r.get()));
+  EXPECT_TRUE(test::wait_child(pid).ok());
+  std::istringstream in(listing);
+  int fd = -1;
+  while (in >> fd) {
+    EXPECT_EQ(std::find(ours.begin(), ours.end(), fd), ours.end()) << "fd " << fd << " leaked across exec";
+  }
 }
 
 }  // namespace
