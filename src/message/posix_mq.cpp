@@ -368,7 +368,9 @@ std::string send_hint(int err, std::size_t size, unsigned priority, long message
 // One loop for the three forms of send: true = sent, false = full (try) or timed out (until).
 Result<bool> do_send(int fd, const std::string& name, std::span<const std::byte> data, unsigned priority,
                      long message_size, Mode mode, Deadline deadline) {
-  const char* bytes = reinterpret_cast<const char*>(data.data());
+  // mq_send's buffer is declared nonnull even for an empty message.
+  static const char kEmpty = 0;
+  const char* bytes = data.empty() ? &kEmpty : reinterpret_cast<const char*>(data.data());
   for (;;) {
     int rc;
     if (mode == Mode::kBlock) {
