@@ -39,7 +39,9 @@ std::pair<UniqueFd, UniqueFd> socket_pair(int type) {
 std::string str(std::span<const std::byte> b, std::size_t n) { return std::string(reinterpret_cast<const char*>(b.data()), n); }
 
 TEST(FdPassing, PipeAndMemfdUsedByAnotherProcess) {
-  auto [parent_end, child_end] = socket_pair(SOCK_STREAM);
+  auto ends = socket_pair(SOCK_STREAM);  // not a structured binding: clang 14 cannot capture those
+  UniqueFd& parent_end = ends.first;
+  UniqueFd& child_end = ends.second;
   const int child_sock = child_end.get();
   const pid_t child = test::spawn_child([&]() -> int {
     parent_end.reset();
