@@ -144,6 +144,17 @@ TEST(PosixMq, FullAndEmptyAreValuesInEveryForm) {
   IPCKIT_ASSERT_OK(q.set_nonblocking(false));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s2, q.state());
   EXPECT_FALSE(s2.nonblocking);
+  // O_NONBLOCK at open is per descriptor: this one is non-blocking, q stays blocking.
+  MqOptions nb;
+  nb.nonblocking = true;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq other, PosixMq::open(name, nb));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s3, other.state());
+  EXPECT_TRUE(s3.nonblocking);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto m4, other.receive_until(deadline_after(10ms)));
+  EXPECT_FALSE(m4.has_value());
+  IPCKIT_ASSERT_OK(q.send(as_bytes("z")));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(MqMessage m5, other.receive());  // blocks in poll(), not in the kernel
+  EXPECT_EQ(m5.data, "z");
 }
 
 TEST(PosixMq, ReceiveBufferComesFromAttributesAndOversizeSendIsNamed) {
