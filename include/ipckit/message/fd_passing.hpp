@@ -62,10 +62,13 @@ struct FdMessage {
 // ETOOMANYREFS when descriptors in flight exceed RLIMIT_NOFILE, EMSGSIZE with SO_SNDBUF named.
 [[nodiscard]] IPCKIT_API Result<IoStatus> send_fds(int socket_fd, std::span<const std::byte> data,
                                                    std::span<const int> fds);
-// Never blocks: kWouldBlock when the socket buffer is full (nothing was sent).
+// Never blocks for room: kWouldBlock when the socket buffer is full (nothing was sent). On a stream
+// socket that took only part of `data`, the rest is completed (waiting if needed), because the
+// descriptors already left with the first bytes; keep such messages small (< SO_SNDBUF).
 [[nodiscard]] IPCKIT_API Result<IoStatus> try_send_fds(int socket_fd, std::span<const std::byte> data,
                                                        std::span<const int> fds);
-// Waits at most until `deadline`: kTimedOut when nothing could be sent by then.
+// Waits at most until `deadline`: kTimedOut when nothing could be sent by then (a partly sent stream
+// message is completed as in try_send_fds).
 [[nodiscard]] IPCKIT_API Result<IoStatus> send_fds_until(int socket_fd, std::span<const std::byte> data,
                                                          std::span<const int> fds, Deadline deadline);
 
