@@ -106,6 +106,13 @@ TEST(Tcp, NodelayIsAppliedAndRejectedOnUnixSockets) {
   IPCKIT_ASSERT_OK(c.set_nodelay(false));
   ASSERT_EQ(::getsockopt(c.native_handle(), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
   EXPECT_EQ(v, 0);
+  // A listener made with nodelay hands it to accepted sockets.
+  IPCKIT_ASSERT_OK_AND_ASSIGN(StreamListener fast, Tcp::listen("127.0.0.1", 0, o));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SocketAddress fa, fast.local_address());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(StreamSocket fc, Tcp::connect("127.0.0.1", fa.port()));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(StreamSocket fs, fast.accept());
+  ASSERT_EQ(::getsockopt(fs.native_handle(), IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
+  EXPECT_EQ(v, 1);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto pair, UnixStream::pair());
   EXPECT_TRUE(test::FailsWith(pair.first.set_nodelay(true), {"setsockopt(TCP_NODELAY)(\"socketpair[0]\")", "TCP sockets only"}));
 }
