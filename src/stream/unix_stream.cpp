@@ -96,11 +96,14 @@ Result<StreamListener> listen_path(const std::string& path, const SocketAddress&
     }
   } cleanup{tmpdir, tmp_sock};
   auto tmp_addr = SocketAddress::unix_socket(tmp_sock);
+  UniqueFd tmpdir_fd;
   if (!tmp_addr) {
-    return fail_library(LibraryCode::kInvalidArgument, "bind", object,
-                        fmt::format("the path is too long for a private bind directory ({} bytes needed, sun_path "
-                                    "holds 107): use a shorter path or an @abstract name",
-                                    tmp_sock.size()));
+    // The private directory's path is longer than the target's and no longer fits sun_path: reach
+    // it through /proc/self/fd/N instead, which is short whatever the directory's depth.
+    tmpdir_fd.reset(::open(tmpdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!tmpdir_fd) return fail_errno(errno, "open", quoted(tmpdir));
+    tmp_addr = SocketAddress::unix_socket(fmt::format("/proc/self/fd/{}/s", tmpdir_fd.get()));
+    if (!tmp_addr) return fail(tmp_addr.error());
   }
   auto sock = make_socket(AF_UNIX, SOCK_STREAM, /*nonblocking=*/true, object);
   if (!sock) return fail(sock.error());

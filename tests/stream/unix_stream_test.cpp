@@ -239,5 +239,23 @@ TEST(UnixStream, CloseAndUnlinkLeavesANewerServersSocketAlone) {
   EXPECT_NE(::access(path.c_str(), F_OK), 0);
 }
 
+TEST(UnixStream, LongPathNearTheSunPathLimitStillBindsPrivately) {
+  test::TempDir dir;
+  // The final path fits sun_path (107), the private bind path beside it would not: the listener
+  // reaches its private directory through /proc/self/fd/N instead.
+  std::string sub = dir.path() + "/";
+  sub += std::string(100 - sub.size() - 4, 'd');
+  ASSERT_EQ(::mkdir(sub.c_str(), 0700), 0);
+  const std::string path = sub + "/s.k";
+  ASSERT_LE(path.size(), 107u);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(StreamListener l, UnixStream::listen(path));
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  IPCKIT_ASSERT_OK(UnixStream::connect(path));
+  IPCKIT_ASSERT_OK(l.accept());
+  IPCKIT_ASSERT_OK(l.close_and_unlink());
+}
+
 }  // namespace
 }  // namespace ipckit
