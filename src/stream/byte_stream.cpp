@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -30,10 +31,15 @@ int socket_flags(bool wait, Deadline deadline) {
 Result<IoResult> stream_write(const StreamFd& s, std::span<const std::byte> buf, bool all, bool wait,
                               Deadline deadline) {
   if (buf.empty()) return IoResult{0, IoStatus::kOk};
-  // Pipes have no MSG_NOSIGNAL: block SIGPIPE around the write unless the process ignores it
-  // (checked once when the stream was made, so the common case costs no extra syscall).
+  // Pipes have no MSG_NOSIGNAL: block SIGPIPE around the write unless the process ignored it when
+  // the stream was made. Every exit but EPIPE tells the guard no SIGPIPE was raised, so a successful
+  // write costs write() + two sigprocmask calls, and nothing extra where SIGPIPE is ignored.
   std::optional<SigpipeBlock> block;
   if (s.kind != StreamKind::kSocket && !s.sigpipe_ignored) block.emplace();
+  const auto no_sigpipe = [&block](auto&& result) {
+    if (block) block->no_epipe();
+    return std::forward<decltype(result)>(result);
+  };
   const int flags = MSG_NOSIGNAL | socket_flags(wait, deadline);
   std::size_t done = 0;
   for (;;) {
@@ -42,20 +48,22 @@ Result<IoResult> stream_write(const StreamFd& s, std::span<const std::byte> buf,
     const ssize_t rc = s.kind == StreamKind::kSocket ? ::send(s.fd, p, n, flags) : ::write(s.fd, p, n);
     if (rc >= 0) {
       done += static_cast<std::size_t>(rc);
-      if (done == buf.size() || !all) return IoResult{done, IoStatus::kOk};
+      if (done == buf.size() || !all) return no_sigpipe(Result<IoResult>(IoResult{done, IoStatus::kOk}));
       continue;
     }
     const int err = errno;
     if (err == EINTR) continue;
+    // EPIPE: the guard's destructor consumes the SIGPIPE this write raised.
     if (err == EPIPE || err == ECONNRESET) return IoResult{done, IoStatus::kPeerClosed};
     if (s.kind == StreamKind::kTerminal && err == EIO) return IoResult{done, IoStatus::kPeerClosed};
     if (!would_block(err)) {
-      return fail_errno(err, s.kind == StreamKind::kSocket ? "send" : "write", object_of(s));
+      return no_sigpipe(Result<IoResult>(
+          fail_errno(err, s.kind == StreamKind::kSocket ? "send" : "write", object_of(s))));
     }
-    if (!wait) return IoResult{done, IoStatus::kWouldBlock};
+    if (!wait) return no_sigpipe(Result<IoResult>(IoResult{done, IoStatus::kWouldBlock}));
     auto ready = poll_one(s.fd, POLLOUT, deadline);
-    if (!ready) return fail(ready.error());
-    if (*ready == 0) return IoResult{done, IoStatus::kTimedOut};
+    if (!ready) return no_sigpipe(Result<IoResult>(fail(ready.error())));
+    if (*ready == 0) return no_sigpipe(Result<IoResult>(IoResult{done, IoStatus::kTimedOut}));
   }
 }
 

@@ -89,7 +89,8 @@ class StreamReadOps {
   Derived& self() { return static_cast<Derived&>(*this); }
 };
 
-// Mixin for writable streams. Same contract as StreamReadOps.
+// Mixin for writable streams. Same contract as StreamReadOps: one writer thread per stream (two
+// concurrent write_all calls may interleave their bytes, except pipe records of <= PIPE_BUF bytes).
 template <class Derived>
 class StreamWriteOps {
  public:

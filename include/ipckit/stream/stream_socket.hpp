@@ -6,6 +6,10 @@
 // closed peer is IoStatus::kPeerClosed, never SIGPIPE. The descriptor keeps the blocking mode the
 // socket was made with (blocking by default): the blocking verbs are then one plain send()/recv(),
 // and the try_/_until verbs pass MSG_DONTWAIT and poll, so one socket can mix all three forms.
+//
+// Thread safety: one thread may read while another writes the same socket; two concurrent writers
+// (or readers) may interleave their bytes. Process safety: after fork() both processes share the
+// connection; the kernel keeps each send() whole only for its own call, not across write_all loops.
 #pragma once
 
 #include <sys/types.h>
@@ -51,7 +55,8 @@ class IPCKIT_API StreamSocket : public StreamReadOps<StreamSocket>, public Strea
   // Errors: ENOTCONN if the socket is not connected.
   [[nodiscard]] Result<void> shutdown(ShutdownHow how);
 
-  // SO_PEERCRED of the peer (UNIX sockets only; TCP fails with ENOPROTOOPT... from the kernel).
+  // SO_PEERCRED of the peer. Meaningful for UNIX sockets only (on TCP the kernel reports pid 0 and
+  // the overflow uid/gid). Not blocking. Errors: EBADF/ENOTSOCK for a closed or non-socket fd.
   [[nodiscard]] Result<PeerCredentials> peer_credentials() const;
   // TCP_NODELAY on or off (TCP only): on sends small writes at once instead of coalescing them.
   [[nodiscard]] Result<void> set_nodelay(bool on);
