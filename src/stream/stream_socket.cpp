@@ -44,6 +44,11 @@ StreamListener::StreamListener(UniqueFd fd, std::string name, std::string unlink
   }
 }
 
+Result<SocketAddress> StreamListener::local_address() const {
+  if (!unlink_path_.empty()) return SocketAddress::unix_socket(unlink_path_);
+  return SocketAddress::local_of(fd_.get());
+}
+
 Result<std::optional<StreamSocket>> StreamListener::try_accept() {
   // The listening descriptor is O_NONBLOCK (set by the factories), so accept4 never blocks here;
   // the accepted socket is blocking (accept4 does not inherit O_NONBLOCK on Linux).

@@ -58,6 +58,7 @@ TEST(Fifo, MissingPathsNameTheCallAndThePath) {
   const std::string missing = test::unique_path();
   EXPECT_TRUE(test::FailsWith(Fifo::open_reader(missing), {"open(\"" + missing + "\")", "ENOENT", "create it first"}));
   EXPECT_TRUE(test::FailsWith(Fifo::try_open_writer(missing), {"open(\"" + missing + "\")", "ENOENT"}));
+  EXPECT_TRUE(test::FailsWith(Fifo::create(""), {"mkfifo(\"\")", "empty path"}));
   const std::string in_missing_dir = test::unique_path() + "/fifo";
   EXPECT_TRUE(test::FailsWith(Fifo::create(in_missing_dir), {"mkfifo(\"" + in_missing_dir + "\")", "ENOENT"}));
 }

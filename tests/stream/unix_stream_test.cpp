@@ -43,6 +43,8 @@ TEST(UnixStream, PathListenerEchoesToAChildProcess) {
   test::TempDir dir;
   const std::string path = dir.file("echo.sock");
   IPCKIT_ASSERT_OK_AND_ASSIGN(StreamListener l, UnixStream::listen(path));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SocketAddress a, l.local_address());
+  EXPECT_EQ(a.to_string(), path);
   const pid_t pid = spawn_echo_client(path, "over a path");
   serve_one_echo(l);
   EXPECT_TRUE(test::wait_child(pid).ok());

@@ -91,8 +91,9 @@ class IPCKIT_API StreamListener {
 
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  // The bound address (for TCP port 0: the port the kernel chose).
-  [[nodiscard]] Result<SocketAddress> local_address() const { return SocketAddress::local_of(fd_.get()); }
+  // The address clients connect to (for TCP port 0: the port the kernel chose; for a UNIX path
+  // listener: the published path, not the private path bind() used, see unix_stream.hpp).
+  [[nodiscard]] Result<SocketAddress> local_address() const;
   // Closes the listener, then removes its socket file if it is still the one this listener created
   // (same device and inode), so a newer server's socket at that path is never removed. No-op for
   // abstract and TCP listeners. Errors: unlink() failures other than ENOENT.
