@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -284,6 +285,32 @@ HolderState holder_state(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   const auto pid = static_cast<pid_t>(claim & 0xffffffffULL);
   if (::kill(pid, 0) != 0 && errno == ESRCH) return HolderState::kDead;
   return HolderState::kAlive;
+}
+
+HolderState PeerWatch::check(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+  if (claim == 0) return HolderState::kFree;
+  if (pidfd_ && claim_ == claim) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    int n = 0;
+    do {
+      n = ::poll(&p, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) return HolderState::kDead;  // a pidfd turns readable when its process exits
+    if (n == 0) return HolderState::kAlive;
+  }
+  pidfd_.reset();
+  const HolderState st = holder_state(slot, claim);
+  if (st != HolderState::kAlive || aref(slot.published).load(std::memory_order_acquire) != claim) return st;
+  const ProcessIdentity who = read_identity(slot);
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(who.pid), 0)));
+  // The pid could have been reused between the check and pidfd_open: check again with the pidfd
+  // held, so the pidfd is known to name the recorded process.
+  if (fd && liveness(who) == Liveness::kAlive) {
+    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);  // pidfd_open sets O_CLOEXEC; kept explicit
+    pidfd_ = std::move(fd);
+    claim_ = claim;
+  }
+  return st;
 }
 
 Result<ClaimResult> claim_role(ChannelMap& map, cl::RoleSlot& slot, std::string_view role, WaitStrategy wait) {

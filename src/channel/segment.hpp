@@ -13,6 +13,7 @@
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit::detail {
 
@@ -32,8 +33,6 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // Incremented in the child after every fork(): an endpoint remembers the value it was opened with
 // and refuses to work in a forked child (which would be a second producer/consumer).
 [[nodiscard]] std::uint64_t fork_generation() noexcept;
-
-enum class HolderState { kFree, kAlive, kDead, kUnknown };
 
 // Whether the holder of `slot` (claim value `claim`) lives. Reads /proc: slow path only.
 [[nodiscard]] HolderState holder_state(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;

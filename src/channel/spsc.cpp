@@ -69,8 +69,8 @@ Unexpected forked(const detail::ChannelMap& m, const char* role) {
 }
 
 // Status of the holder of `slot` as seen by its peer: kOk while it may still act.
-ChannelStatus peer_status(cl::RoleSlot& slot, std::uint64_t& dead_claim, Clock::time_point& next_check,
-                          std::chrono::milliseconds interval, bool force) {
+ChannelStatus peer_status(cl::RoleSlot& slot, detail::PeerWatch& watch, std::uint64_t& dead_claim,
+                          Clock::time_point& next_check, std::chrono::milliseconds interval, bool force) {
   const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
   if (claim == 0) {
     return aref(slot.closed).load(std::memory_order_relaxed) != 0 ? ChannelStatus::kPeerClosed
@@ -80,7 +80,7 @@ ChannelStatus peer_status(cl::RoleSlot& slot, std::uint64_t& dead_claim, Clock::
   const auto now = Clock::now();
   if (!force && now < next_check) return ChannelStatus::kOk;
   next_check = now + interval;
-  if (detail::holder_state(slot, claim) == detail::HolderState::kDead) {
+  if (watch.check(slot, claim) == detail::HolderState::kDead) {
     dead_claim = claim;
     return ChannelStatus::kPeerDied;
   }
@@ -194,6 +194,7 @@ SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
   claim_ = std::exchange(other.claim_, 0);
   fork_generation_ = other.fork_generation_;
   dead_claim_ = other.dead_claim_;
+  watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
   return *this;
@@ -218,6 +219,7 @@ void SpscProducer::close() noexcept {
   map_.header = nullptr;
   map_.ring = nullptr;
   reserved_ = false;
+  watch_ = detail::PeerWatch{};
 }
 
 ChannelCounters SpscProducer::counters() const noexcept {
@@ -233,7 +235,7 @@ Result<void> SpscProducer::check_owner() const {
 }
 
 ChannelStatus SpscProducer::consumer_status(bool force) {
-  return peer_status(map_.header->consumer, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return peer_status(map_.header->consumer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
 }
 
 Result<bool> SpscProducer::refresh_head(std::uint64_t need) {
@@ -496,6 +498,7 @@ SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
   claim_ = std::exchange(other.claim_, 0);
   fork_generation_ = other.fork_generation_;
   dead_claim_ = other.dead_claim_;
+  watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
   return *this;
@@ -517,6 +520,7 @@ void SpscConsumer::close() noexcept {
   map_.header = nullptr;
   map_.ring = nullptr;
   viewing_ = false;
+  watch_ = detail::PeerWatch{};
 }
 
 ChannelCounters SpscConsumer::counters() const noexcept {
@@ -532,7 +536,7 @@ Result<void> SpscConsumer::check_owner() const {
 }
 
 ChannelStatus SpscConsumer::producer_status(bool force) {
-  return peer_status(map_.header->producer, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return peer_status(map_.header->producer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
 }
 
 Result<ChannelStatus> SpscConsumer::peek() {

@@ -27,6 +27,7 @@
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit {
 
@@ -54,6 +55,21 @@ struct ReceivedCopy {
 };
 
 namespace detail {
+enum class HolderState { kFree, kAlive, kDead, kUnknown };
+
+// Watches the holder of a peer's role cheaply: after one full check (pid + start time + pid-ns
+// from /proc) it keeps a pidfd for that exact process, so later checks are one poll() (kernels
+// without pidfd_open fall back to the full check). Used by waits every liveness_interval, so an
+// idle blocking receiver stays far below 1 ms of CPU per 10 s.
+class PeerWatch {
+ public:
+  [[nodiscard]] HolderState check(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+
+ private:
+  UniqueFd pidfd_;
+  std::uint64_t claim_ = 0;
+};
+
 // The mapped object shared by both endpoint types (src/channel/segment.cpp).
 struct ChannelMap {
   Mapping mapping;
@@ -158,6 +174,7 @@ class SpscProducer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the consumer claim last found dead (no /proc read while unchanged)
+  detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
 };
@@ -235,6 +252,7 @@ class SpscConsumer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the producer claim last found dead
+  detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
 };
