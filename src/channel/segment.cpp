@@ -24,12 +24,12 @@
 namespace ipckit::detail {
 namespace cl = channel_layout;
 
+std::atomic<std::uint64_t> g_fork_generation{0};
+
 namespace {
 
 constexpr std::uint64_t kMaxMessageLimit = std::uint64_t{1} << 30;
 constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
-
-std::atomic<std::uint64_t> g_fork_generation{0};
 
 void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 

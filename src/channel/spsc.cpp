@@ -41,9 +41,6 @@ namespace {
 // Spins between clock reads in busy-poll loops: steady_clock is a vDSO read (no syscall) but not free.
 constexpr std::uint32_t kSpinsPerClockRead = 256;
 
-std::uint64_t* word_at(const detail::ChannelMap& m, std::uint64_t pos) noexcept {
-  return reinterpret_cast<std::uint64_t*>(m.ring + (pos & (m.capacity - 1)));
-}
 
 ChannelCounters read_counters(cl::Header* h) noexcept {
   ChannelCounters c;
@@ -85,6 +82,24 @@ ChannelStatus peer_status(cl::RoleSlot& slot, detail::PeerWatch& watch, std::uin
     return ChannelStatus::kPeerDied;
   }
   return ChannelStatus::kOk;
+}
+
+// Error builders for the fast-path functions, kept out of line so those stay small (no string
+// formatting code, fewer saved registers in their prologues).
+[[gnu::cold, gnu::noinline]] Unexpected too_large(const detail::ChannelMap& m, std::size_t n) {
+  return fail_library(LibraryCode::kTooLarge, "channel_reserve", quoted(m.name),
+                      fmt::format("message of {} bytes > max_message {} of the channel", n, m.max_message));
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected bad_commit(const detail::ChannelMap& m, bool reserved, std::size_t used,
+                                                   std::size_t len) {
+  return fail_library(LibraryCode::kInvalidArgument, "channel_commit", quoted(m.name),
+                      reserved ? fmt::format("{} bytes used > {} reserved", used, len)
+                               : std::string("nothing reserved"));
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected misuse(const detail::ChannelMap& m, const char* call, const char* what) {
+  return fail_library(LibraryCode::kInvalidArgument, call, quoted(m.name), what);
 }
 
 }  // namespace
@@ -137,7 +152,7 @@ Result<SpscProducer> SpscProducer::open(std::string_view name, OpenMode mode, co
   std::uint64_t pos = (ptail >= head && ptail - head <= cap && (ptail & 7) == 0) ? ptail : head;
   for (std::uint64_t steps = 0;; ++steps) {
     // acquire: pairs with the release store of the word in store_word()/flush() of the old producer
-    const std::uint64_t w = aref(*word_at(p.map_, pos)).load(std::memory_order_acquire);
+    const std::uint64_t w = aref(*p.word_at(pos)).load(std::memory_order_acquire);
     if (w == 0) break;
     const std::uint64_t off = pos & p.mask_;
     const std::uint64_t len = w >> 32;
@@ -226,12 +241,11 @@ ChannelCounters SpscProducer::counters() const noexcept {
   return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
 }
 
-Result<void> SpscProducer::check_owner() const {
+[[gnu::cold]] Error SpscProducer::unusable_error() const {
   if (map_.header == nullptr) {
-    return fail_library(LibraryCode::kInvalidArgument, "channel_send", "", "the producer is closed");
+    return Error::library(LibraryCode::kInvalidArgument, "channel_send", "", "the producer is closed");
   }
-  if (fork_generation_ != detail::fork_generation()) return forked(map_, "producer");
-  return {};
+  return forked(map_, "producer").value();
 }
 
 ChannelStatus SpscProducer::consumer_status(bool force) {
@@ -307,30 +321,13 @@ Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline 
   }
 }
 
-void SpscProducer::store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept {
-  std::uint64_t* p = word_at(map_, pos);
-  if (batch_word_ != 0) {
-    // Hidden behind the withheld first word of the batch: the consumer reads records in order and
-    // cannot pass that word until flush() stores it with release, which publishes this store too.
-    aref(*p).store(word, std::memory_order_relaxed);
-    if (publish || ++batch_count_ >= kMaxBatch) flush();
-  } else if (!publish) {
-    batch_pos_ = pos;
-    batch_word_ = word;
-    batch_count_ = 1;
-  } else {
-    aref(*p).store(word, std::memory_order_release);  // publishes the payload; pairs with acquire in peek()
-    flush();
-  }
-}
-
 void SpscProducer::flush() noexcept {
   if (map_.header == nullptr) return;
   cl::Header* h = map_.header;
   if (batch_word_ != 0) {
     // Publishes the whole batch: every payload and relaxed word stored before this; pairs with the
     // acquire load in SpscConsumer::peek().
-    aref(*word_at(map_, batch_pos_)).store(batch_word_, std::memory_order_release);
+    aref(*word_at(batch_pos_)).store(batch_word_, std::memory_order_release);
     batch_word_ = 0;
     batch_count_ = 0;
   }
@@ -361,11 +358,8 @@ void SpscProducer::wake_consumer() noexcept {
 }
 
 Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
-  if (auto ok = check_owner(); !ok) [[unlikely]] return fail(ok.error());
-  if (n > map_.max_message) [[unlikely]] {
-    return fail_library(LibraryCode::kTooLarge, "channel_reserve", quoted(map_.name),
-                        fmt::format("message of {} bytes > max_message {} of the channel", n, map_.max_message));
-  }
+  if (!usable()) [[unlikely]] return fail(unusable_error());
+  if (n > map_.max_message) [[unlikely]] return too_large(map_, n);
   const std::uint64_t cap = map_.capacity;
   const std::uint64_t rec = cl::record_size(n);
   const std::uint64_t off = tail_ & mask_;
@@ -377,7 +371,7 @@ Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline,
   if (!room) [[unlikely]] return fail(room.error());
   if (*room != ChannelStatus::kOk) return Reservation{*room, {}};
   if (pad != 0) {
-    aref(*word_at(map_, tail_ + pad)).store(0, std::memory_order_relaxed);  // published by the pad's word
+    aref(*word_at(tail_ + pad)).store(0, std::memory_order_relaxed);  // published by the pad's word
     store_word(tail_, cl::make_word(tail_, 0, true), false);
     tail_ += pad;
   }
@@ -388,31 +382,10 @@ Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline,
                      std::span<std::byte>(map_.ring + (tail_ & mask_) + cl::kRecordHeader, n)};
 }
 
-Result<Reservation> SpscProducer::try_reserve(std::size_t n) { return reserve_impl(n, Clock::time_point::min(), false); }
-Result<Reservation> SpscProducer::reserve(std::size_t n) { return reserve_impl(n, kNoDeadline, true); }
-Result<Reservation> SpscProducer::reserve_until(std::size_t n, Deadline deadline) {
-  return reserve_impl(n, deadline, true);
-}
 
-Result<void> SpscProducer::commit(bool publish) { return commit_size(res_len_, publish); }
-
-Result<void> SpscProducer::commit_size(std::size_t used, bool publish) {
-  if (auto ok = check_owner(); !ok) [[unlikely]] return fail(ok.error());
-  if (!reserved_ || used > res_len_) [[unlikely]] {
-    return fail_library(LibraryCode::kInvalidArgument, "channel_commit", quoted(map_.name),
-                        reserved_ ? fmt::format("{} bytes used > {} reserved", used, res_len_)
-                                  : std::string("nothing reserved"));
-  }
-  reserved_ = false;
-  const std::uint64_t pos = res_pos_;
-  const std::uint64_t rec = cl::record_size(used);
-  // The next record's word must read 0 until that record is committed: stale words from earlier
-  // laps would otherwise look committed. make_room() reserved these 8 bytes.
-  aref(*word_at(map_, pos + rec)).store(0, std::memory_order_relaxed);  // published with this record's word
-  tail_ = pos + rec;
-  ++sent_;
-  store_word(pos, cl::make_word(pos, used, false), publish);
-  return {};
+Result<void> SpscProducer::commit_slow(std::size_t used) {
+  if (!usable()) return fail(unusable_error());
+  return bad_commit(map_, reserved_, used, res_len_);
 }
 
 Result<ChannelStatus> SpscProducer::try_send(std::span<const std::byte> message, bool publish) {
@@ -527,58 +500,77 @@ ChannelCounters SpscConsumer::counters() const noexcept {
   return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
 }
 
-Result<void> SpscConsumer::check_owner() const {
+[[gnu::cold]] Error SpscConsumer::unusable_error() const {
   if (map_.header == nullptr) {
-    return fail_library(LibraryCode::kInvalidArgument, "channel_receive", "", "the consumer is closed");
+    return Error::library(LibraryCode::kInvalidArgument, "channel_receive", "", "the consumer is closed");
   }
-  if (fork_generation_ != detail::fork_generation()) return forked(map_, "consumer");
-  return {};
+  return forked(map_, "consumer").value();
 }
 
 ChannelStatus SpscConsumer::producer_status(bool force) {
   return peer_status(map_.header->producer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
 }
 
-Result<ChannelStatus> SpscConsumer::peek() {
+SpscConsumer::Peek SpscConsumer::peek() noexcept {
   const std::uint64_t cap = map_.capacity;
   for (;;) {
     // acquire: pairs with the release store of the word in SpscProducer::store_word()/flush(); the
     // payload written before it is visible once we see the word.
-    const std::uint64_t w = aref(*word_at(map_, head_)).load(std::memory_order_acquire);
-    if (w == 0) return ChannelStatus::kWouldBlock;
+    const std::uint64_t w = aref(*word_at(head_)).load(std::memory_order_acquire);
+    if (w == 0) return Peek::kEmpty;
     // Untrusted: the word is ours only if it carries our position's tag; its length must fit.
     const std::uint64_t off = head_ & mask_;
     const std::uint64_t len = w >> 32;
-    if ((w & cl::kCommitted) == 0 || (w & cl::kTagMask) != cl::position_tag(head_)) [[unlikely]] {
-      return corrupt(map_, "channel_receive",
-                     fmt::format("record word {:#x} at position {:#x} does not belong there", w, head_));
+    if ((w & (cl::kCommitted | cl::kTagMask)) != (cl::kCommitted | cl::position_tag(head_))) [[unlikely]] {
+      bad_word_ = w;
+      bad_reason_ = 1;
+      return Peek::kBad;
     }
-    if ((w & cl::kPad) != 0) {
-      if (off == 0 || len != 0) [[unlikely]] {
-        return corrupt(map_, "channel_receive", fmt::format("bad padding record at {:#x}", head_));
+    if ((w & cl::kPad) != 0) [[unlikely]] {
+      if (off == 0 || len != 0) {
+        bad_word_ = w;
+        bad_reason_ = 2;
+        return Peek::kBad;
       }
       head_ += cap - off;
       aref(map_.header->cons.head).store(head_, std::memory_order_release);  // pairs with acquire in refresh_head()
       continue;
     }
     if (len > map_.max_message || off + cl::record_size(len) > cap) [[unlikely]] {
-      return corrupt(map_, "channel_receive",
-                     fmt::format("record of {} bytes at position {:#x} exceeds max_message {} or the ring", len,
-                                 head_, map_.max_message));
+      bad_word_ = w;
+      bad_reason_ = 3;
+      return Peek::kBad;
     }
     view_len_ = len;
     viewing_ = true;
     view_redelivered_ = head_ + 1 == redeliver_pos_;
     // Crash marker: if we die before release(), the next consumer redelivers this record.
     aref(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
-    return ChannelStatus::kOk;
+    return Peek::kReady;
   }
+}
+
+[[gnu::cold]] Error SpscConsumer::peek_error() const {
+  const std::uint64_t len = bad_word_ >> 32;
+  std::string detail;
+  switch (bad_reason_) {
+    case 1:
+      detail = fmt::format("record word {:#x} at position {:#x} does not belong there", bad_word_, head_);
+      break;
+    case 2:
+      detail = fmt::format("bad padding record at {:#x}", head_);
+      break;
+    default:
+      detail = fmt::format("record of {} bytes at position {:#x} exceeds max_message {} or the ring", len, head_,
+                           map_.max_message);
+  }
+  return Error::library(LibraryCode::kCorrupt, "channel_receive", quoted(map_.name), std::move(detail));
 }
 
 Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
   cl::Header* h = map_.header;
   aref(h->cons.empty_waits).store(++empty_waits_, std::memory_order_relaxed);
-  std::uint64_t* word = word_at(map_, head_);
+  std::uint64_t* word = word_at(head_);
   const WaitStrategy mode = options_.wait;
   const std::uint64_t spins = mode == WaitStrategy::kBusyPoll ? ~std::uint64_t{0}
                               : mode == WaitStrategy::kSpinThenFutex ? options_.spin_iterations : 0;
@@ -618,16 +610,12 @@ Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
 }
 
 Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait) {
-  if (auto ok = check_owner(); !ok) [[unlikely]] return fail(ok.error());
-  if (viewing_) [[unlikely]] {
-    return fail_library(LibraryCode::kInvalidArgument, "channel_receive", quoted(map_.name),
-                        "release() the previous message first");
-  }
+  if (!usable()) [[unlikely]] return fail(unusable_error());
+  if (viewing_) [[unlikely]] return misuse(map_, "channel_receive", "release() the previous message first");
   for (;;) {
-    auto st = peek();
-    if (!st) [[unlikely]] return fail(st.error());
-    if (*st == ChannelStatus::kOk) {
-      if (view_redelivered_) {
+    const Peek p = peek();
+    if (p == Peek::kReady) [[likely]] {
+      if (view_redelivered_) [[unlikely]] {
         aref(map_.header->cons.redelivered).store(++redelivered_, std::memory_order_relaxed);
         redeliver_pos_ = ~std::uint64_t{0};
       }
@@ -635,45 +623,32 @@ Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait
                           std::span<const std::byte>(map_.ring + (head_ & mask_) + cl::kRecordHeader, view_len_),
                           view_redelivered_};
     }
+    if (p == Peek::kBad) [[unlikely]] return fail(peek_error());
+    ChannelStatus st = ChannelStatus::kWouldBlock;
     if (!may_wait) {
-      const ChannelStatus peer = producer_status(false);
-      if (peer == ChannelStatus::kOk) return ReceivedView{ChannelStatus::kWouldBlock, {}, false};
-      // The producer is gone: deliver anything it published before saying so.
-      auto again = peek();
-      if (!again) return fail(again.error());
-      if (*again == ChannelStatus::kOk) continue;
-      return ReceivedView{peer, {}, false};
+      st = producer_status(false);
+      if (st == ChannelStatus::kOk) return ReceivedView{ChannelStatus::kWouldBlock, {}, false};
+    } else {
+      auto w = wait_for_data(deadline);
+      if (!w) return fail(w.error());
+      st = *w;
+      if (st == ChannelStatus::kOk) continue;
     }
-    auto w = wait_for_data(deadline);
-    if (!w) return fail(w.error());
-    if (*w != ChannelStatus::kOk) {
-      auto again = peek();
-      if (!again) return fail(again.error());
-      if (*again == ChannelStatus::kOk) continue;
-      return ReceivedView{*w, {}, false};
+    // The producer is gone or the deadline passed: deliver anything published before saying so.
+    const Peek again = peek();
+    if (again == Peek::kBad) return fail(peek_error());
+    if (again == Peek::kReady) {
+      viewing_ = false;  // re-run the delivery path above
+      continue;
     }
+    return ReceivedView{st, {}, false};
   }
 }
 
-Result<ReceivedView> SpscConsumer::try_receive() { return receive_impl(Clock::time_point::min(), false); }
-Result<ReceivedView> SpscConsumer::receive() { return receive_impl(kNoDeadline, true); }
-Result<ReceivedView> SpscConsumer::receive_until(Deadline deadline) { return receive_impl(deadline, true); }
 
-Result<void> SpscConsumer::release() {
-  if (auto ok = check_owner(); !ok) [[unlikely]] return fail(ok.error());
-  if (!viewing_) [[unlikely]] {
-    return fail_library(LibraryCode::kInvalidArgument, "channel_release", quoted(map_.name),
-                        "no message is held (receive() first)");
-  }
-  viewing_ = false;
-  head_ += cl::record_size(view_len_);
-  cl::Header* h = map_.header;
-  // release: our reads of the record happen-before the producer reuses its bytes; pairs with the
-  // acquire load in SpscProducer::refresh_head().
-  aref(h->cons.head).store(head_, std::memory_order_release);
-  aref(h->cons.received).store(++received_, std::memory_order_relaxed);
-  wake_producer();
-  return {};
+Result<void> SpscConsumer::release_slow() {
+  if (!usable()) return fail(unusable_error());
+  return misuse(map_, "channel_release", "no message is held (receive() first)");
 }
 
 void SpscConsumer::wake_producer() noexcept {

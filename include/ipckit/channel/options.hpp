@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/export.hpp"
 
 namespace ipckit {
 
@@ -18,7 +19,7 @@ enum class WaitStrategy : std::uint32_t {
   kBlocking = 2,       // sleep on a futex at once (lowest CPU, highest latency)
 };
 
-[[nodiscard]] const char* to_string(WaitStrategy strategy) noexcept;
+[[nodiscard]] IPCKIT_API const char* to_string(WaitStrategy strategy) noexcept;
 
 struct ChannelOptions {
   // Creation only (ignored when opening an existing channel): ring bytes (a power of two, at least
@@ -49,7 +50,7 @@ enum class ChannelStatus : std::uint8_t {
   kPeerDied,    // the peer was found dead (pid + start time + pid-ns) with nothing left to do
 };
 
-[[nodiscard]] const char* to_string(ChannelStatus status) noexcept;
+[[nodiscard]] IPCKIT_API const char* to_string(ChannelStatus status) noexcept;
 
 // Counters of one channel, read from the shared header (each is a relaxed snapshot; the set is not
 // atomic as a whole).

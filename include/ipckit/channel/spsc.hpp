@@ -16,6 +16,7 @@
 // anywhere. See docs/channel.md for the full table, the layout and the memory orders.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -55,13 +56,17 @@ struct ReceivedCopy {
 };
 
 namespace detail {
+// Bumped in the child by a pthread_atfork handler (src/channel/segment.cpp): an endpoint whose
+// remembered value differs was inherited through fork().
+IPCKIT_API extern std::atomic<std::uint64_t> g_fork_generation;
+
 enum class HolderState { kFree, kAlive, kDead, kUnknown };
 
 // Watches the holder of a peer's role cheaply: after one full check (pid + start time + pid-ns
 // from /proc) it keeps a pidfd for that exact process, so later checks are one poll() (kernels
 // without pidfd_open fall back to the full check). Used by waits every liveness_interval, so an
 // idle blocking receiver stays far below 1 ms of CPU per 10 s.
-class PeerWatch {
+class IPCKIT_API PeerWatch {
  public:
   [[nodiscard]] HolderState check(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 
@@ -81,7 +86,7 @@ struct ChannelMap {
 };
 }  // namespace detail
 
-class SpscChannel {
+class IPCKIT_API SpscChannel {
  public:
   // shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
@@ -89,7 +94,7 @@ class SpscChannel {
   [[nodiscard]] static Result<ChannelCounters> counters(std::string_view name);
 };
 
-class SpscProducer {
+class IPCKIT_API SpscProducer {
  public:
   // Opens or creates `name` and claims the producer role. `type_hash` is 0 for byte channels
   // (Channel<T> passes its own); it must match the creator's. Blocks up to options.open_timeout
@@ -147,13 +152,20 @@ class SpscProducer {
 
  private:
   Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
+  // The inline fast path of reserve: no padding needed and the cached head says it fits.
+  bool reserve_fast(std::size_t n, Reservation& out) noexcept;
+  Result<void> commit_slow(std::size_t used);
+  std::uint64_t* word_at(std::uint64_t pos) const noexcept {
+    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+  }
   // Returns kOk when `need` bytes are free, else the outcome of waiting.
   Result<ChannelStatus> make_room(std::uint64_t need, Deadline deadline, bool may_wait);
   Result<ChannelStatus> wait_for_space(std::uint64_t need, Deadline deadline);
   ChannelStatus consumer_status(bool force);
   // Reloads the consumer's head (validated); true when `need` bytes are free.
   Result<bool> refresh_head(std::uint64_t need);
-  Result<void> check_owner() const;
+  [[nodiscard]] bool usable() const noexcept;
+  [[nodiscard]] Error unusable_error() const;
   void store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept;
   void wake_consumer() noexcept;
 
@@ -179,7 +191,7 @@ class SpscProducer {
   ChannelOptions options_;
 };
 
-class SpscConsumer {
+class IPCKIT_API SpscConsumer {
  public:
   // Opens or creates `name` and claims the consumer role. If the previous consumer died holding a
   // record, the first receive() hands it out again with redelivered=true. Errors: as
@@ -227,14 +239,24 @@ class SpscConsumer {
 
  private:
   Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);
+  // The inline fast path of receive: a valid record (not padding, not a redelivery) at the head.
+  bool receive_fast(ReceivedView& out) noexcept;
+  Result<void> release_slow();
+  std::uint64_t* word_at(std::uint64_t pos) const noexcept {
+    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+  }
   Result<ReceivedCopy> copy_out(Result<ReceivedView> view, std::span<std::byte> buffer);
-  // Reads the record at head_; kOk with view_ set, or kWouldBlock on an empty ring.
-  Result<ChannelStatus> peek();
+  // Reads the record at head_ (skipping pads): kReady with the view state set, kEmpty, or kBad
+  // with bad_word_/bad_reason_ set for peek_error() (kept off the fast path: no Error built).
+  enum class Peek : std::uint8_t { kReady, kEmpty, kBad };
+  Peek peek() noexcept;
+  [[nodiscard]] Error peek_error() const;
   Result<ChannelStatus> wait_for_data(Deadline deadline);
   // kOk while a producer may still publish; kPeerClosed / kPeerDied otherwise. Reads /proc at most
   // once per liveness_interval unless `force`.
   ChannelStatus producer_status(bool force);
-  Result<void> check_owner() const;
+  [[nodiscard]] bool usable() const noexcept;
+  [[nodiscard]] Error unusable_error() const;
   void wake_producer() noexcept;
 
   detail::ChannelMap map_;
@@ -248,6 +270,8 @@ class SpscConsumer {
   std::uint64_t view_len_ = 0;
   bool viewing_ = false;
   bool view_redelivered_ = false;
+  std::uint8_t bad_reason_ = 0;
+  std::uint64_t bad_word_ = 0;
   bool reclaimed_ = false;
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
@@ -256,5 +280,147 @@ class SpscConsumer {
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
 };
+
+// ------------------------------------------------------------------------------------------------
+// Inline fast paths. They are here so the caller's compiler sees the Result construction and the
+// caller's test of it together (and drops both); every unusual case goes to the out-of-line code
+// in src/channel/spsc.cpp, which repeats the full checks. Memory orders as documented there.
+
+inline bool SpscProducer::usable() const noexcept {
+  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+}
+
+inline bool SpscProducer::reserve_fast(std::size_t n, Reservation& out) noexcept {
+  if (!usable() || n > map_.max_message) return false;
+  const std::uint64_t rec = channel_layout::record_size(n);
+  const std::uint64_t off = tail_ & mask_;
+  // No padding, and the record plus the next commit word fit by the cached consumer head.
+  if (off + rec > map_.capacity || tail_ + rec + channel_layout::kRecordHeader - head_cache_ > map_.capacity) {
+    return false;
+  }
+  res_pos_ = tail_;
+  res_len_ = n;
+  reserved_ = true;
+  out.status = ChannelStatus::kOk;
+  out.data = std::span<std::byte>(map_.ring + off + channel_layout::kRecordHeader, n);
+  return true;
+}
+
+inline Result<Reservation> SpscProducer::try_reserve(std::size_t n) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, Clock::time_point::min(), false);
+}
+
+inline Result<Reservation> SpscProducer::reserve(std::size_t n) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, kNoDeadline, true);
+}
+
+inline Result<Reservation> SpscProducer::reserve_until(std::size_t n, Deadline deadline) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, deadline, true);
+}
+
+inline void SpscProducer::store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept {
+  std::uint64_t* p = word_at(pos);
+  if (batch_word_ != 0) {
+    // Hidden behind the withheld first word of the batch: the consumer reads records in order and
+    // cannot pass that word until flush() stores it with release, which publishes this store too.
+    std::atomic_ref<std::uint64_t>(*p).store(word, std::memory_order_relaxed);
+    if (publish || ++batch_count_ >= kMaxBatch) flush();
+  } else if (!publish) {
+    batch_pos_ = pos;
+    batch_word_ = word;
+    batch_count_ = 1;
+  } else {
+    // Publishes the payload; pairs with the acquire load of the word in SpscConsumer::peek() and
+    // receive_fast().
+    std::atomic_ref<std::uint64_t>(*p).store(word, std::memory_order_release);
+    flush();
+  }
+}
+
+inline Result<void> SpscProducer::commit_size(std::size_t used, bool publish) {
+  if (!reserved_ || used > res_len_ || !usable()) [[unlikely]] return commit_slow(used);
+  reserved_ = false;
+  const std::uint64_t pos = res_pos_;
+  const std::uint64_t rec = channel_layout::record_size(used);
+  // The next record's word must read 0 until that record is committed (stale words from earlier
+  // laps would otherwise look committed); make_room() reserved these 8 bytes. Published by the
+  // release store of this record's word (or of its batch).
+  std::atomic_ref<std::uint64_t>(*word_at(pos + rec)).store(0, std::memory_order_relaxed);
+  tail_ = pos + rec;
+  ++sent_;
+  store_word(pos, channel_layout::make_word(pos, used, false), publish);
+  return {};
+}
+
+inline Result<void> SpscProducer::commit(bool publish) { return commit_size(res_len_, publish); }
+
+inline bool SpscConsumer::usable() const noexcept {
+  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+}
+
+inline bool SpscConsumer::receive_fast(ReceivedView& out) noexcept {
+  namespace cl = channel_layout;
+  if (!usable() || viewing_ || head_ + 1 == redeliver_pos_) return false;
+  // acquire: pairs with the release store of the word by the producer (store_word()/flush()).
+  const std::uint64_t w = std::atomic_ref<std::uint64_t>(*word_at(head_)).load(std::memory_order_acquire);
+  const std::uint64_t off = head_ & mask_;
+  const std::uint64_t len = w >> 32;
+  // Untrusted: committed, not padding, this position's tag, length within max and the ring.
+  // Anything else (empty, padding, corrupt) takes the slow path, which says which.
+  if ((w & (cl::kCommitted | cl::kPad | cl::kTagMask)) != (cl::kCommitted | cl::position_tag(head_)) ||
+      len > map_.max_message || off + cl::record_size(len) > map_.capacity) {
+    return false;
+  }
+  view_len_ = len;
+  viewing_ = true;
+  view_redelivered_ = false;
+  // Crash marker: if we die before release(), the next consumer redelivers this record.
+  std::atomic_ref<std::uint64_t>(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
+  out.status = ChannelStatus::kOk;
+  out.data = std::span<const std::byte>(map_.ring + off + cl::kRecordHeader, len);
+  out.redelivered = false;
+  return true;
+}
+
+inline Result<ReceivedView> SpscConsumer::try_receive() {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(Clock::time_point::min(), false);
+}
+
+inline Result<ReceivedView> SpscConsumer::receive() {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(kNoDeadline, true);
+}
+
+inline Result<ReceivedView> SpscConsumer::receive_until(Deadline deadline) {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(deadline, true);
+}
+
+inline Result<void> SpscConsumer::release() {
+  if (!viewing_ || !usable()) [[unlikely]] return release_slow();
+  viewing_ = false;
+  head_ += channel_layout::record_size(view_len_);
+  channel_layout::Header* h = map_.header;
+  // release: our reads of the record happen-before the producer reuses its bytes; pairs with the
+  // acquire load of head in SpscProducer::refresh_head().
+  std::atomic_ref<std::uint64_t>(h->cons.head).store(head_, std::memory_order_release);
+  std::atomic_ref<std::uint64_t>(h->cons.received).store(++received_, std::memory_order_relaxed);
+  // A busy-polling producer never sleeps: no fence, no wake check.
+  if (std::atomic_ref<std::uint32_t>(h->producer.wait_mode).load(std::memory_order_relaxed) !=
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    wake_producer();
+  }
+  return {};
+}
 
 }  // namespace ipckit
