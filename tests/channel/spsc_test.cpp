@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -72,7 +73,7 @@ TEST(Spsc, SendReceiveRoundTripsZeroAndMaxSizes) {
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto view, rx.try_receive());
     ASSERT_EQ(view.status, ChannelStatus::kOk) << to_string(view.status);
     ASSERT_EQ(view.data.size(), size);
-    EXPECT_EQ(std::memcmp(view.data.data(), msg.data(), size), 0);
+    EXPECT_TRUE(std::equal(view.data.begin(), view.data.end(), msg.begin(), msg.end()));
     EXPECT_FALSE(view.redelivered);
     IPCKIT_ASSERT_OK(rx.release());
   }
@@ -146,7 +147,7 @@ TEST(Spsc, WrapAroundKeepsRecordsContiguousAndOrdered) {
       if (!view) break;
       ASSERT_EQ(view.data.size(), sizes[got]);
       const auto expect = pattern(sizes[got], got);
-      ASSERT_EQ(std::memcmp(view.data.data(), expect.data(), expect.size()), 0) << "message " << got;
+      ASSERT_TRUE(std::equal(view.data.begin(), view.data.end(), expect.begin(), expect.end())) << "message " << got;
       IPCKIT_ASSERT_OK(rx.release());
       ++got;
     }

@@ -30,6 +30,9 @@ struct Case {
   const char* label;
 };
 
+// Printed in test names instead of the struct's bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.label; }
+
 class Threads : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Threads, VerifiedTrafficBetweenThreads) {
