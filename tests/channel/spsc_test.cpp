@@ -256,6 +256,36 @@ TEST(Spsc, SecondProducerOrConsumerGetsRoleTaken) {
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()), {"role taken"}));
 }
 
+TEST(Spsc, HolderInAnotherPidNamespaceIsNeverReclaimed) {
+  ChannelName n;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, small()));
+  auto raw = RawHeader::open(n.name);
+  // Make the recorded holder look like a process of another pid namespace (its pid means nothing
+  // here): liveness is "unknown", so the role must not be taken over on that guess.
+  raw.h->producer.who.pid_ns += 1;
+  EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenExisting, small()),
+                              {"role taken", "liveness unknown"}));
+  // A holder whose start time no longer matches its pid is dead: its role is reclaimed.
+  raw.h->producer.who.pid_ns -= 1;
+  raw.h->producer.who.start_time += 1;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx2, SpscProducer::open(n.name, OpenMode::kOpenExisting, small()));
+  EXPECT_TRUE(tx2.reclaimed());
+  EXPECT_EQ(tx2.counters().reclaimed, 1u);
+}
+
+TEST(Spsc, AttachedEndpointsKeepWorkingAfterUnlink) {
+  ChannelName n;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, small()));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()));
+  IPCKIT_ASSERT_OK(SpscChannel::unlink(n.name));
+  EXPECT_TRUE(test::FailsWith(SpscChannel::unlink(n.name), {"shm_unlink", "ENOENT"}));
+  IPCKIT_ASSERT_OK(tx.send(pattern(32, 9)));
+  std::byte buf[64];
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto got, rx.try_receive(buf));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got.size, 32u);
+}
+
 TEST(Spsc, ProducerCloseIsPeerClosedAfterDrain) {
   ChannelName n;
   auto o = small();
