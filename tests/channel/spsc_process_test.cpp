@@ -1,6 +1,8 @@
 // The SPSC channel between real processes: verified traffic for every wait strategy, producers and
 // consumers SIGKILLed at random points, death detection, idle CPU.
 // ipckit-test: timeout 300
+// ipckit-test: resource-lock cpu-spin
+// (busy-polling pairs: never more spinning processes than the 2 CPUs of CI machines)
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>

@@ -2,6 +2,8 @@
 // run here so ThreadSanitizer checks every memory order (payload bytes are plain memory published
 // by release/acquire on the commit words and the consumer index).
 // ipckit-test: tsan
+// ipckit-test: resource-lock cpu-spin
+// (busy-polling pairs: never more spinning processes than the 2 CPUs of CI machines)
 #include <thread>
 #include <vector>
 
@@ -45,7 +47,7 @@ TEST_P(Threads, VerifiedTrafficBetweenThreads) {
   o.liveness_interval = 20ms;
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, o));
-  const std::uint64_t total = test::scaled(c.wait == WaitStrategy::kBusyPoll ? 50000 : 200000);
+  const std::uint64_t total = test::scaled(c.wait == WaitStrategy::kBusyPoll || c.max > 1000 ? 50000 : 200000);
   const std::uint64_t seed = 7;
   std::thread producer([&] {
     for (std::uint64_t seq = 0; seq < total; ++seq) {
