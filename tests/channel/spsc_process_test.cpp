@@ -328,6 +328,54 @@ TEST(CrashSafety, CorruptedIndexFromAPeerIsAnErrorInTheOtherProcess) {
   EXPECT_TRUE(test::FailsWith(rx.try_receive(), {"corrupt", "does not belong there"}));
 }
 
+TEST(Lifecycle, RacingCreatorsNeverSeeAHalfInitialisedChannel) {
+  // Eight processes OpenOrCreate the same channel at once: exactly one creates it (O_EXCL), the
+  // others wait for its ready flag; none sees "corrupt" or "not ready". Each then takes turns in
+  // the producer role (kRoleTaken while another holds it) and sends one message.
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kBlocking, 4096, 64);
+  constexpr int kProcs = 8;
+  int go[2];
+  ASSERT_EQ(::pipe2(go, O_CLOEXEC), 0);
+  std::vector<pid_t> kids;
+  for (int i = 0; i < kProcs; ++i) {
+    kids.push_back(test::spawn_child([&, i] {
+      char c;
+      if (::read(go[0], &c, 1) != 1) return 1;
+      for (;;) {
+        auto tx = SpscProducer::open(n.name, OpenMode::kOpenOrCreate, o);
+        if (!tx) {
+          if (tx.error().is(LibraryCode::kRoleTaken)) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;
+          }
+          std::fprintf(stderr, "%s\n", tx.error().str().c_str());
+          return 2;
+        }
+        const auto b = static_cast<std::byte>(i);
+        auto st = tx->send(std::span(&b, 1));
+        return st && *st == ChannelStatus::kOk ? 0 : 3;
+      }
+    }));
+  }
+  const char start[kProcs] = {};
+  ASSERT_EQ(::write(go[1], start, kProcs), kProcs);  // release them together
+  for (pid_t k : kids) EXPECT_TRUE(test::wait_child(k).ok());
+  ::close(go[0]);
+  ::close(go[1]);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, o));
+  std::vector<int> seen(kProcs, 0);
+  for (int i = 0; i < kProcs; ++i) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.try_receive());
+    ASSERT_TRUE(v) << to_string(v.status);
+    ASSERT_EQ(v.data.size(), 1u);
+    ++seen.at(static_cast<std::size_t>(v.data[0]));
+    IPCKIT_ASSERT_OK(rx.release());
+  }
+  for (int i = 0; i < kProcs; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], 1) << i;
+  EXPECT_EQ(rx.counters().sent, static_cast<std::uint64_t>(kProcs));
+}
+
 TEST(Waiting, IdleBlockingReceiverUsesAlmostNoCpu) {
   ChannelName n;
   auto o = opts(WaitStrategy::kBlocking);
