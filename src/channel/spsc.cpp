@@ -331,11 +331,8 @@ void SpscProducer::flush() noexcept {
     batch_word_ = 0;
     batch_count_ = 0;
   }
-  // The tail is informational (recovery starts from it, monitors read it): release so a reader
-  // that sees it also sees the records before it. Pairs with acquire in open().
-  aref(h->prod.tail).store(tail_, std::memory_order_release);
-  aref(h->prod.sent).store(sent_, std::memory_order_relaxed);
-  wake_consumer();
+  (void)h;
+  publish_tail();
 }
 
 void SpscProducer::wake_consumer() noexcept {

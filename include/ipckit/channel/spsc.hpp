@@ -168,6 +168,8 @@ class IPCKIT_API SpscProducer {
   [[nodiscard]] Error unusable_error() const;
   void store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept;
   void wake_consumer() noexcept;
+  // Stores tail and sent, then wakes a consumer that may sleep (inline: once per publish).
+  void publish_tail() noexcept;
 
   detail::ChannelMap map_;
   std::uint64_t mask_ = 0;
@@ -339,7 +341,20 @@ inline void SpscProducer::store_word(std::uint64_t pos, std::uint64_t word, bool
     // Publishes the payload; pairs with the acquire load of the word in SpscConsumer::peek() and
     // receive_fast().
     std::atomic_ref<std::uint64_t>(*p).store(word, std::memory_order_release);
-    flush();
+    publish_tail();
+  }
+}
+
+inline void SpscProducer::publish_tail() noexcept {
+  channel_layout::Header* h = map_.header;
+  // The tail is informational (recovery starts from it, monitors read it): release so a reader
+  // that sees it also sees the records before it. Pairs with the acquire load in open().
+  std::atomic_ref<std::uint64_t>(h->prod.tail).store(tail_, std::memory_order_release);
+  std::atomic_ref<std::uint64_t>(h->prod.sent).store(sent_, std::memory_order_relaxed);
+  // A busy-polling consumer never sleeps: no fence, no wake check (see wake_consumer()).
+  if (std::atomic_ref<std::uint32_t>(h->consumer.wait_mode).load(std::memory_order_relaxed) !=
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    wake_consumer();
   }
 }
 
