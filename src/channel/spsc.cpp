@@ -212,6 +212,7 @@ SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
   watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
+  notify_ = std::move(other.notify_);
   return *this;
 }
 
@@ -228,7 +229,10 @@ void SpscProducer::close() noexcept {
       aref(map_.header->wait.data_seq).fetch_add(1, std::memory_order_release);
       detail::futex_wake_all(&map_.header->wait.data_seq);
     }
+    // Same for a consumer waiting in epoll (after the same fence).
+    if (aref(map_.header->wait.armed).load(std::memory_order_relaxed) != 0) (void)notify_.notify(map_);
   }
+  notify_.reset();
   // In a forked child the role is the parent's: only our mapping goes.
   map_.mapping.reset();
   map_.header = nullptr;
@@ -352,6 +356,12 @@ void SpscProducer::wake_consumer() noexcept {
     detail::futex_wake_all(&h->wait.data_seq);
     aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
   }
+  // Epoll integration, same Dekker pairing: the consumer stores `armed`, fences (seq_cst) and
+  // re-reads the commit word at its head in arm(); we stored the word (release), fenced, and read
+  // `armed` here. Either it sees our record or we see `armed`. No syscall unless armed.
+  if (aref(h->wait.armed).load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    if (notify_.notify(map_)) aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
+  }
 }
 
 Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
@@ -443,6 +453,8 @@ Result<SpscConsumer> SpscConsumer::open(std::string_view name, OpenMode mode, co
   c.empty_waits_ = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
   c.wakes_ = aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
   c.next_liveness_check_ = Clock::now() + options.liveness_interval;
+  // A predecessor that died armed left `armed` set: not ours (costs producers a refused connect).
+  aref(h->wait.armed).store(0, std::memory_order_relaxed);
   return c;
 }
 
@@ -471,6 +483,7 @@ SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
   watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
+  notify_ = std::move(other.notify_);
   return *this;
 }
 
@@ -479,6 +492,7 @@ SpscConsumer::~SpscConsumer() { close(); }
 void SpscConsumer::close() noexcept {
   if (map_.header == nullptr) return;
   if (fork_generation_ == detail::fork_generation()) {
+    if (notify_.enabled()) aref(map_.header->wait.armed).store(0, std::memory_order_relaxed);
     detail::release_role(map_.header->consumer, claim_);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait_for_space()
     if (aref(map_.header->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
@@ -491,6 +505,7 @@ void SpscConsumer::close() noexcept {
   map_.ring = nullptr;
   viewing_ = false;
   watch_ = detail::PeerWatch{};
+  notify_.reset();
 }
 
 ChannelCounters SpscConsumer::counters() const noexcept {
@@ -642,6 +657,46 @@ Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait
   }
 }
 
+
+Result<int> SpscConsumer::enable_notification() {
+  if (!usable()) return fail(unusable_error());
+  if (!notify_.enabled()) {
+    if (auto e = notify_.enable(map_, claim_, options_.liveness_interval); !e) return fail(e.error());
+    // Producers skip their wake check for a busy-polling consumer: this one may sleep in epoll.
+    aref(map_.header->consumer.wait_mode)
+        .store(static_cast<std::uint32_t>(WaitStrategy::kBlocking), std::memory_order_relaxed);
+    // Makes the wait_mode store visible before any later arm (the arm's fence also covers it).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  return notify_.handle();
+}
+
+Result<bool> SpscConsumer::arm() {
+  if (!usable()) return fail(unusable_error());
+  if (!notify_.enabled()) {
+    return misuse(map_, "channel_arm", "no notification fd (call enable_notification() first)");
+  }
+  // Consume what made the fd readable (level-triggered) and serve producers asking for the eventfd.
+  notify_.service();
+  cl::Header* h = map_.header;
+  aref(h->wait.armed).store(1, std::memory_order_relaxed);
+  // Dekker with wake_consumer(): our `armed` store, fence, commit-word load vs the producer's
+  // word store (release), fence, `armed` load. At least one side sees the other's store: either we
+  // see the record here or the producer sees `armed` and writes the eventfd.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const bool ready = viewing_ || head_ + 1 == redeliver_pos_ ||
+                     aref(*word_at(head_)).load(std::memory_order_relaxed) != 0 ||
+                     producer_status(false) != ChannelStatus::kOk;
+  if (ready) {
+    aref(h->wait.armed).store(0, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void SpscConsumer::disarm() noexcept {
+  if (map_.header != nullptr && notify_.enabled()) aref(map_.header->wait.armed).store(0, std::memory_order_relaxed);
+}
 
 Result<void> SpscConsumer::release_slow() {
   if (!usable()) return fail(unusable_error());

@@ -1,4 +1,4 @@
-// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 1.0.
+// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 1.1.
 //
 // One object holds a fixed 1024-byte header followed by the ring (capacity bytes, a power of two).
 // Every field is a fixed-width integer at a fixed offset (static_asserts below) so processes built
@@ -19,7 +19,7 @@ namespace ipckit::channel_layout {
 inline constexpr std::size_t kCacheLine = 128;
 inline constexpr std::uint64_t kMagic = 0x4e414843'4b435049ULL;  // "IPCKCHAN" in memory order
 inline constexpr std::uint16_t kVersionMajor = 1;
-inline constexpr std::uint16_t kVersionMinor = 0;
+inline constexpr std::uint16_t kVersionMinor = 1;  // 1.1: WaitLine::armed (epoll integration)
 inline constexpr std::uint32_t kReady = 0x59444552;  // "REDY": written last by the creator
 inline constexpr std::size_t kHeaderSize = 1024;
 inline constexpr std::size_t kRecordHeader = 8;  // one 64-bit commit word per record
@@ -88,7 +88,7 @@ struct WaitLine {
   std::uint32_t consumer_sleeping;  // 4
   std::uint32_t space_seq;          // 8  producer sleeps here; consumer bumps it to wake
   std::uint32_t producer_sleeping;  // 12
-  std::uint32_t armed;              // 16 reserved: epoll integration (part 2), 0 in 1.0
+  std::uint32_t armed;              // 16 1.1: consumer waits on its notification fd (epoll)
   std::uint32_t reserved32;         // 20
   std::uint64_t reserved[13];
 };

@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "ipckit/channel/layout.hpp"
+#include "ipckit/channel/notify.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -191,6 +192,7 @@ class IPCKIT_API SpscProducer {
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
+  detail::NotifySender notify_;  // the armed consumer's eventfd (epoll integration)
 };
 
 class IPCKIT_API SpscConsumer {
@@ -239,6 +241,24 @@ class IPCKIT_API SpscConsumer {
   [[nodiscard]] ChannelCounters counters() const noexcept;
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
 
+  // Epoll integration (docs/channel.md). enable_notification() creates this consumer's notification
+  // fd (an epoll fd: add it to your epoll/poll/io_uring set for EPOLLIN) and returns it; later calls
+  // return the same fd. It tells producers this consumer may sleep (they keep their wake check on).
+  // Errors: errno of eventfd/socket/bind/listen/timerfd/epoll; kRoleTaken in a forked child.
+  [[nodiscard]] Result<int> enable_notification();
+  // The notification fd, or -1 before enable_notification(). Owned by the endpoint (closed by close()).
+  [[nodiscard]] int native_handle() const noexcept { return notify_.handle(); }
+  // Call before waiting on native_handle(), after draining with try_receive() until kWouldBlock:
+  // consumes what woke the fd, sets `armed`, then re-checks the ring (seq_cst fence: pairs with the
+  // producer's fence between publishing and reading `armed`). true: armed, wait now. false: a
+  // record is already there or the producer is gone: do not wait, drain again (try_receive reports
+  // it). Never blocks. Level-triggered contract: the fd may also be readable with nothing to
+  // receive (spurious: the liveness timer, a producer fetching the eventfd). Errors: kInvalidArgument
+  // (notification not enabled), kRoleTaken (forked child).
+  [[nodiscard]] Result<bool> arm();
+  // Clears `armed` (after a wake-up): producers stop making eventfd writes. Never blocks.
+  void disarm() noexcept;
+
  private:
   Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);
   // The inline fast path of receive: a valid record (not padding, not a redelivery) at the head.
@@ -281,6 +301,7 @@ class IPCKIT_API SpscConsumer {
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
+  detail::NotifyReceiver notify_;
 };
 
 // ------------------------------------------------------------------------------------------------
