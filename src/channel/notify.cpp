@@ -45,11 +45,14 @@ socklen_t abstract_address(const std::string& name, sockaddr_un& addr) noexcept 
 std::string control_socket_name(const ChannelMap& map, std::uint64_t consumer_claim) {
   std::string_view n = map.name;
   if (!n.empty() && n.front() == '/') n.remove_prefix(1);
+  // The creator's start time and the creation time tell apart channels of the same name over time
+  // (and memfd channels, whose names need not be unique); the claim tells consumers apart.
   const std::uint64_t start = map.header->imm.creator.start_time;
-  std::string s = fmt::format("ipckit.chan.{}.{}.{:x}", n, start, consumer_claim);
+  const std::uint64_t created = map.header->imm.created_unix_ns;
+  std::string s = fmt::format("ipckit.chan.{}.{}.{:x}.{:x}", n, start, created, consumer_claim);
   // Long channel names: a hash keeps the name within sun_path (collisions also need equal start
   // time and claim).
-  if (s.size() > kMaxAbstract) s = fmt::format("ipckit.chan.#{:016x}.{}.{:x}", fnv1a(n), start, consumer_claim);
+  if (s.size() > kMaxAbstract) s = fmt::format("ipckit.chan.#{:016x}.{}.{:x}.{:x}", fnv1a(n), start, created, consumer_claim);
   return s;
 }
 

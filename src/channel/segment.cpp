@@ -40,6 +40,8 @@ std::string shm_hint(int err) {
   return {};
 }
 
+}  // namespace
+
 Result<void> validate_creation(std::string_view name, const ChannelOptions& o) {
   if (o.max_message > kMaxMessageLimit) {
     return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
@@ -60,6 +62,8 @@ Result<void> validate_creation(std::string_view name, const ChannelOptions& o) {
   }
   return {};
 }
+
+namespace {
 
 // Validates a copy of the immutable line (the caller read it once; the peer cannot change it under
 // us after that) and the object's size.
@@ -140,16 +144,20 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
     undo();
     return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err));
   }
-  auto m = Mapping::map(fd.get(), total, {}, 0, quoted(name));
-  if (!m) {
-    undo();
-    return fail(m.error());
-  }
+  auto out = initialise(name, fd.get(), o, type_hash, 0);
+  if (!out) undo();
+  return out;
+}
+
+}  // namespace
+
+Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOptions& o, std::uint64_t type_hash,
+                              std::uint32_t flags) {
+  const std::uint64_t total = cl::kHeaderSize + o.capacity;
+  auto m = Mapping::map(fd, total, {}, 0, quoted(name));
+  if (!m) return fail(m.error());
   auto self = self_identity();
-  if (!self) {
-    undo();
-    return fail(self.error());
-  }
+  if (!self) return fail(self.error());
   auto* h = static_cast<cl::Header*>(m->data());
   // The object is new and zero-filled; only we can have it mapped before `ready` is set.
   h->imm.magic = cl::kMagic;
@@ -160,7 +168,7 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
   h->imm.max_message = o.max_message;
   h->imm.type_hash = type_hash;
   h->imm.pattern = cl::kPatternSpsc;
-  h->imm.flags = 0;
+  h->imm.flags = flags;
   h->imm.creator = *self;
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -172,8 +180,10 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
   h->producer.wait_mode = static_cast<std::uint32_t>(WaitStrategy::kBlocking);
   aref(h->imm.ready).store(cl::kReady, std::memory_order_release);  // pairs with acquire in open_existing()
   m->reset();
-  return map_validated(name, fd.get(), total, type_hash);
+  return map_validated(name, fd, total, type_hash);
 }
+
+namespace {
 
 Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const ChannelOptions& o,
                                  std::uint64_t type_hash) {
@@ -204,6 +214,27 @@ Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const Channe
 }
 
 }  // namespace
+
+Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash) {
+  (void)fork_generation();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(name));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < cl::kHeaderSize) {
+    return fail_library(LibraryCode::kCorrupt, "channel_open", quoted(name),
+                        fmt::format("object of {} bytes is smaller than the {}-byte header", size, cl::kHeaderSize));
+  }
+  {
+    auto hm = Mapping::map(fd, cl::kHeaderSize, {}, 0, quoted(name));
+    if (!hm) return fail(hm.error());
+    // pairs with the release store of `ready` in initialise()
+    if (aref(static_cast<cl::Header*>(hm->data())->imm.ready).load(std::memory_order_acquire) != cl::kReady) {
+      return fail_library(LibraryCode::kNotReady, "channel_open", quoted(name),
+                          "the ready flag is unset: the sender handed over an uninitialised channel");
+    }
+  }
+  return map_validated(name, fd, size, type_hash);
+}
 
 Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const ChannelOptions& options,
                                 std::uint64_t type_hash) {

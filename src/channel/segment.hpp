@@ -30,6 +30,16 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 [[nodiscard]] Result<ChannelMap> open_segment(std::string_view name, OpenMode mode,
                                               const ChannelOptions& options, std::uint64_t type_hash);
 
+// Writes the header of a new, zero-filled object of kHeaderSize + o.capacity bytes behind `fd`
+// (sizes already validated), sets `ready` last, and maps it. `flags`: channel_layout::Flags.
+[[nodiscard]] Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOptions& o,
+                                            std::uint64_t type_hash, std::uint32_t flags);
+// Maps an initialised object behind `fd` (a memfd handed over by a peer), validating the header
+// and the size as open_segment does. `name` is how errors name it.
+[[nodiscard]] Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash);
+// Validates capacity/max_message for a new channel (errors name `name`).
+[[nodiscard]] Result<void> validate_creation(std::string_view name, const ChannelOptions& o);
+
 // Incremented in the child after every fork(): an endpoint remembers the value it was opened with
 // and refuses to work in a forked child (which would be a second producer/consumer).
 [[nodiscard]] std::uint64_t fork_generation() noexcept;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "ipckit/core/name.hpp"
+#include "ipckit/memory/memfd.hpp"
 #include "segment.hpp"
 
 namespace ipckit {
@@ -128,6 +129,17 @@ Result<SpscProducer> SpscProducer::open(std::string_view name, OpenMode mode, co
                                         std::uint64_t type_hash) {
   auto m = detail::open_segment(name, mode, options, type_hash);
   if (!m) return fail(m.error());
+  return attach(std::move(*m), options);
+}
+
+Result<SpscProducer> SpscProducer::open_memfd(const Memfd& channel, const ChannelOptions& options, std::uint64_t type_hash) {
+  auto m = detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash);
+  if (!m) return fail(m.error());
+  return attach(std::move(*m), options);
+}
+
+Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
+  detail::ChannelMap* m = &map;
   auto claim = detail::claim_role(*m, m->header->producer, "producer", options.wait);
   if (!claim) return fail(claim.error());
   SpscProducer p;
@@ -425,6 +437,17 @@ Result<SpscConsumer> SpscConsumer::open(std::string_view name, OpenMode mode, co
                                         std::uint64_t type_hash) {
   auto m = detail::open_segment(name, mode, options, type_hash);
   if (!m) return fail(m.error());
+  return attach(std::move(*m), options);
+}
+
+Result<SpscConsumer> SpscConsumer::open_memfd(const Memfd& channel, const ChannelOptions& options, std::uint64_t type_hash) {
+  auto m = detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash);
+  if (!m) return fail(m.error());
+  return attach(std::move(*m), options);
+}
+
+Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
+  detail::ChannelMap* m = &map;
   auto claim = detail::claim_role(*m, m->header->consumer, "consumer", options.wait);
   if (!claim) return fail(claim.error());
   SpscConsumer c;

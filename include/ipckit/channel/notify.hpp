@@ -2,7 +2,7 @@
 // side of it. See docs/channel.md "Epoll integration".
 //
 // The consumer owns an eventfd and a small control socket, an abstract UNIX stream socket named
-// `@ipckit.chan.<name>.<creator start time>.<consumer claim>` (abstract: nothing to clean up on
+// `@ipckit.chan.<name>.<creator start time>.<creation ns>.<consumer claim>` (abstract: nothing to clean up on
 // disk, gone with its last descriptor; peers are checked with SO_PEERCRED). A producer that finds
 // the consumer `armed` and has no eventfd for this consumer connects to that socket; the pending
 // connection wakes the consumer, which accepts it and hands its eventfd over with SCM_RIGHTS

@@ -33,6 +33,8 @@
 
 namespace ipckit {
 
+class Memfd;
+
 // What reserve() hands out: a writable span of exactly the requested size when status is kOk.
 struct Reservation {
   ChannelStatus status = ChannelStatus::kWouldBlock;
@@ -105,6 +107,12 @@ class IPCKIT_API SpscProducer {
                                                  const ChannelOptions& options = {},
                                                  std::uint64_t type_hash = 0);
 
+  // Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
+  // which verified its seals and size) and claims the role; the header is validated as in open().
+  // Errors: as open() (no shm_open), fstat/mmap errno.
+  [[nodiscard]] static Result<SpscProducer> open_memfd(const Memfd& channel, const ChannelOptions& options = {},
+                                                     std::uint64_t type_hash = 0);
+
   SpscProducer() = default;
   SpscProducer(SpscProducer&& other) noexcept;
   SpscProducer& operator=(SpscProducer&& other) noexcept;
@@ -152,6 +160,7 @@ class IPCKIT_API SpscProducer {
   static constexpr std::uint32_t kMaxBatch = 64;
 
  private:
+  static Result<SpscProducer> attach(detail::ChannelMap&& map, const ChannelOptions& options);
   Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
   // The inline fast path of reserve: no padding needed and the cached head says it fits.
   bool reserve_fast(std::size_t n, Reservation& out) noexcept;
@@ -203,6 +212,12 @@ class IPCKIT_API SpscConsumer {
   [[nodiscard]] static Result<SpscConsumer> open(std::string_view name, OpenMode mode,
                                                  const ChannelOptions& options = {},
                                                  std::uint64_t type_hash = 0);
+
+  // Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
+  // which verified its seals and size) and claims the role; the header is validated as in open().
+  // Errors: as open() (no shm_open), fstat/mmap errno.
+  [[nodiscard]] static Result<SpscConsumer> open_memfd(const Memfd& channel, const ChannelOptions& options = {},
+                                                     std::uint64_t type_hash = 0);
 
   SpscConsumer() = default;
   SpscConsumer(SpscConsumer&& other) noexcept;
@@ -260,6 +275,7 @@ class IPCKIT_API SpscConsumer {
   void disarm() noexcept;
 
  private:
+  static Result<SpscConsumer> attach(detail::ChannelMap&& map, const ChannelOptions& options);
   Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);
   // The inline fast path of receive: a valid record (not padding, not a redelivery) at the head.
   bool receive_fast(ReceivedView& out) noexcept;
