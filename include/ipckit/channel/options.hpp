@@ -59,7 +59,7 @@ struct ChannelCounters {
   std::uint64_t received = 0;     // records released by consumers
   std::uint64_t full_waits = 0;   // sends that found the ring full and waited
   std::uint64_t empty_waits = 0;  // receives that found the ring empty and waited
-  std::uint64_t futex_wakes = 0;  // FUTEX_WAKE syscalls made (both sides)
+  std::uint64_t futex_wakes = 0;  // FUTEX_WAKE syscalls made (both sides) + epoll notifications
   std::uint64_t redelivered = 0;  // records handed to a consumer a second time after a crash
   std::uint64_t reclaimed = 0;    // roles taken over from dead holders
 };
