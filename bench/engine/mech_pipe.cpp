@@ -1,0 +1,50 @@
+// pipe: an anonymous pipe from the sender to the receiver (and a second one back for round trips),
+// created by the parent before fork() like a shell pipeline. Stream framing; blocking.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "engine/fd_session.hpp"
+#include "engine/registry.hpp"
+
+namespace ipckit::bench {
+namespace {
+
+class PipeSession final : public FdSession {
+ public:
+  PipeSession() noexcept : FdSession(Kind::kStream, false, false) {}
+  Result<void> create(Pattern pattern) {
+    for (int p = 0; p < (pattern == Pattern::kRtt ? 2 : 1); ++p) {
+      int fds[2];
+      if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", "");
+      owned_[static_cast<std::size_t>(2 * p)].reset(fds[0]);
+      owned_[static_cast<std::size_t>(2 * p + 1)].reset(fds[1]);
+    }
+    ends_[0] = {pattern == Pattern::kRtt ? 2 : -1, 1};  // sender: writes pipe 0, reads pipe 1
+    ends_[1] = {0, pattern == Pattern::kRtt ? 3 : -1};  // receiver: reads pipe 0, writes pipe 1
+    return {};
+  }
+};
+
+class PipeMechanism final : public Mechanism {
+ public:
+  std::string_view name() const noexcept override { return "pipe"; }
+  std::string_view description() const noexcept override {
+    return "anonymous pipe(s) made before fork(); one write() per frame, reader reads 64 KiB and parses";
+  }
+  Wait wait() const noexcept override { return Wait::kBlocking; }
+  bool supports(Pattern) const noexcept override { return true; }
+  Result<std::unique_ptr<Session>> open(Pattern pattern, std::size_t) const override {
+    auto s = std::make_unique<PipeSession>();
+    if (auto r = s->create(pattern); !r) return fail(r.error());
+    return std::unique_ptr<Session>(std::move(s));
+  }
+};
+
+}  // namespace
+
+const Mechanism& pipe_mechanism() {
+  static const PipeMechanism m;
+  return m;
+}
+
+}  // namespace ipckit::bench
