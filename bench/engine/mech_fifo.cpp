@@ -23,7 +23,8 @@ class FifoSession final : public FdSession {
 
   Result<void> create(Pattern pattern) {
     rtt_ = pattern == Pattern::kRtt;
-    std::string tmpl = "/tmp/ipckit.bench.XXXXXX";
+    // "/tmp/ipckit.bench.<pid>.XXXXXX": attributable to this run like the other objects' names.
+    std::string tmpl = "/tmp" + unique_object_name() + ".XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) return fail_errno(errno, "mkdtemp", ipckit::quoted(tmpl));
     dir_ = tmpl;
     for (int p = 0; p < (rtt_ ? 2 : 1); ++p) {

@@ -24,7 +24,7 @@ struct BenchArgs {
   bool same_cpu = false;
   bool list = false;
   std::string mechanisms, sizes, duration, pin, json, csv, html;
-  int repeats = 0;
+  int repeats = -1;  // -1: not given
   std::vector<std::string> compare;
 };
 
@@ -118,7 +118,7 @@ int run_bench_command(const BenchArgs& a) {
     o.pin = *p;
     command += " --pin " + a.pin;
   }
-  if (a.repeats != 0) {
+  if (a.repeats != -1) {
     o.repeats = a.repeats;
     command += fmt::format(" --repeats {}", a.repeats);
   }
