@@ -4,10 +4,7 @@
 // object O_EXCL 0600, each side opens and maps it by name, and the parent unlinks it once both
 // have. The sender copies the frame into the slot (fill+hash), the receiver verifies in place.
 // Blocking (sem_wait).
-#include <fcntl.h>
 #include <semaphore.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -15,7 +12,7 @@
 
 #include "engine/registry.hpp"
 #include "engine/shm_layout.hpp"
-#include "ipckit/core/unique_fd.hpp"
+#include "ipckit/memory/posix_shm.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -26,26 +23,17 @@ struct alignas(kCacheLine) SemLine {
 
 class ShmSemSession final : public Session {
  public:
-  ~ShmSemSession() override { remove(); }
-
   Result<void> create(Pattern pattern, std::size_t size) {
     rtt_ = pattern == Pattern::kRtt;
     slot_ = round_up(size, kCacheLine);
     slots_ = rtt_ ? 2 : std::clamp<std::size_t>((4u << 20) / slot_, 2, 64);
     bytes_ = 4 * sizeof(SemLine) + slots_ * slot_;
     name_ = unique_object_name();
-    const int fd = ::shm_open(name_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      const int err = errno;
-      const std::string failed = name_;
-      name_.clear();
-      return fail_errno(err, "shm_open", ipckit::quoted(failed));
-    }
-    UniqueFd owner(fd);
-    if (const int err = ::posix_fallocate(fd, 0, static_cast<off_t>(bytes_)); err != 0) {
-      return fail_errno(err, "posix_fallocate", ipckit::quoted(name_), "is /dev/shm full?");
-    }
-    auto m = Mapping::map(fd, bytes_, {}, 0, ipckit::quoted(name_));
+    // O_EXCL, 0600, sized with posix_fallocate (ENOSPC at creation, never SIGBUS later).
+    auto shm = PosixShm::create(name_, bytes_);
+    if (!shm) return fail(shm.error());
+    guard_ = UnlinkGuard(name_);
+    auto m = shm->map();
     if (!m) return fail(m.error());
     map_ = std::move(*m);
     // empty = free slots, full = filled slots (throughput); req/resp (round trip).
@@ -59,16 +47,17 @@ class ShmSemSession final : public Session {
   Result<void> prepare(Role) override {
     // Each side opens the object by name, as two unrelated programs would.
     map_.reset();
-    const int fd = ::shm_open(name_.c_str(), O_RDWR | O_CLOEXEC, 0);
-    if (fd < 0) return fail_errno(errno, "shm_open", ipckit::quoted(name_));
-    UniqueFd owner(fd);
-    auto m = Mapping::map(fd, bytes_, {}, 0, ipckit::quoted(name_));
+    auto shm = PosixShm::open(name_, ShmOpenOptions{Access::kReadWrite, bytes_});
+    if (!shm) return fail(shm.error());
+    auto m = shm->map();
     if (!m) return fail(m.error());
     map_ = std::move(*m);
     return {};
   }
 
-  void after_ready() noexcept override { remove(); }
+  // Both sides have it mapped: the name is no longer needed (the guard also removes it on every
+  // other exit path of the parent).
+  void after_ready() noexcept override { guard_.reset(); }
 
   Result<void> run(Role role, const RunContext& ctx, SideStats& stats) override {
     return rtt_ ? round_trip(role, ctx, stats) : throughput(role, ctx, stats);
@@ -166,16 +155,12 @@ class ShmSemSession final : public Session {
     return {};
   }
 
-  void remove() noexcept {
-    if (!name_.empty()) ::shm_unlink(name_.c_str());
-    name_.clear();
-  }
-
   bool rtt_ = false;
   std::size_t slot_ = 0;
   std::size_t slots_ = 0;
   std::size_t bytes_ = 0;
   std::string name_;
+  UnlinkGuard guard_;
   Mapping map_;
 };
 
