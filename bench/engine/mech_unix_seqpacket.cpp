@@ -1,4 +1,4 @@
-// unix-seqpacket: UNIX seqpacket socket on an abstract address: one message per frame, the connection ends the run. Blocking.
+// unix-seqpacket: UNIX seqpacket socket on an abstract address: the receiver accepts, the sender connects; one message per frame. Blocking.
 #include <sys/socket.h>
 
 #include "engine/registry.hpp"
@@ -10,7 +10,7 @@ namespace {
 class UnixSeqpacketMechanism final : public Mechanism {
  public:
   std::string_view name() const noexcept override { return "unix-seqpacket"; }
-  std::string_view description() const noexcept override { return "UNIX seqpacket socket on an abstract address: one message per frame, the connection ends the run"; }
+  std::string_view description() const noexcept override { return "UNIX seqpacket socket on an abstract address: the receiver accepts, the sender connects; one message per frame"; }
   Wait wait() const noexcept override { return Wait::kBlocking; }
   bool supports(Pattern) const noexcept override { return true; }
   std::optional<std::string> limit(Pattern, std::size_t size) const override {

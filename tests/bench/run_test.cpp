@@ -1,6 +1,8 @@
 // ipckit-test: timeout 240
 // A tiny run of every registered mechanism: each available one must produce verified figures for
 // both patterns and leave nothing behind; the others must be listed as not available.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
@@ -100,6 +102,26 @@ TEST(BenchRun, LimitsAreReportedNotHidden) {
     }
   }
   EXPECT_EQ(limited, 4);  // two mechanisms x two patterns
+}
+
+TEST(BenchRun, OneMiBMessagesVerifiedUnder256MiBPerProcess) {
+  auto o = test::tiny({});  // every mechanism
+  o.sizes = {1u << 20};
+  auto report = run_bench(o);
+  ASSERT_TRUE(report) << report.error().str();
+  int measured = 0;
+  for (const Row& row : report->results) {
+    if (row.limited) continue;
+    ++measured;
+    SCOPED_TRACE(row.mechanism + " " + std::string(to_string(row.pattern)));
+    ASSERT_TRUE(row.verified.has_value());
+    EXPECT_TRUE(*row.verified || (row.mechanism == "udp" && row.lost > 0)) << row.note;
+  }
+  EXPECT_GE(measured, 10);
+  rusage ru{};
+  ASSERT_EQ(::getrusage(RUSAGE_CHILDREN, &ru), 0);
+  EXPECT_LE(ru.ru_maxrss, 256 * 1024) << "largest child's peak RSS in KiB";
+  EXPECT_TRUE(test::bench_objects().empty());
 }
 
 TEST(BenchRun, SameCpuRowsNeverBusyPoll) {
