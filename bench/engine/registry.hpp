@@ -23,6 +23,9 @@ const Mechanism& udp_mechanism();
 const Mechanism& posix_mq_mechanism();
 const Mechanism& sysv_mq_mechanism();
 const Mechanism& shm_sem_mechanism();
+// The ipckit channel (not available while the channel layer is missing from the build).
+const Mechanism& channel_spsc_mechanism();
+const Mechanism& channel_spsc_blocking_mechanism();
 // Mechanisms whose layer is not in this build: listed as not available with `reason`.
 const Mechanism& not_built_mechanism(int index);
 
