@@ -73,7 +73,9 @@ bool SideClock::tick(std::uint64_t msgs_so_far) noexcept {
 void SideClock::mark_last() noexcept { last_ = now_ns(); }
 
 void SideClock::finish(std::uint64_t msgs_total, SideStats& stats) noexcept {
-  if (!warm_) {  // the run ended inside the warm-up: report the whole run
+  // The run ended inside the warm-up, or nothing passed after it (a side descheduled for the whole
+  // window on a loaded machine): report the whole run rather than nothing.
+  if (!warm_ || msgs_total <= snap_msgs_) {
     snap_time_ = start_;
     snap_cpu_ = start_cpu_;
     snap_msgs_ = 0;
