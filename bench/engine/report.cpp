@@ -152,7 +152,7 @@ std::string format_table(const Report& r) {
       return x->size < y->size;
     });
     out += "\nTHROUGHPUT (one-way stream of verified frames; median of repeats, spread = (max-min)/median)\n";
-    out += fmt::format("{:<16} {:>7} {:<10} {:<9} {:>11} {:>12} {:>7} {:>15} {:>10} {:>4}  {:<28}\n", "mechanism", "size",
+    out += fmt::format("{:<22} {:>7} {:<10} {:<9} {:>11} {:>12} {:>7} {:>15} {:>10} {:>4}  {:<28}\n", "mechanism", "size",
                        "placement", "wait", "msgs/s", "bytes/s", "spread", "cpu ns snd/rcv", "samples", "ok",
                        "tutorial's claim (peak)");
     std::string last;
@@ -166,11 +166,11 @@ std::string format_table(const Report& r) {
         if (c > 0 && peak > 0) claim = fmt::format("{} -> {:.3g}x", human_bytes_per_s(c), peak / c);
       }
       if (row->limited) {
-        out += fmt::format("{:<16} {:>7} {:<10} {:<9} limited: {}\n", row->mechanism, human_size(row->size),
+        out += fmt::format("{:<22} {:>7} {:<10} {:<9} limited: {}\n", row->mechanism, human_size(row->size),
                            row->placement, to_string(row->wait), *row->limited);
         continue;
       }
-      out += fmt::format("{:<16} {:>7} {:<10} {:<9} {:>11} {:>12} {:>6.1f}% {:>15} {:>10} {:>4}  {}\n", row->mechanism,
+      out += fmt::format("{:<22} {:>7} {:<10} {:<9} {:>11} {:>12} {:>6.1f}% {:>15} {:>10} {:>4}  {}\n", row->mechanism,
                          human_size(row->size), row->placement, to_string(row->wait),
                          cell(row->msgs_per_s, human_count), cell(row->bytes_per_s, human_bytes_per_s),
                          row->spread * 100, cpu_pair(*row), row->samples, verified_text(*row), claim);
@@ -190,27 +190,27 @@ std::string format_table(const Report& r) {
     });
     out += "\nROUND TRIP (request + verified reply; percentiles from every sample, n/a = too few samples)\n";
     if (r.quick) {
-      out += fmt::format("{:<16} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>7} {:>15} {:>9} {:>4}\n", "mechanism",
+      out += fmt::format("{:<22} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>7} {:>15} {:>9} {:>4}\n", "mechanism",
                          "size", "placement", "wait", "p50", "p99", "max", "spread", "cpu ns cli/srv", "samples", "ok");
     } else {
-      out += fmt::format("{:<16} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7} {:>15} {:>9} {:>4}\n",
+      out += fmt::format("{:<22} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7} {:>15} {:>9} {:>4}\n",
                          "mechanism", "size", "placement", "wait", "p50", "p90", "p99", "p99.9", "max", "spread",
                          "cpu ns cli/srv", "samples", "ok");
     }
     for (const Row* row : rt) {
       if (row->limited) {
-        out += fmt::format("{:<16} {:>7} {:<10} {:<10} limited: {}\n", row->mechanism, human_size(row->size),
+        out += fmt::format("{:<22} {:>7} {:<10} {:<10} limited: {}\n", row->mechanism, human_size(row->size),
                            row->placement, to_string(row->wait), *row->limited);
         continue;
       }
       if (r.quick) {
-        out += fmt::format("{:<16} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>6.1f}% {:>15} {:>9} {:>4}\n",
+        out += fmt::format("{:<22} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>6.1f}% {:>15} {:>9} {:>4}\n",
                            row->mechanism, human_size(row->size), row->placement, to_string(row->wait),
                            cell(row->p50, human_ns), cell(row->p99, human_ns), cell(row->max, human_ns),
                            row->spread * 100, cpu_pair(*row), row->samples, verified_text(*row));
       } else {
         out += fmt::format(
-            "{:<16} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.1f}% {:>15} {:>9} {:>4}\n",
+            "{:<22} {:>7} {:<10} {:<10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>6.1f}% {:>15} {:>9} {:>4}\n",
             row->mechanism, human_size(row->size), row->placement, to_string(row->wait), cell(row->p50, human_ns),
             cell(row->p90, human_ns), cell(row->p99, human_ns), cell(row->p999, human_ns), cell(row->max, human_ns),
             row->spread * 100, cpu_pair(*row), row->samples, verified_text(*row));

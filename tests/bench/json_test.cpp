@@ -73,7 +73,7 @@ void check_schema(const json& j) {
 }
 
 TEST(BenchJson, RealTinyRunFollowsTheSchema) {
-  auto o = test::tiny({"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-spsc"});
+  auto o = test::tiny({"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast"});
   o.sizes = {64, 65536};
   auto report = run_bench(o);
   ASSERT_TRUE(report) << report.error().str();
@@ -86,14 +86,14 @@ TEST(BenchJson, RealTinyRunFollowsTheSchema) {
     EXPECT_TRUE(saw_limited);
   }
   ASSERT_EQ(j["not_available"].size(), 1u);
-  EXPECT_EQ(j["not_available"][0]["mechanism"], "channel-spsc");
+  EXPECT_EQ(j["not_available"][0]["mechanism"], "channel-broadcast");
   // CSV: a header and one line per row.
   const std::string csv = to_csv(*report);
   EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), report->results.size() + 1);
   EXPECT_EQ(csv.rfind("mechanism,pattern,size,", 0), 0u);
   // The table names every row's mechanism and the not-available one.
   const std::string table = format_table(*report);
-  for (const char* name : {"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-spsc", "limited: msgsize_max="}) {
+  for (const char* name : {"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast", "limited: msgsize_max="}) {
     if (std::string(name) == "limited: msgsize_max=" && !saw_limited) continue;
     EXPECT_NE(table.find(name), std::string::npos) << name;
   }
