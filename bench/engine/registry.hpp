@@ -23,6 +23,11 @@ const Mechanism& udp_mechanism();
 const Mechanism& posix_mq_mechanism();
 const Mechanism& sysv_mq_mechanism();
 const Mechanism& shm_sem_mechanism();
+// Peer libraries (bench/engine/peers/, compiled when their packages were found at configure time).
+const Mechanism& boost_mq_mechanism();
+const Mechanism& zmq_ipc_mechanism();
+const Mechanism& iceoryx_mechanism();
+const Mechanism& iceoryx_waitset_mechanism();
 // Mechanisms whose layer is not in this build: listed as not available with `reason`.
 const Mechanism& not_built_mechanism(int index);
 
