@@ -12,6 +12,7 @@
 
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/stream/fifo.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -29,7 +30,7 @@ class FifoSession final : public FdSession {
     dir_ = tmpl;
     for (int p = 0; p < (rtt_ ? 2 : 1); ++p) {
       paths_[p] = fmt::format("{}/fifo{}", dir_, p);
-      if (::mkfifo(paths_[p].c_str(), 0600) != 0) return fail_errno(errno, "mkfifo", ipckit::quoted(paths_[p]));
+      if (auto r = Fifo::create(paths_[p]); !r) return fail(r.error());  // O_EXCL-like, 0600
     }
     ends_[0] = {rtt_ ? 2 : -1, 1};
     ends_[1] = {0, rtt_ ? 3 : -1};
@@ -40,9 +41,19 @@ class FifoSession final : public FdSession {
     // Both sides open FIFO 0 first, then FIFO 1: opens rendezvous in the same order, no deadlock.
     for (int p = 0; p < (rtt_ ? 2 : 1); ++p) {
       const bool writes = (role == Role::kSender) == (p == 0);
-      const int fd = ::open(paths_[p].c_str(), (writes ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
-      if (fd < 0) return fail_errno(errno, "open", ipckit::quoted(paths_[p]));
-      owned_[static_cast<std::size_t>(2 * p + (writes ? 1 : 0))].reset(fd);
+      UniqueFd fd;
+      if (writes) {
+        auto w = Fifo::open_writer(paths_[p]);
+        if (!w) return fail(w.error());
+        fd = w->release();
+      } else {
+        auto r = Fifo::open_reader(paths_[p]);
+        if (!r) return fail(r.error());
+        fd = r->release();
+      }
+      // ipckit keeps its own ends O_NONBLOCK; the bench runs kernel mechanisms blocking.
+      if (auto r = set_nonblocking(fd.get(), false); !r) return r;
+      owned_[static_cast<std::size_t>(2 * p + (writes ? 1 : 0))] = std::move(fd);
     }
     return FdSession::prepare(role);
   }
@@ -52,7 +63,7 @@ class FifoSession final : public FdSession {
  private:
   void remove() noexcept {
     for (auto& p : paths_) {
-      if (!p.empty()) ::unlink(p.c_str());
+      if (!p.empty()) (void)Fifo::remove(p);
       p.clear();
     }
     if (!dir_.empty()) ::rmdir(dir_.c_str());

@@ -1,10 +1,8 @@
 // pipe: an anonymous pipe from the sender to the receiver (and a second one back for round trips),
 // created by the parent before fork() like a shell pipeline. Stream framing; blocking.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/stream/pipe.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -14,10 +12,15 @@ class PipeSession final : public FdSession {
   PipeSession() noexcept : FdSession(Kind::kStream, false, false) {}
   Result<void> create(Pattern pattern) {
     for (int p = 0; p < (pattern == Pattern::kRtt ? 2 : 1); ++p) {
-      int fds[2];
-      if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", "");
-      owned_[static_cast<std::size_t>(2 * p)].reset(fds[0]);
-      owned_[static_cast<std::size_t>(2 * p + 1)].reset(fds[1]);
+      // ipckit's Pipe (O_CLOEXEC); the shared stream loops then drive the raw descriptors.
+      auto pair = Pipe::create();
+      if (!pair) return fail(pair.error());
+      owned_[static_cast<std::size_t>(2 * p)] = pair->reader.release();
+      owned_[static_cast<std::size_t>(2 * p + 1)] = pair->writer.release();
+      // ipckit keeps its own ends O_NONBLOCK; the bench runs kernel mechanisms blocking.
+      for (int e = 0; e < 2; ++e) {
+        if (auto r = set_nonblocking(owned_[static_cast<std::size_t>(2 * p + e)].get(), false); !r) return r;
+      }
     }
     ends_[0] = {pattern == Pattern::kRtt ? 2 : -1, 1};  // sender: writes pipe 0, reads pipe 1
     ends_[1] = {0, pattern == Pattern::kRtt ? 3 : -1};  // receiver: reads pipe 0, writes pipe 1

@@ -15,6 +15,7 @@
 
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/message/posix_mq.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -22,12 +23,7 @@ namespace {
 class MqSession final : public TransportSession {
  public:
   MqSession() noexcept : TransportSession(Kind::kMessage, false) {}
-  ~MqSession() override {
-    for (auto q : parent_) {
-      if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
-    }
-    remove();
-  }
+  ~MqSession() override { remove(); }
 
   Result<void> create(Pattern pattern, std::size_t size) {
     const int queues = pattern == Pattern::kRtt ? 2 : 1;
@@ -42,32 +38,30 @@ class MqSession final : public TransportSession {
     for (int i = 0; i < queues; ++i) {
       names_[i] = unique_object_name();
       display_ = names_[0];
-      mq_attr attr{};
-      attr.mq_maxmsg = maxmsg;
-      attr.mq_msgsize = static_cast<long>(size);
-      parent_[i] = ::mq_open(names_[i].c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
-      if (parent_[i] == static_cast<mqd_t>(-1)) {
-        const int err = errno;
-        const std::string failed = names_[i];
+      MqOptions o;
+      o.mode = OpenMode::kCreateExclusive;
+      o.attributes.max_messages = maxmsg;
+      o.attributes.message_size = static_cast<long>(size);
+      auto q = PosixMq::open(names_[i], o);
+      if (!q) {
         names_[i].clear();
-        return fail_errno(err, "mq_open", ipckit::quoted(failed),
-                          err == EMFILE ? fmt::format("RLIMIT_MSGQUEUE ({} bytes) is used up by queues of this user", rl.rlim_cur)
-                                        : std::string());
+        return fail(q.error());
       }
+      parent_[i] = std::move(*q);
     }
     return {};
   }
 
   Result<void> prepare(Role role) override {
-    for (auto& q : parent_) {
-      if (q != static_cast<mqd_t>(-1)) ::mq_close(q);
-      q = static_cast<mqd_t>(-1);
-    }
+    for (auto& q : parent_) (void)q.close();
     const bool sender = role == Role::kSender;
     const bool rtt = !names_[1].empty();
-    auto open_queue = [](const std::string& name, int flags, mqd_t& q) -> Result<void> {
-      q = ::mq_open(name.c_str(), flags | O_CLOEXEC);
-      if (q == static_cast<mqd_t>(-1)) return fail_errno(errno, "mq_open", ipckit::quoted(name));
+    auto open_queue = [](const std::string& name, int access, PosixMq& q) -> Result<void> {
+      MqOptions o;
+      o.access = access;
+      auto opened = PosixMq::open(name, o);
+      if (!opened) return fail(opened.error());
+      q = std::move(*opened);
       return {};
     };
     if (auto r = open_queue(names_[0], sender ? O_WRONLY : O_RDONLY, sender ? out_ : in_); !r) return r;
@@ -81,15 +75,15 @@ class MqSession final : public TransportSession {
 
  protected:
   Result<bool> send(std::span<const std::byte> frame) override {
-    while (::mq_send(out_, reinterpret_cast<const char*>(frame.data()), frame.size(), 0) != 0) {
-      if (errno != EINTR) return fail_errno(errno, "mq_send", ipckit::quoted(display_));
-    }
+    if (auto r = out_.send(frame); !r) return fail(r.error());
     return true;
   }
   Result<std::optional<std::size_t>> receive(std::span<std::byte> buf) override {
-    // mq_receive needs a buffer of at least mq_msgsize: the frame size (buf is one byte larger).
+    // Straight into the frame buffer (PosixMq::receive() returns a new string per message, an
+    // allocation the other mechanisms do not pay). mq_receive needs at least mq_msgsize bytes:
+    // the frame size (buf is one byte larger).
     for (;;) {
-      const ssize_t n = ::mq_receive(in_, reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
+      const ssize_t n = ::mq_receive(in_.native_handle(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
       if (n >= 0) return std::optional<std::size_t>(static_cast<std::size_t>(n));
       if (errno != EINTR) return fail_errno(errno, "mq_receive", ipckit::quoted(display_));
     }
@@ -98,15 +92,15 @@ class MqSession final : public TransportSession {
  private:
   void remove() noexcept {
     for (auto& n : names_) {
-      if (!n.empty()) ::mq_unlink(n.c_str());
+      if (!n.empty()) (void)PosixMq::unlink(n);
       n.clear();
     }
   }
   std::string names_[2];
   std::string display_;
-  mqd_t parent_[2] = {static_cast<mqd_t>(-1), static_cast<mqd_t>(-1)};
-  mqd_t in_ = static_cast<mqd_t>(-1);
-  mqd_t out_ = static_cast<mqd_t>(-1);
+  PosixMq parent_[2];
+  PosixMq in_;
+  PosixMq out_;
 };
 
 class PosixMqMechanism final : public Mechanism {

@@ -12,6 +12,7 @@
 
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/message/sysv_mq.hpp"
 
 namespace ipckit::bench {
 namespace {
@@ -20,11 +21,13 @@ class SysvMqSession final : public TransportSession {
  public:
   SysvMqSession() noexcept : TransportSession(Kind::kMessage, false) {}
   ~SysvMqSession() override {
-    if (id_ >= 0) ::msgctl(id_, IPC_RMID, nullptr);
+    if (queue_.valid()) (void)queue_.remove();
   }
   Result<void> create(std::size_t size) {
-    id_ = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-    if (id_ < 0) return fail_errno(errno, "msgget", "IPC_PRIVATE", errno == ENOSPC ? "msgmni (/proc/sys/kernel/msgmni) queues exist" : "");
+    auto q = SysvMq::open(IPC_PRIVATE, OpenMode::kCreateExclusive);  // a new queue, 0600
+    if (!q) return fail(q.error());
+    queue_ = std::move(*q);
+    id_ = queue_.id();
     buf_.resize(sizeof(long) + size + 1);
     return {};
   }
@@ -59,6 +62,9 @@ class SysvMqSession final : public TransportSession {
   }
 
  private:
+  // Created and removed through ipckit's SysvMq; the data path calls msgsnd/msgrcv with one
+  // preallocated buffer (SysvMq::receive() returns a new message object per call).
+  SysvMq queue_;
   int id_ = -1;
   long out_type_ = 1;
   long in_type_ = 2;

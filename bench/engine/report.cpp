@@ -164,7 +164,7 @@ std::string format_table(const Report& r) {
       if (first) {
         const double c = tutorial_claim(row->mechanism);
         const double peak = peak_bytes(r.results, last);
-        if (c > 0 && peak > 0) claim = fmt::format("{} -> {:.2f}x", human_bytes_per_s(c), peak / c);
+        if (c > 0 && peak > 0) claim = fmt::format("{} -> {:.3g}x", human_bytes_per_s(c), peak / c);
       }
       if (row->limited) {
         out += fmt::format("{:<16} {:>7} {:<10} {:<9} limited: {}\n", row->mechanism, human_size(row->size),
@@ -280,10 +280,14 @@ std::string format_summary(const Report& r) {
     const std::size_t small = *tp_sizes.begin();
     const std::size_t large = *tp_sizes.rbegin();
     if (const Row* k = best(Pattern::kThroughput, small, [&](const Row& x) { return kernel(x) && cross(x); }, true)) {
-      std::string line = fmt::format("- Many small messages ({}): {} is the fastest kernel mechanism here ({} msgs/s)",
+      std::string line = fmt::format("- Many small messages ({}): {} is the fastest blocking mechanism here ({} msgs/s)",
                                      human_size(small), k->mechanism, human_count(*k->msgs_per_s));
       if (const Row* p = find("pipe", Pattern::kThroughput, small); p && p->msgs_per_s && k->mechanism != "pipe") {
         line += fmt::format(", {:.2f}x pipe", *k->msgs_per_s / *p->msgs_per_s);
+      }
+      if (const Row* c = find("channel-spsc", Pattern::kThroughput, small); c && c->msgs_per_s) {
+        line += fmt::format("; the ipckit channel (busy-poll) reaches {} msgs/s ({:.1f}x)", human_count(*c->msgs_per_s),
+                            *c->msgs_per_s / *k->msgs_per_s);
       }
       if (const Row* h = find("shm-handoff", Pattern::kThroughput, small); h && h->msgs_per_s) {
         line += fmt::format("; a shared-memory handoff reaches {} msgs/s ({:.1f}x) by spinning a CPU",
@@ -328,7 +332,7 @@ std::string format_summary(const Report& r) {
   std::vector<std::string> claims;
   for (std::string_view m : {"shm-sem", "unix-stream", "posix-mq", "pipe", "tcp"}) {
     const double peak = peak_bytes(r.results, std::string(m) + "|cross-cpu");
-    if (peak > 0) claims.push_back(fmt::format("{} {:.2f}x", m, peak / tutorial_claim(m)));
+    if (peak > 0) claims.push_back(fmt::format("{} {:.3g}x", m, peak / tutorial_claim(m)));
   }
   if (!claims.empty()) {
     std::string joined;

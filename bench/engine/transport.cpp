@@ -72,13 +72,6 @@ Result<void> TransportSession::stream_receiver(const RunContext& ctx, SideStats&
   const std::uint64_t mask = clock_mask(ctx.size);
   SideClock clock(ctx);
   for (;;) {
-    // Keep room for a whole read: move the partial frame to the front (less than one frame, and
-    // at most 64 KiB for large frames, since a read adds at most 64 KiB).
-    if (cap - have < kReadChunk) {
-      std::memmove(buf.data(), buf.data() + pos, have - pos);
-      have -= pos;
-      pos = 0;
-    }
     auto got = receive(std::span(buf).subspan(have, std::min(kReadChunk, cap - have)));
     if (!got) return fail(got.error());
     const std::size_t n = got->value_or(0);
@@ -97,6 +90,14 @@ Result<void> TransportSession::stream_receiver(const RunContext& ctx, SideStats&
       if ((expected & mask) == 0) clock.tick(expected);
     }
     if (bad) break;  // closing makes the sender's next write fail with EPIPE: the run ends
+    // Move the partial frame to the front: less than one frame, and less than one read (64 KiB)
+    // for large frames, since a frame completes within the read that finishes it. Afterwards at
+    // least cap - size >= 64 KiB are free for the next read.
+    if (pos > 0) {
+      std::memmove(buf.data(), buf.data() + pos, have - pos);
+      have -= pos;
+      pos = 0;
+    }
   }
   clock.mark_last();
   if (have != pos && stats.verified) stats.set_unverified("stream ended inside a frame");
