@@ -117,6 +117,7 @@ Row aggregate(const Plan& p) {
   row.placement = p.placement;
   row.wait = p.mechanism->wait();
   row.procs = p.mechanism->procs();
+  row.zero_copy = p.mechanism->zero_copy();
   if (p.limited) {
     row.limited = p.limited;
     return row;
@@ -342,6 +343,15 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   } else {
     for (const auto& n : o.mechanisms) mechs.push_back(find_mechanism(n));
   }
+
+  // Whatever a mechanism started for the whole run (iceoryx's private RouDi) stops on every way out
+  // of this function: the end, an error, Ctrl-C (an interrupted run returns through here too).
+  struct ReleaseGuard {
+    const std::vector<const Mechanism*>& mechs;
+    ~ReleaseGuard() {
+      for (const Mechanism* m : mechs) m->release();
+    }
+  } release_guard{mechs};
 
   std::vector<Plan> plans;
   std::size_t max_size = 64;

@@ -53,6 +53,7 @@ struct Row {
   std::optional<bool> verified;  // null for limited rows
   std::optional<std::string> limited;
   std::uint64_t lost = 0;
+  bool zero_copy = false;  // the receiver reads in place: bytes/s is not a copy bandwidth
   // Not in the JSON schema: shown in the table.
   double spread = 0;  // (max - min) / median of the repeats' headline figure
   std::string note;   // the first failure, if any

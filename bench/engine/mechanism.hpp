@@ -130,6 +130,12 @@ class Mechanism {
   [[nodiscard]] virtual bool supports(Pattern pattern) const noexcept = 0;
   // True for mechanisms that may drop messages (udp): gaps are counted as lost, not failures.
   [[nodiscard]] virtual bool lossy() const noexcept { return false; }
+  // True for mechanisms whose receiver reads the sender's bytes in place (iceoryx): their bytes/s
+  // is not a copy bandwidth, and the output says so.
+  [[nodiscard]] virtual bool zero_copy() const noexcept { return false; }
+  // Parent, once at the end of a bench run (every exit path, Ctrl-C included): stops whatever the
+  // mechanism started for the whole run (iceoryx: its private RouDi). Never fails.
+  virtual void release() const noexcept {}
   [[nodiscard]] virtual Availability available() const { return {}; }
   // The limit that stops `size` from running, e.g. "msgsize_max=8192" (never raised: the bench does
   // not write /proc/sys), or nullopt.

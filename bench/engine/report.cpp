@@ -121,6 +121,7 @@ json to_json(const Report& r) {
     x["verified"] = row.verified ? json(*row.verified) : json(nullptr);
     x["limited"] = row.limited ? json(*row.limited) : json(nullptr);
     x["lost"] = row.lost;
+    x["zero_copy"] = row.zero_copy;
     rows.push_back(std::move(x));
   }
   j["results"] = std::move(rows);
@@ -224,6 +225,18 @@ std::string format_table(const Report& r) {
       notes.push_back(fmt::format("  {} {} {} {}: {}", row.mechanism, to_string(row.pattern), human_size(row.size),
                                   row.placement, row.note));
     }
+  }
+  std::vector<std::string> zero_copy;
+  for (const auto& row : r.results) {
+    if (row.zero_copy && std::find(zero_copy.begin(), zero_copy.end(), row.mechanism) == zero_copy.end()) {
+      zero_copy.push_back(row.mechanism);
+    }
+  }
+  if (!zero_copy.empty()) {
+    std::string names;
+    for (const auto& n : zero_copy) names += (names.empty() ? "" : ", ") + n;
+    out += fmt::format("\nZero-copy (the receiver verifies the sender's bytes in place; their bytes/s is not a copy "
+                       "bandwidth): {}\n", names);
   }
   if (!notes.empty()) {
     out += "\nNot verified:\n";
@@ -342,17 +355,18 @@ std::string format_summary(const Report& r) {
 std::string to_csv(const Report& r) {
   std::string out =
       "mechanism,pattern,size,placement,wait,producers,consumers,samples,msgs_per_s,bytes_per_s,p50_ns,p90_ns,"
-      "p99_ns,p999_ns,max_ns,cpu_ns_sender,cpu_ns_receiver,repeats,spread,verified,limited,lost\n";
+      "p99_ns,p999_ns,max_ns,cpu_ns_sender,cpu_ns_receiver,repeats,spread,verified,limited,lost,zero_copy\n";
   auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string(); };
   for (const auto& row : r.results) {
     std::string limited = row.limited.value_or("");
     std::replace(limited.begin(), limited.end(), '"', '\'');
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},\"{}\",{}\n", row.mechanism,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},\"{}\",{},{}\n", row.mechanism,
                        to_string(row.pattern), row.size, row.placement, to_string(row.wait), row.procs.producers,
                        row.procs.consumers, row.samples, num(row.msgs_per_s), num(row.bytes_per_s), num(row.p50),
                        num(row.p90), num(row.p99), num(row.p999), num(row.max), num(row.cpu_sender),
                        num(row.cpu_receiver), row.repeats, row.spread,
-                       row.verified ? (*row.verified ? "true" : "false") : "", limited, row.lost);
+                       row.verified ? (*row.verified ? "true" : "false") : "", limited, row.lost,
+                       row.zero_copy ? "true" : "false");
   }
   return out;
 }

@@ -33,7 +33,7 @@ void check_schema(const json& j) {
   EXPECT_EQ(m.at("pinned").size(), 2u);
   const std::set<std::string> row_keys = {"mechanism", "pattern", "size", "placement", "wait", "procs",
                                           "samples", "msgs_per_s", "bytes_per_s", "rtt_ns", "cpu_ns_per_msg",
-                                          "repeats", "verified", "limited", "lost"};
+                                          "repeats", "verified", "limited", "lost", "zero_copy"};
   ASSERT_TRUE(j.at("results").is_array());
   ASSERT_FALSE(j.at("results").empty());
   for (const json& r : j.at("results")) {
@@ -61,6 +61,7 @@ void check_schema(const json& j) {
     EXPECT_TRUE(r.at("verified").is_boolean() || (r.at("verified").is_null() && r.at("limited").is_string()));
     EXPECT_TRUE(r.at("limited").is_null() || r.at("limited").is_string());
     EXPECT_TRUE(r.at("lost").is_number_unsigned());
+    EXPECT_TRUE(r.at("zero_copy").is_boolean());
     if (r.at("pattern") == "throughput") {
       EXPECT_TRUE(r.at("rtt_ns").at("p50").is_null());
     }
