@@ -12,5 +12,6 @@ struct Context {
 
 // Add one line per subcommand here and in main.cpp.
 // void add_bench_command(CLI::App& app, Context& ctx);
+void add_send_recv_commands(CLI::App& app, Context& ctx);  // send, recv (send_recv_command.cpp)
 
 }  // namespace ipckit::cli

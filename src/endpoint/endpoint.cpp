@@ -1,0 +1,135 @@
+#include "ipckit/endpoint/endpoint.hpp"
+
+#include "adapters.hpp"
+#include "ipckit/core/io.hpp"
+
+namespace ipckit {
+namespace detail {
+
+mode_t effective_mode(const Url& url, const EndpointOptions& options) {
+  if (auto m = url.option("mode")) return static_cast<mode_t>(std::stoul(*m, nullptr, 8));  // checked by parse_url
+  return options.mode;
+}
+
+Framing effective_framing(const Url& url, const EndpointOptions& options) noexcept {
+  if (options.framing) return *options.framing;
+  return url.scheme == Scheme::kPipe ? Framing::kRaw : Framing::kLength;
+}
+
+std::size_t effective_max(const EndpointOptions& options) noexcept {
+  return options.max_message != 0 ? options.max_message : kDefaultMaxMessage;
+}
+
+std::string url_object(const Url& url) { return quoted(url.text); }
+
+Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,
+                          const Error& last) {
+  return fail_errno(ETIMEDOUT, "open_sender", url_object(url),
+                    fmt::format("no {} after {} ms (raise it with --timeout; last attempt: {})", waiting_for,
+                                options.open_timeout.count(), last.str()));
+}
+
+namespace {
+
+struct Adapter {
+  OpenSenderFn sender = nullptr;
+  OpenReceiverFn receiver = nullptr;
+};
+
+// One row per scheme, in Scheme order; {} where the mechanism is not built in this version.
+Adapter adapter(Scheme scheme) noexcept {
+  switch (scheme) {
+    case Scheme::kPipe:
+    case Scheme::kFifo:
+    case Scheme::kMq:
+    case Scheme::kSysvMq:
+    case Scheme::kUnix:
+    case Scheme::kUnixDgram:
+    case Scheme::kUnixSeqpacket:
+    case Scheme::kTcp:
+    case Scheme::kUdp:
+    case Scheme::kChan:
+      return {};
+  }
+  return {};
+}
+
+Unexpected not_available(const Url& url, std::string_view call) {
+  return fail_library(LibraryCode::kNotAvailable, std::string(call), detail::url_object(url),
+                      fmt::format("scheme {}: mechanism not built in this version", to_string(url.scheme)));
+}
+
+Result<void> check_command(const Url& url, const EndpointOptions& options, std::string_view call) {
+  const bool has = !url.command.empty() || !options.command.empty();
+  if (url.scheme == Scheme::kPipe && !has) {
+    return fail_library(LibraryCode::kInvalidArgument, std::string(call), detail::url_object(url),
+                        fmt::format("pipe: needs a command; expected {}", expected_form(Scheme::kPipe)));
+  }
+  if (url.scheme != Scheme::kPipe && has) {
+    return fail_library(LibraryCode::kInvalidArgument, std::string(call), detail::url_object(url),
+                        "a command (-- CMD ARGS) is only for pipe:");
+  }
+  return {};
+}
+
+}  // namespace
+}  // namespace detail
+
+std::string_view to_string(SendStatus status) noexcept {
+  switch (status) {
+    case SendStatus::kOk:
+      return "ok";
+    case SendStatus::kPeerClosed:
+      return "peer closed";
+    case SendStatus::kTimedOut:
+      return "timed out";
+  }
+  return "?";
+}
+
+std::string_view to_string(ReceiveStatus status) noexcept {
+  switch (status) {
+    case ReceiveStatus::kOk:
+      return "ok";
+    case ReceiveStatus::kEndOfStream:
+      return "end of stream";
+    case ReceiveStatus::kTimedOut:
+      return "timed out";
+  }
+  return "?";
+}
+
+Sender::~Sender() = default;
+Receiver::~Receiver() = default;
+
+Result<SendStatus> Sender::send(std::string_view message) { return send(ipckit::as_bytes(message)); }
+
+bool scheme_available(Scheme scheme) noexcept { return detail::adapter(scheme).sender != nullptr; }
+
+Result<std::unique_ptr<Sender>> open_sender(std::string_view url, const EndpointOptions& options) {
+  auto u = parse_url(url);
+  if (!u) return fail(u.error());
+  return open_sender(*u, options);
+}
+
+Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOptions& options) {
+  if (auto r = detail::check_command(url, options, "open_sender"); !r) return fail(r.error());
+  const auto a = detail::adapter(url.scheme);
+  if (a.sender == nullptr) return detail::not_available(url, "open_sender");
+  return a.sender(url, options);
+}
+
+Result<std::unique_ptr<Receiver>> open_receiver(std::string_view url, const EndpointOptions& options) {
+  auto u = parse_url(url);
+  if (!u) return fail(u.error());
+  return open_receiver(*u, options);
+}
+
+Result<std::unique_ptr<Receiver>> open_receiver(const Url& url, const EndpointOptions& options) {
+  if (auto r = detail::check_command(url, options, "open_receiver"); !r) return fail(r.error());
+  const auto a = detail::adapter(url.scheme);
+  if (a.receiver == nullptr) return detail::not_available(url, "open_receiver");
+  return a.receiver(url, options);
+}
+
+}  // namespace ipckit
