@@ -34,7 +34,7 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 
 // The ETIMEDOUT error of a sender that gave up: names the URL, the timeout and what it waited for.
 [[nodiscard]] Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,
-                                        const Error& last);
+                                        const std::optional<Error>& last);
 
 // Calls `attempt` (returning Result<std::optional<T>>: nullopt = not yet, retry) until it yields a value
 // or an error, or options.open_timeout passes (then nullopt), or options.should_stop() (then ECANCELED).

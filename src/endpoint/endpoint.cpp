@@ -23,10 +23,10 @@ std::size_t effective_max(const EndpointOptions& options) noexcept {
 std::string url_object(const Url& url) { return quoted(url.text); }
 
 Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,
-                          const Error& last) {
+                          const std::optional<Error>& last) {
   return fail_errno(ETIMEDOUT, "open_sender", url_object(url),
-                    fmt::format("no {} after {} ms (raise it with --timeout; last attempt: {})", waiting_for,
-                                options.open_timeout.count(), last.str()));
+                    fmt::format("no {} after {} ms (raise it with --timeout){}", waiting_for,
+                                options.open_timeout.count(), last ? "; last attempt: " + last->str() : std::string()));
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/endpoint/endpoint.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit::test {
@@ -123,6 +124,10 @@ inline std::vector<std::string> ipckit_args(std::vector<std::string> args, bool 
   }
   return args;
 }
+
+// Skips a test whose scheme's mechanism is not built in this version (the CLI then says so).
+#define IPCKIT_REQUIRE_SCHEME(s) \
+  if (!::ipckit::scheme_available(s)) GTEST_SKIP() << ::ipckit::to_string(s) << ": mechanism not built in this version"
 
 inline std::size_t count_lines(std::string_view s) {
   std::size_t n = 0;

@@ -149,9 +149,9 @@ class IPCKIT_API Receiver {
 };
 
 // Opens the sending side. Returns once connected/opened: retries refused connections, missing
-// socket files, FIFOs without a reader and not-yet-created objects (when !create) until
-// options.open_timeout, then fails with ETIMEDOUT naming the URL. A scheme whose mechanism is not
-// built in this version fails with kNotAvailable.
+// socket files and FIFOs without a reader until options.open_timeout, then fails with ETIMEDOUT
+// naming the URL. A missing fifo/mq/sysvmq/chan object is an error (ENOENT) unless options.create.
+// A scheme whose mechanism is not built in this version fails with kNotAvailable.
 [[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(std::string_view url,
                                                                      const EndpointOptions& options = {});
 [[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOptions& options);

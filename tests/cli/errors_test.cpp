@@ -1,0 +1,146 @@
+// ipckit-test: resource-lock mqueue
+// Every failure of `ipckit send`/`recv` ends with one clear line on stderr and a non-zero exit code:
+// a missing object, a timeout, a message too large (for --size or for the mechanism), a peer that
+// went away, bad --hex input. Ctrl-C ends cleanly (exit 130, --remove-on-exit honoured).
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "cli_harness.hpp"
+
+namespace ipckit::test {
+namespace {
+
+void expect_failure(const CliRun& r, const char* cmd, std::initializer_list<std::string_view> needles) {
+  EXPECT_TRUE(r.result.exited && r.result.code == 1) << r.result.describe() << ": " << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind(std::string("ipckit ") + cmd + ": ", 0), 0u) << r.err;
+  for (auto n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << r.err << " lacks " << n;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+TEST(CliErrors, MissingNamedObjectWithoutCreate) {
+  TempDir dir;
+  std::vector<std::pair<Scheme, std::string>> urls{{Scheme::kFifo, "fifo:" + dir.file("nofifo")},
+                                                   {Scheme::kMq, "mq:" + unique_name()},
+                                                   {Scheme::kSysvMq, "sysvmq:" + dir.path() + "?proj=9"},
+                                                   {Scheme::kChan, "chan:" + unique_name()}};
+  for (const auto& [scheme, url] : urls) {
+    if (!scheme_available(scheme)) continue;
+    for (const char* cmd : {"send", "recv"}) {
+      SCOPED_TRACE(std::string(cmd) + " " + url);
+      expect_failure(run_ipckit({cmd, url, "--timeout", "5"}), cmd, {"ENOENT"});
+    }
+  }
+}
+
+TEST(CliErrors, SendTimesOutWithoutAReceiver) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  TempDir dir;
+  const std::string url = "unix:" + dir.file("nobody.sock");
+  const auto start = Clock::now();
+  const CliRun r = run_ipckit({"send", url, "--timeout", "0.3"}, "x");
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(300));
+  expect_failure(r, "send", {"open_sender(\"" + url + "\")", "ETIMEDOUT", "no listener after 300 ms", "--timeout"});
+}
+
+TEST(CliErrors, RecvTimesOutWithoutMessages) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  const std::string url = "unix:" + unique_abstract_name();
+  const CliRun r = run_ipckit({"recv", url, "--timeout", "0.2"});
+  expect_failure(r, "recv", {"timed out: no message for 0.2 s"});
+}
+
+// A frame above the receiver's --size is refused before anything is allocated.
+TEST(CliErrors, FrameAboveReceiverSize) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  const std::string url = "unix:" + unique_abstract_name();
+  CliProcess recv(ipckit_args({"recv", url, "--size", "16", "--timeout", "20"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  (void)run_ipckit({"send", url, "--lines"}, std::string(100, 'x') + "\n");
+  expect_failure(recv.finish(), "recv", {"frame length 100 > max message size 16", "raise it with --size"});
+}
+
+TEST(CliErrors, MessageAboveSenderSize) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  const std::string url = "unix:" + unique_abstract_name();
+  CliProcess recv(ipckit_args({"recv", url, "--lines", "--timeout", "20"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  const CliRun s = run_ipckit({"send", url, "--lines", "--size", "4"}, "ok\ntoo long\n");
+  expect_failure(s, "send", {"message of 8 bytes > max message size 4 (raise it with --size)"});
+  const CliRun r = recv.finish();
+  EXPECT_EQ(r.out, "ok\n");
+}
+
+TEST(CliErrors, MessageTooLargeForThePosixQueue) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kMq);
+  const std::string url = "mq:" + unique_name() + "?msgsize=128&maxmsg=4";
+  CliProcess recv(ipckit_args({"recv", url, "--create", "--remove-on-exit", "--count", "1", "--timeout", "20"}, true),
+                  "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  const CliRun s = run_ipckit({"send", url, "--size", "1000"}, std::string(1000, 'x'));
+  expect_failure(s, "send", {"128"});
+  recv.kill(SIGINT);
+  const CliRun r = recv.finish();
+  EXPECT_TRUE(r.result.exited && r.result.code == 130) << r.result.describe() << r.err;
+}
+
+TEST(CliErrors, PeerGoneMidStream) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  const std::string url = "unix:" + unique_abstract_name();
+  CliProcess recv(ipckit_args({"recv", url, "--count", "1", "--timeout", "20"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  // 64 MiB in 64 KiB messages: far more than socket buffers hold after the receiver leaves.
+  const CliRun s = run_ipckit({"send", url}, std::string(64 << 20, 'p'));
+  expect_failure(s, "send", {"peer closed"});
+  EXPECT_TRUE(recv.finish().result.ok());
+}
+
+TEST(CliErrors, BadHexInput) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  const std::string url = "unix:" + unique_abstract_name();
+  CliProcess recv(ipckit_args({"recv", url, "--hex", "--timeout", "20"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  const CliRun s = run_ipckit({"send", url, "--hex"}, "6869\nzz\n");
+  expect_failure(s, "send", {"--hex(stdin line 2)", "\"zz\" is not a hex digit pair"});
+  const CliRun r = recv.finish();
+  EXPECT_EQ(r.out, "6869\n");
+}
+
+TEST(CliErrors, CtrlCExitsCleanlyAndRemovesOnExit) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kFifo);
+  TempDir dir;
+  const std::string path = dir.file("ctrlc.fifo");
+  CliProcess recv(ipckit_args({"recv", "fifo:" + path, "--create", "--remove-on-exit"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  EXPECT_TRUE(exists(path));
+  recv.kill(SIGINT);
+  const CliRun r = recv.finish();
+  EXPECT_TRUE(r.result.exited && r.result.code == 130) << r.result.describe();
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_FALSE(exists(path)) << "--remove-on-exit left " << path;
+}
+
+TEST(CliErrors, CtrlCWhileSenderWaitsForAReceiver) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kUnix);
+  TempDir dir;
+  // The sender retries connecting for up to 60 s; SIGTERM must end it promptly and cleanly.
+  CliProcess send(ipckit_args({"send", "unix:" + dir.file("later.sock"), "--timeout", "60"}, false), "x");
+  const auto start = Clock::now();
+  send.kill(SIGTERM);
+  const CliRun s = send.finish();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(30)) << s.result.describe();
+  // Exit 143 once the handler is installed; killed by SIGTERM if the signal came before that.
+  EXPECT_TRUE((s.result.exited && s.result.code == 143) || (!s.result.exited && s.result.signal == SIGTERM))
+      << s.result.describe();
+}
+
+}  // namespace
+}  // namespace ipckit::test
