@@ -16,12 +16,33 @@
 
 #include "ipckit/endpoint/endpoint.hpp"
 
+// Which mechanism layers this build has. A scheme is built in exactly when its layer is: the adapter
+// files compile to nothing without it and endpoint.cpp then reports kNotAvailable.
+#if __has_include("ipckit/stream/subprocess.hpp") && __has_include("ipckit/stream/fifo.hpp") && \
+    __has_include("ipckit/stream/unix_stream.hpp") && __has_include("ipckit/stream/tcp.hpp")
+#define IPCKIT_ENDPOINT_STREAM 1
+#else
+#define IPCKIT_ENDPOINT_STREAM 0
+#endif
+
 namespace ipckit::detail {
 
 using SenderPtr = std::unique_ptr<Sender>;
 using ReceiverPtr = std::unique_ptr<Receiver>;
 using OpenSenderFn = Result<SenderPtr> (*)(const Url&, const EndpointOptions&);
 using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions&);
+
+// One pair per scheme, in <scheme>_endpoint.cpp.
+#if IPCKIT_ENDPOINT_STREAM
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_pipe_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_pipe_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_fifo_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_fifo_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_unix_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_tcp_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_tcp_receiver(const Url& url, const EndpointOptions& options);
+#endif
 
 // The permission for created objects: URL mode= over options.mode.
 [[nodiscard]] mode_t effective_mode(const Url& url, const EndpointOptions& options);

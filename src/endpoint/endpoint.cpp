@@ -39,14 +39,25 @@ struct Adapter {
 // One row per scheme, in Scheme order; {} where the mechanism is not built in this version.
 Adapter adapter(Scheme scheme) noexcept {
   switch (scheme) {
+#if IPCKIT_ENDPOINT_STREAM
+    case Scheme::kPipe:
+      return {&open_pipe_sender, &open_pipe_receiver};
+    case Scheme::kFifo:
+      return {&open_fifo_sender, &open_fifo_receiver};
+    case Scheme::kUnix:
+      return {&open_unix_sender, &open_unix_receiver};
+    case Scheme::kTcp:
+      return {&open_tcp_sender, &open_tcp_receiver};
+#else
     case Scheme::kPipe:
     case Scheme::kFifo:
+    case Scheme::kUnix:
+    case Scheme::kTcp:
+#endif
     case Scheme::kMq:
     case Scheme::kSysvMq:
-    case Scheme::kUnix:
     case Scheme::kUnixDgram:
     case Scheme::kUnixSeqpacket:
-    case Scheme::kTcp:
     case Scheme::kUdp:
     case Scheme::kChan:
       return {};

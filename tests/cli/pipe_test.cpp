@@ -47,7 +47,10 @@ TEST(PipeScheme, ExitCodeIsTheChilds) {
   const CliRun k = run_ipckit({"recv", "pipe:", "--", "sh", "-c", "kill -TERM $$"});
   EXPECT_TRUE(k.result.exited && k.result.code == 128 + 15) << k.result.describe() << k.err;
   // A child that stops reading early is not an error of ours: its exit code decides.
-  const CliRun h = run_ipckit({"send", "pipe:", "--lines", "--", "head", "-n", "1"}, std::string(1 << 20, 'x') + "\n");
+  std::string many;
+  for (int i = 0; i < 1000; ++i) many += std::string(1000, 'x') + "\n";  // far more than a pipe holds
+  const CliRun h = run_ipckit({"send", "pipe:", "--lines", "--", "head", "-n", "1"}, many);
+  EXPECT_EQ(h.out, std::string(1000, 'x') + "\n");
   EXPECT_TRUE(h.result.ok()) << h.result.describe() << h.err;
 }
 
