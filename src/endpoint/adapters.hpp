@@ -25,6 +25,13 @@
 #define IPCKIT_ENDPOINT_STREAM 0
 #endif
 
+#if __has_include("ipckit/message/posix_mq.hpp") && __has_include("ipckit/message/sysv_mq.hpp") && \
+    __has_include("ipckit/message/unix_datagram.hpp") && __has_include("ipckit/message/udp.hpp")
+#define IPCKIT_ENDPOINT_MESSAGE 1
+#else
+#define IPCKIT_ENDPOINT_MESSAGE 0
+#endif
+
 namespace ipckit::detail {
 
 using SenderPtr = std::unique_ptr<Sender>;
@@ -43,6 +50,18 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_tcp_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_tcp_receiver(const Url& url, const EndpointOptions& options);
 #endif
+#if IPCKIT_ENDPOINT_MESSAGE
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_mq_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_mq_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_sysvmq_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_sysvmq_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_unix_dgram_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_dgram_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_unix_seqpacket_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_udp_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const EndpointOptions& options);
+#endif
 
 // The permission for created objects: URL mode= over options.mode.
 [[nodiscard]] mode_t effective_mode(const Url& url, const EndpointOptions& options);
@@ -52,6 +71,10 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] std::size_t effective_max(const EndpointOptions& options) noexcept;
 // The URL as error messages quote it: quoted(url.text).
 [[nodiscard]] std::string url_object(const Url& url);
+
+// A named object (fifo/mq/sysvmq/chan) that does not exist: the layer's ENOENT with a hint in endpoint
+// terms ("mq:/jobs does not exist; pass --create ..."). Other errors pass through unchanged.
+[[nodiscard]] Error explain_missing(const Url& url, Error error);
 
 // The ETIMEDOUT error of a sender that gave up: names the URL, the timeout and what it waited for.
 [[nodiscard]] Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,

@@ -22,6 +22,12 @@ std::size_t effective_max(const EndpointOptions& options) noexcept {
 
 std::string url_object(const Url& url) { return quoted(url.text); }
 
+Error explain_missing(const Url& url, Error error) {
+  if (!error.is(ENOENT)) return error;
+  return std::move(error).with_hint(fmt::format(
+      "{} does not exist; pass --create (EndpointOptions::create) to make it", url.text));
+}
+
 Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,
                           const std::optional<Error>& last) {
   return fail_errno(ETIMEDOUT, "open_sender", url_object(url),
@@ -54,11 +60,24 @@ Adapter adapter(Scheme scheme) noexcept {
     case Scheme::kUnix:
     case Scheme::kTcp:
 #endif
+#if IPCKIT_ENDPOINT_MESSAGE
+    case Scheme::kMq:
+      return {&open_mq_sender, &open_mq_receiver};
+    case Scheme::kSysvMq:
+      return {&open_sysvmq_sender, &open_sysvmq_receiver};
+    case Scheme::kUnixDgram:
+      return {&open_unix_dgram_sender, &open_unix_dgram_receiver};
+    case Scheme::kUnixSeqpacket:
+      return {&open_unix_seqpacket_sender, &open_unix_seqpacket_receiver};
+    case Scheme::kUdp:
+      return {&open_udp_sender, &open_udp_receiver};
+#else
     case Scheme::kMq:
     case Scheme::kSysvMq:
     case Scheme::kUnixDgram:
     case Scheme::kUnixSeqpacket:
     case Scheme::kUdp:
+#endif
     case Scheme::kChan:
       return {};
   }

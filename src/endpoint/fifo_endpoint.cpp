@@ -67,7 +67,7 @@ Result<SenderPtr> open_fifo_sender(const Url& url, const EndpointOptions& option
       last = t.error();
       return std::optional<PipeWriter>();
     }
-    return fail(t.error());
+    return fail(explain_missing(url, t.error()));
   });
   if (!w) return fail(w.error());
   if (!*w) return open_timed_out(url, options, "reader", last);
@@ -77,7 +77,7 @@ Result<SenderPtr> open_fifo_sender(const Url& url, const EndpointOptions& option
 Result<ReceiverPtr> open_fifo_receiver(const Url& url, const EndpointOptions& options) {
   if (auto r = maybe_create(url, options); !r) return fail(r.error());
   auto r = Fifo::try_open_reader(url.address);
-  if (!r) return fail(r.error());
+  if (!r) return fail(explain_missing(url, r.error()));
   return ReceiverPtr(new FifoReceiver(url, options, std::move(*r)));
 }
 

@@ -38,7 +38,7 @@ TEST(CliErrors, MissingNamedObjectWithoutCreate) {
     if (!scheme_available(scheme)) continue;
     for (const char* cmd : {"send", "recv"}) {
       SCOPED_TRACE(std::string(cmd) + " " + url);
-      expect_failure(run_ipckit({cmd, url, "--timeout", "5"}), cmd, {"ENOENT"});
+      expect_failure(run_ipckit({cmd, url, "--timeout", "5"}), cmd, {"ENOENT", "does not exist; pass --create"});
     }
   }
 }
