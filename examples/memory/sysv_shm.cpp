@@ -1,0 +1,38 @@
+// System V shared memory: an IPC_PRIVATE segment shared with a forked child by id, its IPC_STAT
+// bookkeeping, and IPC_RMID.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "ipckit/memory/sysv_shm.hpp"
+
+int main() {
+  auto shm = ipckit::SysvShm::create_private(4096);
+  if (!shm) {
+    std::fprintf(stderr, "%s\n", shm.error().str().c_str());
+    return 1;
+  }
+  ipckit::SysvShmRemoveGuard remove(shm->id());  // IPC_RMID on scope exit
+  auto at = shm->attach();
+  if (!at) return 1;
+
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    auto seg = ipckit::SysvShm::from_id(shm->id());
+    if (!seg) ::_exit(2);
+    auto mine = seg->attach();
+    if (!mine) ::_exit(3);
+    std::strcpy(static_cast<char*>(mine->data()), "written by the child");
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  auto info = shm->info();
+  if (!info) return 1;
+  std::printf("parent read: %s; attached %llu, creator %d, last shmat/shmdt by %d\n",
+              static_cast<const char*>(at->data()), static_cast<unsigned long long>(info->attach_count),
+              info->creator_pid, info->last_pid);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
