@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/framing.hpp"
