@@ -32,6 +32,12 @@
 #define IPCKIT_ENDPOINT_MESSAGE 0
 #endif
 
+#if __has_include("ipckit/channel/spsc.hpp")
+#define IPCKIT_ENDPOINT_CHANNEL 1
+#else
+#define IPCKIT_ENDPOINT_CHANNEL 0
+#endif
+
 namespace ipckit::detail {
 
 using SenderPtr = std::unique_ptr<Sender>;
@@ -61,6 +67,10 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_udp_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const EndpointOptions& options);
+#endif
+#if IPCKIT_ENDPOINT_CHANNEL
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const EndpointOptions& options);
 #endif
 
 // The permission for created objects: URL mode= over options.mode.

@@ -78,8 +78,13 @@ Adapter adapter(Scheme scheme) noexcept {
     case Scheme::kUnixSeqpacket:
     case Scheme::kUdp:
 #endif
+#if IPCKIT_ENDPOINT_CHANNEL
+    case Scheme::kChan:
+      return {&open_chan_sender, &open_chan_receiver};
+#else
     case Scheme::kChan:
       return {};
+#endif
   }
   return {};
 }
@@ -125,6 +130,8 @@ std::string_view to_string(ReceiveStatus status) noexcept {
       return "end of stream";
     case ReceiveStatus::kTimedOut:
       return "timed out";
+    case ReceiveStatus::kPeerDied:
+      return "peer died";
   }
   return "?";
 }

@@ -49,7 +49,9 @@ std::vector<std::string> messages(std::size_t n, std::size_t min, std::size_t ma
 }
 
 // Receiver here, sender in a forked child; every message compared.
-void round_trip(const std::string& url, EndpointOptions options, std::size_t min = 0, std::size_t max = 2000) {
+// `eof`: the receiver must then see end of stream (streams, seqpacket, the channel).
+void round_trip(const std::string& url, EndpointOptions options, std::size_t min = 0, std::size_t max = 2000,
+                bool eof = false) {
   const auto msgs = messages(test::scaled(300), min, max);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, options));
   const pid_t child = test::spawn_child([&]() -> int {
@@ -69,6 +71,11 @@ void round_trip(const std::string& url, EndpointOptions options, std::size_t min
     ASSERT_EQ(*r, ReceiveStatus::kOk) << "message " << i << ": " << to_string(*r);
     ASSERT_EQ(got, msgs[i]) << "message " << i;
   }
+  if (eof) {
+    auto r = rx->receive_until(got, deadline_after(std::chrono::seconds(30)));
+    ASSERT_TRUE(r.has_value()) << r.error().str();
+    EXPECT_EQ(*r, ReceiveStatus::kEndOfStream) << to_string(*r);
+  }
   const auto result = test::wait_child(child);
   EXPECT_TRUE(result.ok()) << result.describe();
   IPCKIT_EXPECT_OK(rx->remove_object());
@@ -79,10 +86,10 @@ TEST(Endpoint, FifoUnixTcpRoundTrip) {
   test::TempDir dir;
   EndpointOptions create;
   create.create = true;
-  round_trip("fifo:" + dir.file("f"), create);
-  round_trip("unix:" + dir.file("s.sock"), {});
-  round_trip("unix:" + test::unique_abstract_name(), {});
-  round_trip("tcp:127.0.0.1:" + std::to_string(free_port(SOCK_STREAM)), {});
+  round_trip("fifo:" + dir.file("f"), create, 0, 2000, true);
+  round_trip("unix:" + dir.file("s.sock"), {}, 0, 2000, true);
+  round_trip("unix:" + test::unique_abstract_name(), {}, 0, 2000, true);
+  round_trip("tcp:127.0.0.1:" + std::to_string(free_port(SOCK_STREAM)), {}, 0, 2000, true);
 }
 
 TEST(Endpoint, MessageMechanismsRoundTrip) {
@@ -93,7 +100,15 @@ TEST(Endpoint, MessageMechanismsRoundTrip) {
   round_trip("mq:" + test::unique_name() + "?maxmsg=8&msgsize=2000", create);
   round_trip("sysvmq:" + dir.path() + "?proj=5", create);
   round_trip("unix-dgram:" + dir.file("d.sock"), {});
-  round_trip("unix-seqpacket:" + test::unique_abstract_name(), {}, 1);
+  round_trip("unix-seqpacket:" + test::unique_abstract_name(), {}, 1, 2000, true);
+}
+
+TEST(Endpoint, ChannelRoundTripEndsWithEndOfStream) {
+  REQUIRE_SCHEME(Scheme::kChan);
+  EndpointOptions create;
+  create.create = true;
+  round_trip("chan:" + test::unique_name() + "?capacity=64KiB&max=4KiB", create, 0, 4096, true);
+  EXPECT_TRUE(FailsWith(open_receiver("chan:" + test::unique_name(), {}), {"ENOENT", "pass --create"}));
 }
 
 TEST(Endpoint, LinesAndRawFramingOnAStream) {

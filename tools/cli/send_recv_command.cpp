@@ -407,6 +407,11 @@ int run_recv(const Args& a) {
       }
     }
     if (!st) break;
+    if (*st == ReceiveStatus::kPeerDied) {
+      code = cmd.fail_with(kExitFailure, fmt::format("recv({}): peer died: the sender was found dead after {} messages",
+                                                     ipckit::quoted(a.url), received));
+      break;
+    }
     if (*st == ReceiveStatus::kEndOfStream) {
       ended = true;
       break;

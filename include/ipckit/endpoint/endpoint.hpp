@@ -79,6 +79,7 @@ enum class ReceiveStatus : std::uint8_t {
   kOk,           // one message was received
   kEndOfStream,  // the sender closed a stream (or the child of pipe: closed its stdout)
   kTimedOut,     // nothing arrived before the deadline (a partly received frame is kept for the next call)
+  kPeerDied,     // chan: the sender was found dead (pid + start time) with nothing left to receive
 };
 [[nodiscard]] IPCKIT_API std::string_view to_string(SendStatus status) noexcept;
 [[nodiscard]] IPCKIT_API std::string_view to_string(ReceiveStatus status) noexcept;
