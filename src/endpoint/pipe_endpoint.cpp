@@ -70,7 +70,10 @@ class PipeReceiver final : public FramedStreamReceiver<ChildStdout> {
   PipeReceiver(Url url, const EndpointOptions& options, Subprocess proc) : FramedStreamReceiver(std::move(url), options) {
     stream_.emplace(ChildStdout{std::move(proc)});
   }
+  // Closes our read end first: a child still writing (we stopped at --count) then gets EPIPE or
+  // SIGPIPE instead of blocking forever on a full pipe.
   [[nodiscard]] Result<ReceiveStatus> finish_until(Deadline deadline) override {
+    if (stream_->proc.out() != nullptr) stream_->proc.out()->close();
     return wait_child(stream_->proc, status_, deadline);
   }
   [[nodiscard]] std::optional<int> exit_status() const override { return status_; }

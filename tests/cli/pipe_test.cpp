@@ -1,5 +1,6 @@
 // `ipckit send pipe: -- CMD` and `ipckit recv pipe: -- CMD`: the child's stdin/stdout, raw by
 // default, and the child's exit code as ipckit's.
+#include <csignal>
 #include <random>
 #include <string>
 
@@ -52,6 +53,15 @@ TEST(PipeScheme, ExitCodeIsTheChilds) {
   const CliRun h = run_ipckit({"send", "pipe:", "--lines", "--", "head", "-n", "1"}, many);
   EXPECT_EQ(h.out, std::string(1000, 'x') + "\n");
   EXPECT_TRUE(h.result.ok()) << h.result.describe() << h.err;
+}
+
+// recv stops at --count and closes the pipe: a child that would write forever ends (SIGPIPE), and
+// that is success, as `yes | head -3` is in a shell.
+TEST(PipeScheme, RecvCountStopsAnEndlessChild) {
+  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
+  const CliRun r = run_ipckit({"recv", "pipe:", "--lines", "--count", "3", "--", "yes", "y"});
+  EXPECT_TRUE(r.result.ok()) << r.result.describe() << r.err;
+  EXPECT_EQ(r.out, "y\ny\ny\n");
 }
 
 TEST(PipeScheme, MissingProgramIsOneClearLine) {

@@ -447,7 +447,12 @@ int run_recv(const Args& a) {
         break;
       }
       if (*r != ReceiveStatus::kTimedOut) {
-        if (code == 0) code = child_exit_or(rx.exit_status(), code);
+        // A child killed by SIGPIPE because we stopped reading at --count did nothing wrong (as
+        // `yes | head -3` succeeds in a shell).
+        const bool stopped_early = a.count != 0 && received == a.count;
+        if (code == 0 && !(stopped_early && rx.exit_status() == 128 + SIGPIPE)) {
+          code = child_exit_or(rx.exit_status(), code);
+        }
         break;
       }
       if (interrupted() && code == 0) code = interrupted_exit();
