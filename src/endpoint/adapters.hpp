@@ -16,22 +16,8 @@
 
 #include "ipckit/endpoint/endpoint.hpp"
 
-// Which mechanism layers this build has. A scheme is built in exactly when its layer is: the adapter
-// files compile to nothing without it and endpoint.cpp then reports kNotAvailable.
-#if __has_include("ipckit/stream/subprocess.hpp") && __has_include("ipckit/stream/fifo.hpp") && \
-    __has_include("ipckit/stream/unix_stream.hpp") && __has_include("ipckit/stream/tcp.hpp")
-#define IPCKIT_ENDPOINT_STREAM 1
-#else
-#define IPCKIT_ENDPOINT_STREAM 0
-#endif
-
-#if __has_include("ipckit/message/posix_mq.hpp") && __has_include("ipckit/message/sysv_mq.hpp") && \
-    __has_include("ipckit/message/unix_datagram.hpp") && __has_include("ipckit/message/udp.hpp")
-#define IPCKIT_ENDPOINT_MESSAGE 1
-#else
-#define IPCKIT_ENDPOINT_MESSAGE 0
-#endif
-
+// The channel layer is optional in this version: chan_endpoint.cpp compiles to nothing without it
+// and endpoint.cpp then reports kNotAvailable for chan:.
 #if __has_include("ipckit/channel/spsc.hpp")
 #define IPCKIT_ENDPOINT_CHANNEL 1
 #else
@@ -46,7 +32,6 @@ using OpenSenderFn = Result<SenderPtr> (*)(const Url&, const EndpointOptions&);
 using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions&);
 
 // One pair per scheme, in <scheme>_endpoint.cpp.
-#if IPCKIT_ENDPOINT_STREAM
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_pipe_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_pipe_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_fifo_sender(const Url& url, const EndpointOptions& options);
@@ -55,8 +40,6 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_tcp_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_tcp_receiver(const Url& url, const EndpointOptions& options);
-#endif
-#if IPCKIT_ENDPOINT_MESSAGE
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_mq_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_mq_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_sysvmq_sender(const Url& url, const EndpointOptions& options);
@@ -67,7 +50,6 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_udp_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const EndpointOptions& options);
-#endif
 #if IPCKIT_ENDPOINT_CHANNEL
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const EndpointOptions& options);

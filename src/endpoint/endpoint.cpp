@@ -45,7 +45,6 @@ struct Adapter {
 // One row per scheme, in Scheme order; {} where the mechanism is not built in this version.
 Adapter adapter(Scheme scheme) noexcept {
   switch (scheme) {
-#if IPCKIT_ENDPOINT_STREAM
     case Scheme::kPipe:
       return {&open_pipe_sender, &open_pipe_receiver};
     case Scheme::kFifo:
@@ -54,13 +53,6 @@ Adapter adapter(Scheme scheme) noexcept {
       return {&open_unix_sender, &open_unix_receiver};
     case Scheme::kTcp:
       return {&open_tcp_sender, &open_tcp_receiver};
-#else
-    case Scheme::kPipe:
-    case Scheme::kFifo:
-    case Scheme::kUnix:
-    case Scheme::kTcp:
-#endif
-#if IPCKIT_ENDPOINT_MESSAGE
     case Scheme::kMq:
       return {&open_mq_sender, &open_mq_receiver};
     case Scheme::kSysvMq:
@@ -71,13 +63,6 @@ Adapter adapter(Scheme scheme) noexcept {
       return {&open_unix_seqpacket_sender, &open_unix_seqpacket_receiver};
     case Scheme::kUdp:
       return {&open_udp_sender, &open_udp_receiver};
-#else
-    case Scheme::kMq:
-    case Scheme::kSysvMq:
-    case Scheme::kUnixDgram:
-    case Scheme::kUnixSeqpacket:
-    case Scheme::kUdp:
-#endif
 #if IPCKIT_ENDPOINT_CHANNEL
     case Scheme::kChan:
       return {&open_chan_sender, &open_chan_receiver};

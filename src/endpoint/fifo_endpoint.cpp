@@ -3,8 +3,6 @@
 // The receiver opens its end without waiting (so it can report ready, and writers can open), then
 // waits on its first receive for a writer: Linux reports POLLIN/POLLHUP on a FIFO read end only after
 // a writer has opened it since, while read() would say "end of stream" at once.
-#include "adapters.hpp"
-#if IPCKIT_ENDPOINT_STREAM
 #include <poll.h>
 
 #include <cerrno>
@@ -82,5 +80,3 @@ Result<ReceiverPtr> open_fifo_receiver(const Url& url, const EndpointOptions& op
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_STREAM

@@ -2,7 +2,6 @@
 // from the URL (else EndpointOptions capacity/max_message, else the system's msg_default and
 // msgsize_default); messages are sent with priority= (or EndpointOptions::priority).
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_MESSAGE
 #include <fcntl.h>
 
 #include <fmt/format.h>
@@ -96,5 +95,3 @@ Result<std::unique_ptr<Receiver>> open_mq_receiver(const Url& url, const Endpoin
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_MESSAGE

@@ -1,8 +1,6 @@
 // pipe: -- CMD ARGS: an anonymous pipe to the child's stdin (sender) or from its stdout (receiver),
 // through stream/subprocess.hpp. Raw by default (the child is an ordinary program); --lines frames
 // lines. The child's exit code is the endpoint's exit_status().
-#include "adapters.hpp"
-#if IPCKIT_ENDPOINT_STREAM
 #include <csignal>
 
 #include "adapters.hpp"
@@ -105,5 +103,3 @@ Result<ReceiverPtr> open_pipe_receiver(const Url& url, const EndpointOptions& op
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_STREAM

@@ -1,7 +1,6 @@
 // sysvmq:0xKEY and sysvmq:/path?proj=N: System V message queues (message/sysv_mq.hpp). Senders send
 // with type= (or EndpointOptions::type); a receiver takes type= when the URL gives one, else any type.
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_MESSAGE
 #include <fstream>
 
 #include <fmt/format.h>
@@ -97,5 +96,3 @@ Result<std::unique_ptr<Receiver>> open_sysvmq_receiver(const Url& url, const End
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_MESSAGE

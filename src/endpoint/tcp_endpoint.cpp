@@ -1,6 +1,4 @@
 // tcp:HOST:PORT and tcp:[v6]:PORT: TCP (stream/tcp.hpp), framed (framing.hpp).
-#include "adapters.hpp"
-#if IPCKIT_ENDPOINT_STREAM
 #include <cerrno>
 
 #include "adapters.hpp"
@@ -34,5 +32,3 @@ Result<ReceiverPtr> open_tcp_receiver(const Url& url, const EndpointOptions& opt
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_STREAM

@@ -3,7 +3,6 @@
 // loopback burst is not dropped for want of buffer; UDP may still lose datagrams, and nothing here
 // hides that. The sender connects (no handshake: start the receiver first).
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_MESSAGE
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -48,5 +47,3 @@ Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const Endpoi
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_MESSAGE

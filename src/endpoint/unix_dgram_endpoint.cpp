@@ -1,7 +1,6 @@
 // unix-dgram:/path and unix-dgram:@name: UNIX datagram sockets (message/unix_datagram.hpp). The
 // receiver binds; senders connect (retrying until the socket exists) and may be many.
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_MESSAGE
 #include <cerrno>
 
 #include "datagram_endpoint.hpp"
@@ -35,5 +34,3 @@ Result<std::unique_ptr<Receiver>> open_unix_dgram_receiver(const Url& url, const
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_MESSAGE

@@ -1,6 +1,4 @@
 // unix:/path and unix:@name: UNIX stream sockets (stream/unix_stream.hpp), framed (framing.hpp).
-#include "adapters.hpp"
-#if IPCKIT_ENDPOINT_STREAM
 #include <cerrno>
 
 #include "adapters.hpp"
@@ -43,5 +41,3 @@ Result<ReceiverPtr> open_unix_receiver(const Url& url, const EndpointOptions& op
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_STREAM

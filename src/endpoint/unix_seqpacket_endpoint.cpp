@@ -2,7 +2,6 @@
 // connection-oriented like unix:, but each message arrives whole, so no framing is needed. The
 // receiver listens and serves one connection; the end of it is the end of stream.
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_MESSAGE
 #include <cerrno>
 
 #include "datagram_endpoint.hpp"
@@ -42,5 +41,3 @@ Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, c
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_MESSAGE
