@@ -16,14 +16,6 @@
 
 #include "ipckit/endpoint/endpoint.hpp"
 
-// The channel layer is optional in this version: chan_endpoint.cpp compiles to nothing without it
-// and endpoint.cpp then reports kNotAvailable for chan:.
-#if __has_include("ipckit/channel/spsc.hpp")
-#define IPCKIT_ENDPOINT_CHANNEL 1
-#else
-#define IPCKIT_ENDPOINT_CHANNEL 0
-#endif
-
 namespace ipckit::detail {
 
 using SenderPtr = std::unique_ptr<Sender>;
@@ -50,10 +42,8 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_udp_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const EndpointOptions& options);
-#if IPCKIT_ENDPOINT_CHANNEL
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const EndpointOptions& options);
-#endif
 
 // The permission for created objects: URL mode= over options.mode.
 [[nodiscard]] mode_t effective_mode(const Url& url, const EndpointOptions& options);

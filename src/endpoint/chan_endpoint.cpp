@@ -4,7 +4,7 @@
 // consumer drains the ring and then sees end of stream; a producer found dead is kPeerDied.
 // pattern=mpmc|broadcast need the MPMC/broadcast channels; this version has SPSC.
 #include "adapters.hpp"
-#if IPCKIT_ENDPOINT_CHANNEL
+
 #include <fmt/format.h>
 
 #include "ipckit/channel/spsc.hpp"
@@ -116,5 +116,3 @@ Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const Endpo
 }
 
 }  // namespace ipckit::detail
-
-#endif  // IPCKIT_ENDPOINT_CHANNEL

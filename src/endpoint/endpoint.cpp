@@ -63,13 +63,8 @@ Adapter adapter(Scheme scheme) noexcept {
       return {&open_unix_seqpacket_sender, &open_unix_seqpacket_receiver};
     case Scheme::kUdp:
       return {&open_udp_sender, &open_udp_receiver};
-#if IPCKIT_ENDPOINT_CHANNEL
     case Scheme::kChan:
       return {&open_chan_sender, &open_chan_receiver};
-#else
-    case Scheme::kChan:
-      return {};
-#endif
   }
   return {};
 }
