@@ -1,8 +1,7 @@
 // Private to src/endpoint: the per-scheme adapters and the helpers they share.
 //
 // Each scheme lives in its own <scheme>_endpoint.cpp, built on its mechanism layer's types, and is
-// listed in the table in endpoint.cpp. A scheme whose mechanism is not built in fails with
-// kNotAvailable there.
+// listed in the table in endpoint.cpp.
 #pragma once
 
 #include <cerrno>

@@ -42,7 +42,7 @@ struct Adapter {
   OpenReceiverFn receiver = nullptr;
 };
 
-// One row per scheme, in Scheme order; {} where the mechanism is not built in this version.
+// One row per scheme.
 Adapter adapter(Scheme scheme) noexcept {
   switch (scheme) {
     case Scheme::kPipe:
@@ -69,9 +69,10 @@ Adapter adapter(Scheme scheme) noexcept {
   return {};
 }
 
-Unexpected not_available(const Url& url, std::string_view call) {
-  return fail_library(LibraryCode::kNotAvailable, std::string(call), detail::url_object(url),
-                      fmt::format("scheme {}: mechanism not built in this version", to_string(url.scheme)));
+// Only a Url built by hand with an out-of-range scheme gets here (parse_url never makes one).
+Unexpected bad_scheme(const Url& url, std::string_view call) {
+  return fail_library(LibraryCode::kInvalidArgument, std::string(call), detail::url_object(url),
+                      fmt::format("unknown scheme {}", static_cast<int>(url.scheme)));
 }
 
 Result<void> check_command(const Url& url, const EndpointOptions& options, std::string_view call) {
@@ -121,8 +122,6 @@ Receiver::~Receiver() = default;
 
 Result<SendStatus> Sender::send(std::string_view message) { return send(ipckit::as_bytes(message)); }
 
-bool scheme_available(Scheme scheme) noexcept { return detail::adapter(scheme).sender != nullptr; }
-
 Result<std::unique_ptr<Sender>> open_sender(std::string_view url, const EndpointOptions& options) {
   auto u = parse_url(url);
   if (!u) return fail(u.error());
@@ -132,7 +131,7 @@ Result<std::unique_ptr<Sender>> open_sender(std::string_view url, const Endpoint
 Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOptions& options) {
   if (auto r = detail::check_command(url, options, "open_sender"); !r) return fail(r.error());
   const auto a = detail::adapter(url.scheme);
-  if (a.sender == nullptr) return detail::not_available(url, "open_sender");
+  if (a.sender == nullptr) return detail::bad_scheme(url, "open_sender");
   return a.sender(url, options);
 }
 
@@ -145,7 +144,7 @@ Result<std::unique_ptr<Receiver>> open_receiver(std::string_view url, const Endp
 Result<std::unique_ptr<Receiver>> open_receiver(const Url& url, const EndpointOptions& options) {
   if (auto r = detail::check_command(url, options, "open_receiver"); !r) return fail(r.error());
   const auto a = detail::adapter(url.scheme);
-  if (a.receiver == nullptr) return detail::not_available(url, "open_receiver");
+  if (a.receiver == nullptr) return detail::bad_scheme(url, "open_receiver");
   return a.receiver(url, options);
 }
 

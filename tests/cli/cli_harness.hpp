@@ -125,10 +125,6 @@ inline std::vector<std::string> ipckit_args(std::vector<std::string> args, bool 
   return args;
 }
 
-// Skips a test whose scheme's mechanism is not built in this version (the CLI then says so).
-#define IPCKIT_REQUIRE_SCHEME(s) \
-  if (!::ipckit::scheme_available(s)) GTEST_SKIP() << ::ipckit::to_string(s) << ": mechanism not built in this version"
-
 inline std::size_t count_lines(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += c == '\n' ? 1 : 0;

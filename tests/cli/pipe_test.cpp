@@ -20,7 +20,6 @@ std::string random_bytes(std::size_t n, std::uint64_t seed) {
 }
 
 TEST(PipeScheme, SendFeedsChildStdinByteExact) {
-  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
   // 1,000 chunks of 1 KiB through `cat`, whose stdout is ipckit's.
   const std::string input = random_bytes(scaled(1000) * 1024, 1);
   const CliRun r = run_ipckit({"send", "pipe:", "--size", "1KiB", "--", "cat"}, input);
@@ -29,7 +28,6 @@ TEST(PipeScheme, SendFeedsChildStdinByteExact) {
 }
 
 TEST(PipeScheme, RecvReadsChildStdoutLines) {
-  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
   const CliRun r = run_ipckit({"recv", "pipe:", "--lines", "--hex", "--", "printf", "a\\nbc\\n\\nlast"});
   ASSERT_TRUE(r.result.ok()) << r.result.describe() << ": " << r.err;
   EXPECT_EQ(r.out, "61\n6263\n\n6c617374\n");
@@ -39,7 +37,6 @@ TEST(PipeScheme, RecvReadsChildStdoutLines) {
 }
 
 TEST(PipeScheme, ExitCodeIsTheChilds) {
-  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
   const CliRun s = run_ipckit({"send", "pipe:", "--", "sh", "-c", "cat >/dev/null; exit 3"}, "data");
   EXPECT_TRUE(s.result.exited && s.result.code == 3) << s.result.describe() << s.err;
   const CliRun r = run_ipckit({"recv", "pipe:", "--", "sh", "-c", "echo out; exit 4"});
@@ -58,14 +55,12 @@ TEST(PipeScheme, ExitCodeIsTheChilds) {
 // recv stops at --count and closes the pipe: a child that would write forever ends (SIGPIPE), and
 // that is success, as `yes | head -3` is in a shell.
 TEST(PipeScheme, RecvCountStopsAnEndlessChild) {
-  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
   const CliRun r = run_ipckit({"recv", "pipe:", "--lines", "--count", "3", "--", "yes", "y"});
   EXPECT_TRUE(r.result.ok()) << r.result.describe() << r.err;
   EXPECT_EQ(r.out, "y\ny\ny\n");
 }
 
 TEST(PipeScheme, MissingProgramIsOneClearLine) {
-  IPCKIT_REQUIRE_SCHEME(Scheme::kPipe);
   const CliRun r = run_ipckit({"send", "pipe:", "--", "/nonexistent/ipckit-no-such-program"});
   EXPECT_TRUE(r.result.exited && r.result.code == 1) << r.result.describe();
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;

@@ -153,7 +153,6 @@ class IPCKIT_API Receiver {
 // Opens the sending side. Returns once connected/opened: retries refused connections, missing
 // socket files and FIFOs without a reader until options.open_timeout, then fails with ETIMEDOUT
 // naming the URL. A missing fifo/mq/sysvmq/chan object is an error (ENOENT) unless options.create.
-// A scheme whose mechanism is not built in this version fails with kNotAvailable.
 [[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(std::string_view url,
                                                                      const EndpointOptions& options = {});
 [[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOptions& options);
@@ -164,8 +163,5 @@ class IPCKIT_API Receiver {
                                                                          const EndpointOptions& options = {});
 [[nodiscard]] IPCKIT_API Result<std::unique_ptr<Receiver>> open_receiver(const Url& url,
                                                                          const EndpointOptions& options);
-
-// Whether this build has the mechanism behind `scheme`.
-[[nodiscard]] IPCKIT_API bool scheme_available(Scheme scheme) noexcept;
 
 }  // namespace ipckit
