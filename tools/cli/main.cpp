@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   ipckit::cli::Context ctx;
   ipckit::cli::add_bench_command(app, ctx);
+  ipckit::cli::add_send_recv_commands(app, ctx);
 
   try {
     app.parse(argc, argv);
