@@ -12,5 +12,6 @@ struct Context {
 
 // Add one line per subcommand here and in main.cpp.
 // void add_bench_command(CLI::App& app, Context& ctx);
+void add_demo_command(CLI::App& app, Context& ctx);
 
 }  // namespace ipckit::cli
