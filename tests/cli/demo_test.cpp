@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -14,8 +17,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/ipckit_test.hpp"
+
 namespace {
 
+namespace test = ipckit::test;
 using ::testing::HasSubstr;
 
 struct CliRun {
@@ -35,8 +41,8 @@ std::string slurp(int fd) {
 }
 
 // Runs the ipckit binary with stdout and stderr in memfds (no pipe to fill and deadlock on).
-CliRun run_ipckit(const std::vector<std::string>& args) {
-  const std::string exe = std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit";
+CliRun run_ipckit(const std::vector<std::string>& args,
+                  const std::string& exe = std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit") {
   const int out = ::memfd_create("ipckit-out", MFD_CLOEXEC);
   const int err = ::memfd_create("ipckit-err", MFD_CLOEXEC);
   CliRun r;
@@ -95,13 +101,32 @@ TEST(Demo, UnknownNameIsAClearErrorListingTheNames) {
   EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
-TEST(Demo, MissingExamplesDirectoryNamesWhereItLooked) {
+TEST(Demo, ExamplesDirOverrideFallsBackToTheBuildTree) {
   // With IPCKIT_EXAMPLES_DIR pointing nowhere the build-tree copy is still found: the override is
   // searched first, never instead of the binary's own location.
   ::setenv("IPCKIT_EXAMPLES_DIR", "/nonexistent/ipckit-examples", 1);
   const CliRun r = run_ipckit({"demo", expected_demos().front()});
   ::unsetenv("IPCKIT_EXAMPLES_DIR");
   EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Demo, MissingExampleNamesWhereItLooked) {
+  // A copy of the binary in a directory without examples: the error names the executable it
+  // needs and every place it looked.
+  test::TempDir dir;
+  const std::string copy = dir.file("ipckit");
+  {
+    std::ifstream in(std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit", std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(::chmod(copy.c_str(), 0700), 0);
+  const CliRun r = run_ipckit({"demo", "posix-shm"}, copy);
+  ::unlink(copy.c_str());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("example_memory_posix_shm not found"));
+  EXPECT_THAT(r.err, HasSubstr(dir.path() + "/examples/example_memory_posix_shm"));
+  EXPECT_THAT(r.err, HasSubstr("IPCKIT_EXAMPLES_DIR"));
 }
 
 class EveryDemo : public ::testing::TestWithParam<std::string> {};
