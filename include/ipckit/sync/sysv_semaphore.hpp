@@ -1,0 +1,98 @@
+// SysvSemaphoreSet: a System V semaphore set (semget/semop/semctl).
+//
+// What it adds over POSIX semaphores: several operations on several semaphores of one set applied
+// atomically (all or none), SEM_UNDO (the kernel reverts a process's adjustments when it exits, even
+// by SIGKILL), and wait-for-zero. A set is a kernel object identified by an id; it lives until
+// remove() (IPC_RMID) — the destructor removes nothing. Waiters blocked when the set is removed fail
+// with EIDRM. A semop cannot be woken except by another semop, IPC_RMID or a signal: use deadlines.
+//
+// Limits (/proc/sys/kernel/sem: SEMMSL SEMMNS SEMOPM SEMMNI) are named in errors with their values.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+
+namespace ipckit {
+
+// One operation of a semop: delta > 0 adds, delta < 0 waits until the value is >= -delta then
+// subtracts, delta == 0 waits until the value is 0. undo: SEM_UNDO (reverted when this process exits).
+struct SemOp {
+  std::uint16_t index = 0;
+  std::int16_t delta = 0;
+  bool undo = false;
+};
+
+// The current limits from /proc/sys/kernel/sem.
+struct SysvSemLimits {
+  long semmsl = 0;  // max semaphores per set
+  long semmns = 0;  // max semaphores system-wide
+  long semopm = 0;  // max operations per semop call
+  long semmni = 0;  // max sets system-wide
+};
+[[nodiscard]] IPCKIT_API Result<SysvSemLimits> sysv_sem_limits();
+
+// SEMVMX: the largest value a System V semaphore holds.
+inline constexpr int kSysvSemValueMax = 32767;
+
+class IPCKIT_API SysvSemaphoreSet {
+ public:
+  SysvSemaphoreSet() noexcept = default;
+
+  // Creates a set of `count` semaphores (all 0) for `key` (IPC_PRIVATE for a new anonymous set),
+  // IPC_CREAT|IPC_EXCL with `perms`. Errors: EEXIST, EINVAL (count > SEMMSL, named in the hint),
+  // ENOSPC (SEMMNI or SEMMNS reached, named in the hint).
+  [[nodiscard]] static Result<SysvSemaphoreSet> create(key_t key, int count, mode_t perms = kDefaultMode);
+  // Opens or creates by key. kOpenOrCreate initialises nothing: a creator that must set values
+  // should use create() and handle EEXIST. Errors: ENOENT (kOpenExisting), EINVAL (set smaller than
+  // count), EACCES.
+  [[nodiscard]] static Result<SysvSemaphoreSet> open(key_t key, OpenMode mode, int count,
+                                                     mode_t perms = kDefaultMode);
+  // Adopts an id (from another process: ids are system-wide). Errors: EINVAL/EIDRM (no such set).
+  [[nodiscard]] static Result<SysvSemaphoreSet> attach(int id);
+  // A key from an existing path (ftok). Errors: ENOENT.
+  [[nodiscard]] static Result<key_t> key_for(const std::string& path, int proj = 1);
+
+  // Applies every op atomically, blocking until all can be applied. Errors: E2BIG (more than SEMOPM
+  // ops), EFBIG (index out of range), ERANGE (value would pass SEMVMX), EIDRM (set removed), EACCES.
+  [[nodiscard]] Result<void> apply(std::span<const SemOp> ops);
+  // IPC_NOWAIT: true when applied, false when it would have blocked (nothing applied).
+  [[nodiscard]] Result<bool> try_apply(std::span<const SemOp> ops);
+  // semtimedop with the time left, recomputed per attempt (EINTR): false once the deadline passes.
+  [[nodiscard]] Result<bool> apply_until(std::span<const SemOp> ops, Deadline deadline);
+  template <class Rep, class Period>
+  [[nodiscard]] Result<bool> apply_for(std::span<const SemOp> ops, std::chrono::duration<Rep, Period> d) {
+    return apply_until(ops, deadline_after(d));
+  }
+
+  // GETVAL / SETVAL / GETALL / SETALL. set_value clears every process's undo entries for it.
+  [[nodiscard]] Result<int> value(int index) const;
+  [[nodiscard]] Result<void> set_value(int index, int value);
+  [[nodiscard]] Result<std::vector<std::uint16_t>> values() const;
+  [[nodiscard]] Result<void> set_all(std::span<const std::uint16_t> values);
+  // GETNCNT: processes waiting for semaphore `index` to increase.
+  [[nodiscard]] Result<int> waiting_count(int index) const;
+
+  // IPC_RMID: removes the set now; blocked waiters fail with EIDRM. The object becomes empty.
+  [[nodiscard]] Result<void> remove();
+
+  [[nodiscard]] int id() const noexcept { return id_; }
+  [[nodiscard]] int size() const noexcept { return count_; }
+  [[nodiscard]] bool valid() const noexcept { return id_ >= 0; }
+
+ private:
+  SysvSemaphoreSet(int id, int count) noexcept : id_(id), count_(count) {}
+  [[nodiscard]] std::string object() const;
+  int id_ = -1;
+  int count_ = 0;
+};
+
+}  // namespace ipckit

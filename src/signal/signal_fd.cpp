@@ -1,0 +1,76 @@
+#include "ipckit/signal/signal_fd.hpp"
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/poll.hpp"
+#include "ipckit/signal/signal_mask.hpp"
+
+namespace ipckit {
+namespace {
+
+std::string object_of(int fd) { return fmt::format("signalfd {}", fd_object(fd)); }
+
+}  // namespace
+
+Result<SignalFd> SignalFd::create(const SignalSet& signals) {
+  // An unblocked signal is delivered the normal way and never shows up on the descriptor: a silent
+  // failure worth reporting up front.
+  const SignalSet blocked = blocked_signals();
+  for (int s = 1; s < NSIG; ++s) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    if (signals.contains(s) && !blocked.contains(s)) {
+      return fail_library(LibraryCode::kInvalidArgument, "signalfd", signal_name(s),
+                          "the signal is not blocked in this thread: block it with ScopedSignalMask (in every "
+                          "thread) before creating the SignalFd, or it is delivered normally instead");
+    }
+  }
+  const int fd = ::signalfd(-1, &signals.native(), SFD_CLOEXEC | SFD_NONBLOCK);
+  if (fd < 0) return fail_errno(errno, "signalfd", "");
+  return SignalFd(UniqueFd(fd), signals);
+}
+
+Result<std::optional<SignalInfo>> SignalFd::try_read() {
+  signalfd_siginfo si{};
+  for (;;) {
+    const ssize_t n = ::read(fd_.get(), &si, sizeof si);
+    if (n == static_cast<ssize_t>(sizeof si)) break;
+    if (n >= 0) {
+      return fail_library(LibraryCode::kTruncated, "read", object_of(fd_.get()),
+                          fmt::format("{} bytes, expected {}", n, sizeof si));
+    }
+    if (errno == EAGAIN) return std::optional<SignalInfo>();
+    if (errno != EINTR) return fail_errno(errno, "read", object_of(fd_.get()));
+  }
+  SignalInfo info;
+  info.signo = static_cast<int>(si.ssi_signo);
+  info.code = si.ssi_code;
+  info.sender_pid = static_cast<pid_t>(si.ssi_pid);
+  info.sender_uid = static_cast<uid_t>(si.ssi_uid);
+  info.int_value = si.ssi_int;
+  info.ptr_value = si.ssi_ptr;
+  info.status = si.ssi_status;
+  return std::optional<SignalInfo>(info);
+}
+
+Result<std::optional<SignalInfo>> SignalFd::read_until(Deadline deadline) {
+  for (;;) {
+    auto r = try_read();
+    if (!r || r->has_value()) return r;
+    auto ready = wait_readable(fd_.get(), deadline);
+    if (!ready) return fail(ready.error());
+    if (!*ready) return std::optional<SignalInfo>();
+  }
+}
+
+Result<SignalInfo> SignalFd::read() {
+  auto r = read_until(kNoDeadline);
+  if (!r) return fail(r.error());
+  return **r;
+}
+
+}  // namespace ipckit

@@ -1,0 +1,191 @@
+#include "ipckit/sync/semaphore.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <new>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/name.hpp"
+
+namespace ipckit {
+namespace {
+
+std::string value_max_hint(unsigned initial) {
+  return fmt::format("initial value {} > SEM_VALUE_MAX ({})", initial, SEM_VALUE_MAX);
+}
+
+// The operations shared by both kinds; `object()` names the semaphore in errors (built only on
+// failure, so the fast path never allocates).
+// errno is read before object() runs: building the name may allocate and clobber it.
+template <class F>
+Unexpected fail_now(const char* call, const F& object) {
+  const int err = errno;
+  return fail_errno(err, call, object());
+}
+
+template <class F>
+Result<void> do_wait(sem_t* sem, const F& object) {
+  while (::sem_wait(sem) != 0) {
+    if (errno != EINTR) return fail_now("sem_wait", object);
+  }
+  return {};
+}
+
+template <class F>
+Result<bool> do_try_wait(sem_t* sem, const F& object) {
+  for (;;) {
+    if (::sem_trywait(sem) == 0) return true;
+    if (errno == EAGAIN) return false;
+    if (errno != EINTR) return fail_now("sem_trywait", object);
+  }
+}
+
+template <class F>
+Result<bool> do_wait_until(sem_t* sem, Deadline deadline, const F& object) {
+  if (deadline == kNoDeadline) {
+    auto r = do_wait(sem, object);
+    if (!r) return fail(r.error());
+    return true;
+  }
+  // steady_clock is CLOCK_MONOTONIC, so the absolute deadline converts once and survives EINTR.
+  const timespec ts = to_monotonic_timespec(deadline);
+  for (;;) {
+    if (::sem_clockwait(sem, CLOCK_MONOTONIC, &ts) == 0) return true;
+    if (errno == ETIMEDOUT) return false;
+    if (errno != EINTR) return fail_now("sem_clockwait", object);
+  }
+}
+
+template <class F>
+Result<void> do_post(sem_t* sem, const F& object) {
+  if (::sem_post(sem) != 0) {
+    const int err = errno;
+    return fail_errno(err, "sem_post", object(),
+                      err == EOVERFLOW ? fmt::format("the count would exceed SEM_VALUE_MAX ({})", SEM_VALUE_MAX)
+                                       : std::string());
+  }
+  return {};
+}
+
+template <class F>
+Result<int> do_value(sem_t* sem, const F& object) {
+  int v = 0;
+  if (::sem_getvalue(sem, &v) != 0) return fail_now("sem_getvalue", object);
+  return v;
+}
+
+std::string shared_object(const void* where) { return fmt::format("shared semaphore at {}", where); }
+
+Result<void> check_placement(void* where, const char* call) {
+  if (where == nullptr) {
+    return fail_library(LibraryCode::kInvalidArgument, call, "shared semaphore", "null address");
+  }
+  if (reinterpret_cast<std::uintptr_t>(where) % alignof(SharedSemaphore) != 0) {
+    return fail_library(LibraryCode::kInvalidArgument, call, shared_object(where),
+                        fmt::format("address is not aligned to {} bytes", alignof(SharedSemaphore)));
+  }
+  return {};
+}
+
+}  // namespace
+
+NamedSemaphore::NamedSemaphore(NamedSemaphore&& other) noexcept
+    : sem_(other.sem_), name_(std::move(other.name_)) {
+  other.sem_ = nullptr;
+}
+
+NamedSemaphore& NamedSemaphore::operator=(NamedSemaphore&& other) noexcept {
+  if (this != &other) {
+    reset();
+    sem_ = other.sem_;
+    name_ = std::move(other.name_);
+    other.sem_ = nullptr;
+  }
+  return *this;
+}
+
+void NamedSemaphore::reset() noexcept {
+  if (sem_ != nullptr) (void)::sem_close(sem_);
+  sem_ = nullptr;
+}
+
+Result<NamedSemaphore> NamedSemaphore::open(std::string_view name, OpenMode mode, unsigned initial, mode_t perms) {
+  if (auto v = validate_posix_name(name, NameKind::kSemaphore, "sem_open"); !v) return fail(v.error());
+  const std::string n(name);
+  if (initial > static_cast<unsigned>(SEM_VALUE_MAX)) {
+    return fail_errno(EINVAL, "sem_open", quoted(n), value_max_hint(initial));
+  }
+  for (;;) {
+    if (mode != OpenMode::kOpenExisting) {
+      sem_t* s = ::sem_open(n.c_str(), O_CREAT | O_EXCL, perms, initial);
+      if (s != SEM_FAILED) {
+        // sem_open applies the umask; set the mode the caller asked for exactly. glibc keeps named
+        // semaphores in /dev/shm as sem.NAME.
+        const std::string path = "/dev/shm/sem." + n.substr(1);
+        if (::chmod(path.c_str(), perms) != 0) {
+          const int err = errno;
+          (void)::sem_close(s);
+          (void)::sem_unlink(n.c_str());
+          return fail_errno(err, "chmod", quoted(path));
+        }
+        return NamedSemaphore(s, n);
+      }
+      if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
+        return fail_errno(errno, "sem_open", quoted(n));
+      }
+    }
+    sem_t* s = ::sem_open(n.c_str(), 0);
+    if (s != SEM_FAILED) return NamedSemaphore(s, n);
+    // Removed between our EEXIST and this open: try to create it again.
+    if (errno == ENOENT && mode == OpenMode::kOpenOrCreate) continue;
+    return fail_errno(errno, "sem_open", quoted(n));
+  }
+}
+
+Result<void> NamedSemaphore::unlink(std::string_view name) {
+  if (auto v = validate_posix_name(name, NameKind::kSemaphore, "sem_unlink"); !v) return fail(v.error());
+  const std::string n(name);
+  if (::sem_unlink(n.c_str()) != 0) return fail_errno(errno, "sem_unlink", quoted(n));
+  return {};
+}
+
+Result<void> NamedSemaphore::wait() { return do_wait(sem_, [this] { return quoted(name_); }); }
+Result<bool> NamedSemaphore::try_wait() { return do_try_wait(sem_, [this] { return quoted(name_); }); }
+Result<bool> NamedSemaphore::wait_until(Deadline deadline) { return do_wait_until(sem_, deadline, [this] { return quoted(name_); }); }
+Result<void> NamedSemaphore::post() { return do_post(sem_, [this] { return quoted(name_); }); }
+Result<int> NamedSemaphore::value() const { return do_value(sem_, [this] { return quoted(name_); }); }
+
+Result<SharedSemaphore*> SharedSemaphore::create_at(void* where, unsigned initial) {
+  if (auto c = check_placement(where, "sem_init"); !c) return fail(c.error());
+  if (initial > static_cast<unsigned>(SEM_VALUE_MAX)) {
+    return fail_errno(EINVAL, "sem_init", shared_object(where), value_max_hint(initial));
+  }
+  auto* s = new (where) SharedSemaphore();
+  // pshared = 1: the semaphore is used by several processes through shared memory.
+  if (::sem_init(&s->sem_, 1, initial) != 0) return fail_errno(errno, "sem_init", shared_object(where));
+  return s;
+}
+
+Result<SharedSemaphore*> SharedSemaphore::at(void* where) {
+  if (auto c = check_placement(where, "SharedSemaphore::at"); !c) return fail(c.error());
+  return std::launder(static_cast<SharedSemaphore*>(where));
+}
+
+Result<void> SharedSemaphore::wait() { return do_wait(&sem_, [this] { return shared_object(this); }); }
+Result<bool> SharedSemaphore::try_wait() { return do_try_wait(&sem_, [this] { return shared_object(this); }); }
+Result<bool> SharedSemaphore::wait_until(Deadline deadline) {
+  return do_wait_until(&sem_, deadline, [this] { return shared_object(this); });
+}
+Result<void> SharedSemaphore::post() { return do_post(&sem_, [this] { return shared_object(this); }); }
+Result<int> SharedSemaphore::value() { return do_value(&sem_, [this] { return shared_object(this); }); }
+Result<void> SharedSemaphore::destroy() {
+  if (::sem_destroy(&sem_) != 0) return fail_now("sem_destroy", [this] { return shared_object(this); });
+  return {};
+}
+
+}  // namespace ipckit
