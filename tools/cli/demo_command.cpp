@@ -41,6 +41,12 @@ constexpr Demo kDemos[] = {
     {"shared-counter", "memory/shared_counter",
      "anonymous MAP_SHARED counter across fork: plain ++ loses updates, atomic add does not"},
     {"mapped-file", "demo/mapped_file", "mmap of a file shared by two processes (MAP_SHARED, msync)"},
+    {"shm-sem", "demo/shm_sem", "producer/consumer: POSIX shm ring + named semaphores counting free and full slots"},
+    {"unnamed-sem", "demo/unnamed_sem", "unnamed process-shared semaphores (sem_init pshared=1) in shared memory: ping-pong"},
+    {"mutex-condvar", "demo/mutex_condvar", "process-shared mutex + condition variable: a consumer waits for a job"},
+    {"robust-mutex", "sync/robust_mutex", "robust mutex: the owner is killed mid-update, the next locker gets EOWNERDEAD and repairs"},
+    {"file-lock", "sync/file_locks", "file locking: one process holds an OFD lock, another finds it busy and waits"},
+    {"signal-payload", "signal/signalfd", "signals with a payload: sigqueue() values read from a signalfd"},
 };
 
 std::string example_binary_name(std::string_view example) {
