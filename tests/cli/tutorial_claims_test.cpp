@@ -24,6 +24,7 @@
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
 #include "ipckit/memory/posix_shm.hpp"
+#include "ipckit/sync/file_lock.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -291,6 +292,42 @@ TEST(TutorialClaims, ShmUnlinkRemovesTheNameNotTheMemory) {
   });
   EXPECT_TRUE(child.ok());
   EXPECT_STREQ(bytes, "after unlink");
+}
+
+
+// 003: file locks: "when one process holds a write lock ..., other processes are prevented from
+// holding either read or write locks". True, but the locks are advisory (a process that does not
+// ask can still write), and a classic fcntl record lock is dropped as soon as its process closes
+// ANY descriptor of the file; an OFD lock (ipckit's default) is not.
+TEST(TutorialClaims, FileLocksAreAdvisoryAndRecordLocksDieWithAnyClose) {
+  test::TempDir dir;
+  const std::string path = dir.file("locked");
+  for (LockStyle style : {LockStyle::kRecord, LockStyle::kOfd}) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd.valid());
+    const LockSpec spec{style, LockKind::kExclusive};
+    auto held = FileLock::lock(fd.get(), spec, path);
+    ASSERT_TRUE(held.has_value()) << held.error().str();
+    // Advisory: another process writes without asking.
+    const auto writer = test::run_in_child([&] {
+      const int other = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      return other >= 0 && ::write(other, "x", 1) == 1 ? 0 : 1;
+    });
+    EXPECT_TRUE(writer.ok());
+    // Some library code opens and closes the same file, e.g. to read a config value from it.
+    ::close(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const auto other_locker = test::run_in_child([&] {
+      UniqueFd own(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+      auto got = FileLock::try_lock(own.get(), spec, path);
+      if (!got) return 3;
+      return got->has_value() ? 1 : 2;  // 1: the lock was free, 2: still held
+    });
+    ASSERT_TRUE(other_locker.exited);
+    EXPECT_EQ(other_locker.code, style == LockStyle::kRecord ? 1 : 2)
+        << (style == LockStyle::kRecord ? "record lock" : "OFD lock");
+    held->reset();
+  }
+  ::unlink(path.c_str());
 }
 
 }  // namespace
