@@ -11,17 +11,16 @@ SigpipeBlock::SigpipeBlock() noexcept {
   sigset_t pipe_only;
   sigemptyset(&pipe_only);
   sigaddset(&pipe_only, SIGPIPE);
-  sigset_t pending;
-  sigemptyset(&pending);
-  sigpending(&pending);
-  // A SIGPIPE already pending belongs to someone else; leave it for them.
-  was_pending_ = sigismember(&pending, SIGPIPE) == 1;
   pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask_);
+  // Where SIGPIPE was already blocked, a pending one may belong to someone else: leave the mask
+  // and anything pending alone. Where it was not blocked, nothing can be pending (it would have been
+  // delivered to this thread), so no sigpending() call is needed to tell ours from theirs.
   was_blocked_ = sigismember(&old_mask_, SIGPIPE) == 1;
 }
 
 SigpipeBlock::~SigpipeBlock() {
-  if (!was_pending_ && !was_blocked_) {
+  if (was_blocked_) return;  // the mask is unchanged
+  if (may_have_raised_) {
     // Consume the SIGPIPE our write raised, if any, so unblocking does not deliver it.
     sigset_t pipe_only;
     sigemptyset(&pipe_only);

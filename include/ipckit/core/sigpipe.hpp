@@ -4,8 +4,9 @@
 // dispositions, so it blocks SIGPIPE in the calling thread for the duration of the write. If the
 // write raised SIGPIPE (EPIPE) and SIGPIPE was not already pending before, the pending signal is
 // consumed with sigtimedwait() before the old mask is restored, so the caller sees EPIPE as a value
-// and nothing else. Costs two sigprocmask calls per write; callers that already ignore SIGPIPE can
-// skip it (see sigpipe_ignored()).
+// and nothing else. Costs two sigprocmask calls and one sigtimedwait per write; a caller that
+// knows its write did not fail with EPIPE calls no_epipe() to skip the sigtimedwait. Callers that
+// already ignore SIGPIPE can skip the guard entirely (see sigpipe_ignored()).
 #pragma once
 
 #include <signal.h>
@@ -21,10 +22,14 @@ class IPCKIT_API SigpipeBlock {
   SigpipeBlock(const SigpipeBlock&) = delete;
   SigpipeBlock& operator=(const SigpipeBlock&) = delete;
 
+  // The guarded writes did not fail with EPIPE, so they raised no SIGPIPE: the destructor then
+  // only restores the mask (the cheap path for every successful write).
+  void no_epipe() noexcept { may_have_raised_ = false; }
+
  private:
   sigset_t old_mask_;
-  bool was_pending_ = false;
   bool was_blocked_ = false;
+  bool may_have_raised_ = true;
 };
 
 // True when SIGPIPE's disposition is SIG_IGN (one sigaction() query; not cached, as it can change).

@@ -1,0 +1,143 @@
+// PosixMq: a POSIX message queue (mq_open), named "/name", with priorities and notification.
+//
+// Messages keep their boundaries and come out highest priority first (FIFO within one priority).
+// A queue holds at most `max_messages` messages of at most `message_size` bytes, both fixed at
+// creation; the defaults and ceilings are /proc/sys/fs/mqueue/{msg_default,msgsize_default,msg_max,
+// msgsize_max}, every queue counts against the owner's RLIMIT_MSGQUEUE (bytes) and the system's
+// /proc/sys/fs/mqueue/queues_max. Errors for each limit name it, its value and where to change it;
+// CAP_SYS_RESOURCE bypasses the sysctls (not the rlimit).
+//
+// On Linux the queue descriptor is a file descriptor: native_handle() can be polled (readable = a
+// message is queued, writable = there is room), added to epoll, and is O_CLOEXEC.
+//
+// Every blocking verb has three forms: send (blocks), try_send (never blocks: false when full),
+// send_until(deadline) (false when the deadline passed). Deadlines are steady-clock time points;
+// mq_timed* want CLOCK_REALTIME, so each attempt converts afresh and the loop ends only when the
+// steady deadline has passed (a wall-clock jump can neither stretch nor cut a wait).
+//
+// The queue lives until unlink(name) and the last close; nothing is removed implicitly.
+// Thread and process safety: the kernel serialises every operation; one PosixMq may be used from
+// several threads, except that close()/notification setters must not race other calls.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
+namespace ipckit {
+
+// Highest priority + 1 on Linux (sysconf(_SC_MQ_PRIO_MAX) = 32768).
+inline constexpr unsigned kMqPriorityLimit = 32768;
+
+struct MqAttributes {
+  long max_messages = 0;  // mq_maxmsg; 0 = /proc/sys/fs/mqueue/msg_default
+  long message_size = 0;  // mq_msgsize; 0 = /proc/sys/fs/mqueue/msgsize_default
+};
+
+// mq_getattr's view.
+struct MqState {
+  long max_messages = 0;
+  long message_size = 0;
+  long current_messages = 0;
+  bool nonblocking = false;
+};
+
+struct MqMessage {
+  std::string data;
+  unsigned priority = 0;
+};
+
+struct MqOptions {
+  OpenMode mode = OpenMode::kOpenExisting;
+  int access = O_RDWR;         // O_RDONLY, O_WRONLY or O_RDWR
+  mode_t permissions = kDefaultMode;
+  bool nonblocking = false;    // O_NONBLOCK on the descriptor (try_/_until forms work either way)
+  MqAttributes attributes;     // used only when the queue is created
+};
+
+class IPCKIT_API PosixMq {
+ public:
+  PosixMq() = default;
+  ~PosixMq();
+  PosixMq(PosixMq&& other) noexcept;
+  PosixMq& operator=(PosixMq&& other) noexcept;
+  PosixMq(const PosixMq&) = delete;
+  PosixMq& operator=(const PosixMq&) = delete;
+
+  // Opens or creates "/name" (see MqOptions). Creation is O_EXCL (kOpenOrCreate retries the race),
+  // then fchmod so the umask cannot narrow `permissions`. Errors name the limit hit.
+  [[nodiscard]] static Result<PosixMq> open(std::string_view name, const MqOptions& options = {});
+  // mq_unlink: removes the name; processes that have it open keep using it.
+  [[nodiscard]] static Result<void> unlink(std::string_view name);
+  // Names ("/name") of the queues on this system. Reads /dev/mqueue when an mqueue filesystem is
+  // mounted there; otherwise, as root, mounts one in a private mount namespace of a short-lived
+  // child; otherwise fails with the command that mounts it.
+  [[nodiscard]] static Result<std::vector<std::string>> list();
+
+  [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] bool valid() const noexcept { return fd_.valid(); }
+
+  // mq_getattr / mq_setattr (only O_NONBLOCK can change).
+  [[nodiscard]] Result<MqState> state() const;
+  [[nodiscard]] Result<void> set_nonblocking(bool on);
+
+  // Sends one message (at most message_size bytes; priority < kMqPriorityLimit). Blocks while full.
+  [[nodiscard]] Result<void> send(std::span<const std::byte> data, unsigned priority = 0);
+  // Never blocks: false when the queue is full.
+  [[nodiscard]] Result<bool> try_send(std::span<const std::byte> data, unsigned priority = 0);
+  // false when the deadline passed with the queue still full.
+  [[nodiscard]] Result<bool> send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline);
+
+  // Receives the oldest message of the highest priority into a buffer sized from mq_getattr (so
+  // EMSGSIZE cannot happen). Blocks while empty.
+  [[nodiscard]] Result<MqMessage> receive();
+  // Never blocks: nullopt when empty.
+  [[nodiscard]] Result<std::optional<MqMessage>> try_receive();
+  // nullopt when the deadline passed with the queue still empty.
+  [[nodiscard]] Result<std::optional<MqMessage>> receive_until(Deadline deadline);
+
+  // Notification (mq_notify): one registration per queue, for one process, fired once when a
+  // message arrives on an EMPTY queue (not when messages are added to a non-empty one), and only if
+  // no process is blocked in receive at that moment (the message then goes to that receiver and the
+  // registration stays). After firing the registration is gone: register again, then drain the
+  // queue (a message arriving in between would otherwise be missed). A second process registering
+  // gets EBUSY ("another process is registered"). Registering again from this process replaces the
+  // old registration; close() removes it.
+  //
+  // By signal: sends `signo` with sigval `value` (si_value.sival_int) to this process. Block the
+  // signal and read it with sigwaitinfo/signalfd, or install a handler yourself (ipckit never
+  // changes dispositions).
+  [[nodiscard]] Result<void> notify_signal(int signo, int value);
+  // By thread: glibc runs `callback` in a new thread (SIGEV_THREAD). The callback must not touch
+  // this PosixMq after it is destroyed; a callback that fires after close() is not run.
+  [[nodiscard]] Result<void> notify_thread(std::function<void()> callback);
+  // mq_notify(NULL): removes this process's registration (no-op if none).
+  [[nodiscard]] Result<void> cancel_notification();
+
+  // Closes now (removing this process's notification registration).
+  [[nodiscard]] Result<void> close();
+
+ private:
+  PosixMq(UniqueFd fd, std::string name, long message_size);
+  void forget_thread_callback() noexcept;
+
+  UniqueFd fd_;
+  std::string name_;
+  long message_size_ = 0;       // fixed at creation: cached for receive buffers
+  unsigned long callback_id_ = 0;  // registry key of a SIGEV_THREAD callback (0 = none)
+};
+
+}  // namespace ipckit

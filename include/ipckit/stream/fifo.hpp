@@ -1,0 +1,54 @@
+// FIFOs (named pipes): mkfifo 0600, open with the kernel's real blocking semantics or a deadline,
+// remove. The ends are the PipeReader/PipeWriter of pipe.hpp, named by the FIFO's path.
+//
+// Opening semantics (fifo(7)): a blocking open for reading waits until a writer opens, and one for
+// writing waits until a reader opens. A non-blocking open for reading always succeeds; a
+// non-blocking open for writing with no reader fails with ENXIO. Once open, ipckit keeps its end
+// O_NONBLOCK (see pipe.hpp), which affects only this open file description.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string_view>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/stream/pipe.hpp"
+
+namespace ipckit {
+
+class IPCKIT_API Fifo {
+ public:
+  // mkfifo(path, mode) with mode applied exactly (chmod after mkfifo: the umask does not narrow it).
+  // kCreateExclusive fails with EEXIST if anything exists there; kOpenOrCreate accepts an existing
+  // FIFO but fails with EEXIST naming the file type when the path is something else. Not blocking.
+  [[nodiscard]] static Result<void> create(std::string_view path, OpenMode mode = OpenMode::kCreateExclusive,
+                                           mode_t permissions = kDefaultMode);
+  // Removes the FIFO; fails with EINVAL naming the file type if the path is not a FIFO, so a
+  // mistyped path never deletes a regular file. Missing is not an error.
+  [[nodiscard]] static Result<void> remove(std::string_view path);
+
+  // Blocks until a writer opens the FIFO. Errors: ENOENT (no FIFO: create it first), EACCES, and
+  // EINVAL when the path exists but is not a FIFO.
+  [[nodiscard]] static Result<PipeReader> open_reader(std::string_view path);
+  // Waits for a writer until `deadline` (nullopt on timeout). Implemented as a non-blocking open
+  // (which never waits) and a poll until the first writer writes or opens and closes again: Linux
+  // signals neither a writer's open() nor its presence, so a writer that opens but stays silent
+  // until the deadline counts as a timeout. The kernel's own blocking open is open_reader().
+  [[nodiscard]] static Result<std::optional<PipeReader>> open_reader_until(std::string_view path, Deadline deadline);
+  // Never blocks: opens for reading whether or not a writer exists (reads then see end of stream
+  // until one writes).
+  [[nodiscard]] static Result<PipeReader> try_open_reader(std::string_view path);
+
+  // Blocks until a reader opens the FIFO.
+  [[nodiscard]] static Result<PipeWriter> open_writer(std::string_view path);
+  // Retries a non-blocking open until a reader appears or `deadline` passes (nullopt). Linux has no
+  // event for "a reader opened", so this polls with a growing pause (1 ms up to 20 ms).
+  [[nodiscard]] static Result<std::optional<PipeWriter>> open_writer_until(std::string_view path, Deadline deadline);
+  // Never blocks. With no reader this fails with ENXIO and says what to do.
+  [[nodiscard]] static Result<PipeWriter> try_open_writer(std::string_view path);
+};
+
+}  // namespace ipckit

@@ -1,0 +1,105 @@
+// Anonymous pipes: pipe2(O_CLOEXEC) with a read end and a write end, capacity control and PIPE_BUF
+// atomicity. FIFOs (fifo.hpp) hand out the same PipeReader/PipeWriter types.
+//
+// Mode: ipckit keeps its own pipe ends O_NONBLOCK (each end is its own open file description, so
+// this never affects the other end or a child's copy of it). The blocking verbs write/read first and
+// poll only on EAGAIN, so an uncontended transfer is one syscall and the try_/_until verbs need no
+// fcntl. Hand a raw end to a program that expects a blocking descriptor with release() and
+// set_nonblocking(fd, false).
+//
+// Atomicity: a write of at most PIPE_BUF (4096) bytes is never interleaved with other writers'
+// data; write_all of a record that size is one write() (or, with try_write, none at all). Larger
+// writes may be split and interleaved.
+//
+// SIGPIPE: writing to a pipe whose readers are all gone raises SIGPIPE. ipckit blocks it around the
+// write (SigpipeBlock) and reports IoStatus::kPeerClosed. If the process ignores SIGPIPE when the end
+// is made (sigpipe_ignored(), checked once), writes skip the two sigprocmask calls; a process that
+// restores SIGPIPE's default action later must call recheck_sigpipe().
+#pragma once
+
+#include <climits>
+#include <cstddef>
+#include <string>
+#include <utility>
+
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+#include "ipckit/stream/byte_stream.hpp"
+
+namespace ipckit {
+
+inline constexpr std::size_t kPipeAtomicWrite = PIPE_BUF;
+
+// Capacity of the pipe behind `fd` (F_GETPIPE_SZ), and a new one (F_SETPIPE_SZ; the kernel rounds
+// up to a power-of-two number of pages and returns the size it set). Above
+// /proc/sys/fs/pipe-max-size the set fails with EPERM unless the caller has CAP_SYS_RESOURCE; the
+// error names the file and its value. Shrinking below the bytes in the pipe fails with EBUSY.
+[[nodiscard]] IPCKIT_API Result<std::size_t> pipe_capacity(int fd, std::string_view object = {});
+[[nodiscard]] IPCKIT_API Result<std::size_t> set_pipe_capacity(int fd, std::size_t bytes, std::string_view object = {});
+
+class IPCKIT_API PipeReader : public StreamReadOps<PipeReader> {
+ public:
+  PipeReader() = default;
+  // Adopts a pipe or FIFO read end and makes it O_NONBLOCK (see above). `name` is the object in
+  // error texts ("pipe", or a FIFO's path).
+  [[nodiscard]] static Result<PipeReader> adopt(UniqueFd fd, std::string name);
+
+  [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  [[nodiscard]] bool valid() const noexcept { return fd_.valid(); }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
+  void close() noexcept { fd_.reset(); }
+  [[nodiscard]] Result<std::size_t> capacity() const { return pipe_capacity(fd_.get(), name_); }
+  [[nodiscard]] Result<std::size_t> set_capacity(std::size_t bytes) { return set_pipe_capacity(fd_.get(), bytes, name_); }
+
+  [[nodiscard]] detail::StreamFd stream_fd() const noexcept {
+    return {fd_.get(), detail::StreamKind::kPipe, true, name_};
+  }
+
+ private:
+  friend class Pipe;
+  UniqueFd fd_;
+  std::string name_;
+};
+
+class IPCKIT_API PipeWriter : public StreamWriteOps<PipeWriter> {
+ public:
+  PipeWriter() = default;
+  // Adopts a pipe or FIFO write end, makes it O_NONBLOCK and records whether SIGPIPE is ignored.
+  [[nodiscard]] static Result<PipeWriter> adopt(UniqueFd fd, std::string name);
+
+  [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  [[nodiscard]] bool valid() const noexcept { return fd_.valid(); }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
+  // Closing the last write end gives readers end of stream.
+  void close() noexcept { fd_.reset(); }
+  [[nodiscard]] Result<std::size_t> capacity() const { return pipe_capacity(fd_.get(), name_); }
+  [[nodiscard]] Result<std::size_t> set_capacity(std::size_t bytes) { return set_pipe_capacity(fd_.get(), bytes, name_); }
+  // Re-reads SIGPIPE's disposition (after the process changed it).
+  void recheck_sigpipe() noexcept;
+  [[nodiscard]] bool skips_sigpipe_block() const noexcept { return sigpipe_ignored_; }
+
+  [[nodiscard]] detail::StreamFd stream_fd() const noexcept {
+    return {fd_.get(), detail::StreamKind::kPipe, sigpipe_ignored_, name_};
+  }
+
+ private:
+  friend class Pipe;
+  UniqueFd fd_;
+  std::string name_;
+  bool sigpipe_ignored_ = false;
+};
+
+struct PipePair {
+  PipeReader reader;
+  PipeWriter writer;
+};
+
+class IPCKIT_API Pipe {
+ public:
+  // pipe2(O_CLOEXEC). Not blocking. Errors: EMFILE/ENFILE with the limit to raise.
+  [[nodiscard]] static Result<PipePair> create();
+};
+
+}  // namespace ipckit

@@ -1,0 +1,166 @@
+#include "ipckit/stream/fifo.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/poll.hpp"
+
+namespace ipckit {
+namespace {
+
+const char* file_kind(mode_t m) {
+  if (S_ISREG(m)) return "a regular file";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISLNK(m)) return "a symbolic link";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  if (S_ISFIFO(m)) return "a FIFO";
+  return "a file of unknown type";
+}
+
+Result<void> not_a_fifo(const std::string& call, const std::string& path, mode_t m) {
+  return fail_errno(EINVAL, call, quoted(path), fmt::format("the path is {}, not a FIFO", file_kind(m)));
+}
+
+// Refuses a path that exists but is not a FIFO before open() could block on, or succeed on, it.
+Result<void> expect_fifo(const std::string& path, const char* call) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    return fail_errno(err, call, quoted(path), err == ENOENT ? "no FIFO at this path: create it first (Fifo::create)" : "");
+  }
+  if (!S_ISFIFO(st.st_mode)) return not_a_fifo(call, path, st.st_mode);
+  return {};
+}
+
+// open() with EINTR retried; fstat afterwards closes the race with a path replaced since stat().
+Result<UniqueFd> open_fifo(const std::string& path, int flags, const char* call) {
+  if (auto ok = expect_fifo(path, call); !ok) return fail(ok.error());
+  int fd;
+  do {
+    fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    const int err = errno;
+    std::string hint;
+    if (err == ENXIO) {
+      hint = "no process has the FIFO open for reading; start the reader first, or use "
+             "Fifo::open_writer()/open_writer_until() to wait for one";
+    }
+    return fail_errno(err, call, quoted(path), hint);
+  }
+  UniqueFd owned(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(path));
+  if (!S_ISFIFO(st.st_mode)) return fail(not_a_fifo(call, path, st.st_mode).error());
+  return owned;
+}
+
+void pause_for(Clock::duration d) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  const timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  ::nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+Result<void> Fifo::create(std::string_view path_view, OpenMode mode, mode_t permissions) {
+  const std::string path(path_view);
+  if (path.empty()) return fail_library(LibraryCode::kInvalidArgument, "mkfifo", quoted(path), "empty path");
+  if (mode == OpenMode::kOpenExisting) return expect_fifo(path, "mkfifo");
+  if (::mkfifo(path.c_str(), permissions) != 0) {
+    const int err = errno;
+    if (err != EEXIST) {
+      return fail_errno(err, "mkfifo", quoted(path),
+                        err == ENOENT ? "a directory on the path does not exist" : "");
+    }
+    struct stat st {};
+    const bool known = ::lstat(path.c_str(), &st) == 0;
+    if (known && !S_ISFIFO(st.st_mode)) {
+      return fail_errno(EEXIST, "mkfifo", quoted(path),
+                        fmt::format("the path exists and is {}, not a FIFO", file_kind(st.st_mode)));
+    }
+    if (mode == OpenMode::kOpenOrCreate && known) return {};
+    return fail_errno(EEXIST, "mkfifo", quoted(path), "a FIFO already exists at this path");
+  }
+  // mkfifo applies the umask; set the requested mode exactly (it can only widen to what was asked).
+  if (::chmod(path.c_str(), permissions) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    return fail_errno(err, "chmod", quoted(path));
+  }
+  return {};
+}
+
+Result<void> Fifo::remove(std::string_view path_view) {
+  const std::string path(path_view);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno(errno, "lstat", quoted(path));
+  }
+  if (!S_ISFIFO(st.st_mode)) return not_a_fifo("unlink", path, st.st_mode);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(path));
+  return {};
+}
+
+Result<PipeReader> Fifo::open_reader(std::string_view path) {
+  const std::string p(path);
+  auto fd = open_fifo(p, O_RDONLY, "open");
+  if (!fd) return fail(fd.error());
+  return PipeReader::adopt(std::move(*fd), p);
+}
+
+Result<PipeReader> Fifo::try_open_reader(std::string_view path) {
+  const std::string p(path);
+  auto fd = open_fifo(p, O_RDONLY | O_NONBLOCK, "open");
+  if (!fd) return fail(fd.error());
+  return PipeReader::adopt(std::move(*fd), p);
+}
+
+Result<std::optional<PipeReader>> Fifo::open_reader_until(std::string_view path, Deadline deadline) {
+  auto reader = try_open_reader(path);
+  if (!reader) return fail(reader.error());
+  // POLLIN: a writer wrote; POLLHUP: a writer came and went. Linux reports neither before the first
+  // writer of this open (the reader's f_version remembers the writer count at open time).
+  auto ready = poll_one(reader->native_handle(), POLLIN, deadline);
+  if (!ready) return fail(ready.error());
+  if (*ready == 0) return std::optional<PipeReader>();
+  return std::optional<PipeReader>(std::move(*reader));
+}
+
+Result<PipeWriter> Fifo::open_writer(std::string_view path) {
+  const std::string p(path);
+  auto fd = open_fifo(p, O_WRONLY, "open");
+  if (!fd) return fail(fd.error());
+  return PipeWriter::adopt(std::move(*fd), p);
+}
+
+Result<PipeWriter> Fifo::try_open_writer(std::string_view path) {
+  const std::string p(path);
+  auto fd = open_fifo(p, O_WRONLY | O_NONBLOCK, "open");
+  if (!fd) return fail(fd.error());
+  return PipeWriter::adopt(std::move(*fd), p);
+}
+
+Result<std::optional<PipeWriter>> Fifo::open_writer_until(std::string_view path, Deadline deadline) {
+  auto pause = std::chrono::milliseconds(1);
+  for (;;) {
+    auto w = try_open_writer(path);
+    if (w) return std::optional<PipeWriter>(std::move(*w));
+    if (!w.error().is(ENXIO)) return fail(w.error());
+    if (Clock::now() >= deadline) return std::optional<PipeWriter>();
+    pause_for(std::min<Clock::duration>(pause, remaining(deadline)));
+    pause = std::min(pause * 2, std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace ipckit

@@ -1,0 +1,187 @@
+#include "ipckit/stream/unix_stream.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "socket_connect.hpp"
+
+namespace ipckit {
+namespace {
+
+const char* file_kind(mode_t m) {
+  if (S_ISREG(m)) return "a regular file";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISLNK(m)) return "a symbolic link";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  if (S_ISSOCK(m)) return "a socket";
+  return "a file of unknown type";
+}
+
+// The path exists. Returns success when it was a stale socket of ours and is now gone; otherwise the
+// error says which of the three checks kept it (DESIGN.md: never remove on a guess).
+Result<void> remove_if_stale(const std::string& path, const SocketAddress& addr, bool allowed) {
+  const std::string object = quoted(path);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};  // gone meanwhile: try again
+    return fail_errno(errno, "lstat", object);
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return fail_errno(EADDRINUSE, "bind", object,
+                      fmt::format("the path exists and is {}, not a socket; it was left alone", file_kind(st.st_mode)));
+  }
+  if (!allowed) {
+    return fail_errno(EADDRINUSE, "bind", object, "a socket file exists at this path (remove_stale is off)");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return fail_errno(EADDRINUSE, "bind", object,
+                      fmt::format("a socket file owned by uid {} (not this user, {}) exists; it was left alone",
+                                  st.st_uid, ::geteuid()));
+  }
+  auto probe = detail::connect_stream(addr, deadline_after(std::chrono::seconds(1)), object);
+  if (probe && *probe) {
+    return fail_errno(EADDRINUSE, "bind", object, "another server is listening on this socket");
+  }
+  if (probe || !probe.error().is(ECONNREFUSED)) {
+    return fail_errno(EADDRINUSE, "bind", object,
+                      fmt::format("a socket file exists and could not be proven stale ({})",
+                                  probe ? std::string("connect timed out") : probe.error().str()));
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", object);
+  return {};
+}
+
+// Moves the bound socket file into place without replacing anything there.
+int rename_noreplace(const char* from, const char* to) {
+  if (::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  // Filesystems without RENAME_NOREPLACE: link() also refuses to replace (EEXIST).
+  if (::link(from, to) != 0) return -1;
+  ::unlink(from);
+  return 0;
+}
+
+Result<void> listen_on(int fd, int backlog, const std::string& object) {
+  if (::listen(fd, backlog) != 0) return fail_errno(errno, "listen", object);
+  return {};
+}
+
+Result<StreamListener> listen_path(const std::string& path, const SocketAddress& addr,
+                                   const UnixListenOptions& options) {
+  const std::string object = quoted(path);
+  // 1. A private 0700 directory beside the target (same filesystem, so rename works).
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string tmpdir = (dir == "/" ? "" : dir) + "/.ipckit-bind.XXXXXX";
+  if (::mkdtemp(tmpdir.data()) == nullptr) {
+    return fail_errno(errno, "mkdtemp", quoted(tmpdir),
+                      "the socket's directory must exist and be writable by this user");
+  }
+  const std::string tmp_sock = tmpdir + "/s";
+  struct Cleanup {
+    const std::string& dir;
+    const std::string& sock;
+    ~Cleanup() {
+      ::unlink(sock.c_str());
+      ::rmdir(dir.c_str());
+    }
+  } cleanup{tmpdir, tmp_sock};
+  auto tmp_addr = SocketAddress::unix_socket(tmp_sock);
+  UniqueFd tmpdir_fd;
+  if (!tmp_addr) {
+    // The private directory's path is longer than the target's and no longer fits sun_path: reach
+    // it through /proc/self/fd/N instead, which is short whatever the directory's depth.
+    tmpdir_fd.reset(::open(tmpdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!tmpdir_fd) return fail_errno(errno, "open", quoted(tmpdir));
+    tmp_addr = SocketAddress::unix_socket(fmt::format("/proc/self/fd/{}/s", tmpdir_fd.get()));
+    if (!tmp_addr) return fail(tmp_addr.error());
+  }
+  auto sock = make_socket(AF_UNIX, SOCK_STREAM, /*nonblocking=*/true, object);
+  if (!sock) return fail(sock.error());
+  // 2. bind + listen where only we can reach it; 3. set the mode; 4. publish atomically.
+  if (::bind(sock->get(), tmp_addr->get(), tmp_addr->size()) != 0) return fail_errno(errno, "bind", object);
+  if (auto l = listen_on(sock->get(), options.backlog, object); !l) return fail(l.error());
+  if (::chmod(tmp_sock.c_str(), options.mode) != 0) return fail_errno(errno, "chmod", object);
+  for (int attempt = 0;; ++attempt) {
+    if (rename_noreplace(tmp_sock.c_str(), path.c_str()) == 0) break;
+    const int err = errno;
+    if (err != EEXIST || attempt > 0) {
+      if (err == EEXIST) return fail_errno(EADDRINUSE, "bind", object, "the path was taken again while binding");
+      return fail_errno(err, "rename", object);
+    }
+    if (auto stale = remove_if_stale(path, addr, options.remove_stale); !stale) return fail(stale.error());
+  }
+  return StreamListener(std::move(*sock), path, path);
+}
+
+}  // namespace
+
+Result<StreamListener> UnixStream::listen(std::string_view address, const UnixListenOptions& options) {
+  auto addr = SocketAddress::unix_socket(address);
+  if (!addr) return fail(addr.error());
+  const std::string name(address);
+  if (!addr->is_abstract()) return listen_path(name, *addr, options);
+  const std::string object = quoted(name);
+  auto sock = make_socket(AF_UNIX, SOCK_STREAM, /*nonblocking=*/true, object);
+  if (!sock) return fail(sock.error());
+  if (::bind(sock->get(), addr->get(), addr->size()) != 0) {
+    const int err = errno;
+    return fail_errno(err, "bind", object,
+                      err == EADDRINUSE ? "another socket holds this abstract name (names vanish with their last "
+                                          "socket; there is no file to remove)"
+                                        : "");
+  }
+  if (auto l = listen_on(sock->get(), options.backlog, object); !l) return fail(l.error());
+  return StreamListener(std::move(*sock), name);
+}
+
+Result<std::optional<StreamSocket>> UnixStream::connect_until(std::string_view address, Deadline deadline) {
+  auto addr = SocketAddress::unix_socket(address);
+  if (!addr) return fail(addr.error());
+  const std::string name(address);
+  auto fd = detail::connect_stream(*addr, deadline, quoted(name));
+  if (!fd) return fail(fd.error());
+  if (!*fd) return std::optional<StreamSocket>();
+  return std::optional<StreamSocket>(StreamSocket(std::move(**fd), name));
+}
+
+Result<StreamSocket> UnixStream::connect(std::string_view address) {
+  auto s = connect_until(address, kNoDeadline);
+  if (!s) return fail(s.error());
+  return std::move(**s);
+}
+
+Result<std::pair<StreamSocket, StreamSocket>> UnixStream::pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return fail_errno(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
+  }
+  return std::pair<StreamSocket, StreamSocket>(StreamSocket(UniqueFd(fds[0]), "socketpair[0]"),
+                                               StreamSocket(UniqueFd(fds[1]), "socketpair[1]"));
+}
+
+Result<void> UnixStream::remove(std::string_view path) {
+  const std::string p(path);
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno(errno, "lstat", quoted(p));
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return fail_errno(ENOTSOCK, "unlink", quoted(p),
+                      fmt::format("the path is {}, not a socket; it was left alone", file_kind(st.st_mode)));
+  }
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(p));
+  return {};
+}
+
+}  // namespace ipckit
