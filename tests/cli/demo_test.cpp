@@ -75,8 +75,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 // Every program of the reference tutorials that has a demo (docs/cli.md maps them to the tutorials).
 const std::vector<std::string>& expected_demos() {
   static const std::vector<std::string> names{
-      "posix-shm",   "sysv-shm",     "shared-counter", "mapped-file",    "shm-sem",
-      "unnamed-sem", "mutex-condvar", "robust-mutex",  "file-lock", "signal-payload",
+      "pipe-dup2",     "popen",        "byte-stream", "fifo",       "posix-mq",       "sysv-mq",
+      "posix-shm",     "sysv-shm",     "shared-counter", "mapped-file", "shm-sem",     "unnamed-sem",
+      "mutex-condvar", "robust-mutex", "file-lock",   "socketpair", "fd-passing", "signal-payload",
+      "pty",
   };
   return names;
 }

@@ -36,6 +36,12 @@ struct Demo {
 
 // One entry per program of the reference tutorials (docs/cli.md lists them with their tutorial).
 constexpr Demo kDemos[] = {
+    {"pipe-dup2", "demo/pipe_dup2", "pipe to a child: its stdin and stdout dup2()ed onto pipes, the parent feeds and reads it"},
+    {"popen", "demo/popen", "popen/pclose without a shell: read a command's output, feed a command's input"},
+    {"byte-stream", "demo/byte_stream", "byte stream vs message boundaries: three writes into a pipe vs three datagrams"},
+    {"fifo", "demo/fifo", "FIFO between two unrelated processes: mkfifo, each open blocks until the other side opens"},
+    {"posix-mq", "demo/posix_mq", "POSIX message queue: priorities, and mq_notify when a message reaches the empty queue"},
+    {"sysv-mq", "demo/sysv_mq", "System V message queue: typed messages received by type (exact, lowest <= N, first)"},
     {"posix-shm", "memory/posix_shm", "POSIX shm: one process creates and writes it, another opens it by name and reads"},
     {"sysv-shm", "memory/sysv_shm", "System V shm: shmget/shmat shared with a child by id, IPC_STAT, IPC_RMID"},
     {"shared-counter", "memory/shared_counter",
@@ -46,7 +52,10 @@ constexpr Demo kDemos[] = {
     {"mutex-condvar", "demo/mutex_condvar", "process-shared mutex + condition variable: a consumer waits for a job"},
     {"robust-mutex", "sync/robust_mutex", "robust mutex: the owner is killed mid-update, the next locker gets EOWNERDEAD and repairs"},
     {"file-lock", "sync/file_locks", "file locking: one process holds an OFD lock, another finds it busy and waits"},
+    {"socketpair", "demo/socketpair", "socketpair: one bidirectional connection between a parent and its child"},
+    {"fd-passing", "demo/fd_passing", "UNIX socket with fd passing: a client sends an open file's descriptor (SCM_RIGHTS)"},
     {"signal-payload", "signal/signalfd", "signals with a payload: sigqueue() values read from a signalfd"},
+    {"pty", "demo/pty", "a pseudoterminal: a shell runs on the slave side, the parent reads the master"},
 };
 
 std::string example_binary_name(std::string_view example) {
