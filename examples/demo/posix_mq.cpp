@@ -31,6 +31,10 @@ int main() {
     return 1;
   }
   std::printf("[parent] mq_open(%s, O_CREAT|O_EXCL, 0600, maxmsg 4, msgsize 128)\n", name.c_str());
+  struct Unlink {  // the name goes on every path out of main, also after a failed step
+    const std::string& name;
+    ~Unlink() { (void)ipckit::PosixMq::unlink(name); }
+  } unlink_at_exit{name};
   std::promise<void> notified;
   auto fired = notified.get_future();
   if (!mq->notify_thread([&notified] { notified.set_value(); })) return 1;
@@ -66,7 +70,6 @@ int main() {
     order += std::to_string(m->priority);
   }
   (void)mq->close();
-  (void)ipckit::PosixMq::unlink(name);
-  std::printf("[parent] mq_unlink(%s)\n", name.c_str());
+  std::printf("[parent] mq_unlink(%s) as main returns\n", name.c_str());
   return got_notice && order == "951" && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

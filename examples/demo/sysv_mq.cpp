@@ -22,6 +22,12 @@ int main() {
     return 1;
   }
   std::printf("[parent] msgget(IPC_PRIVATE, 0600) -> queue id %d\n", q->id());
+  struct Remove {  // IPC_RMID on every path out of main, also after a failed step
+    ipckit::SysvMq& q;
+    ~Remove() {
+      if (q.valid()) (void)q.remove();
+    }
+  } remove_at_exit{*q};
   const pid_t pid = ::fork();
   if (pid == 0) {
     auto tx = ipckit::SysvMq::from_id(q->id());
