@@ -1,0 +1,7 @@
+// Umbrella header of the channel layer.
+#pragma once
+
+#include "ipckit/channel/layout.hpp"
+#include "ipckit/channel/options.hpp"
+#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/typed.hpp"

@@ -1,0 +1,441 @@
+// The ipckit SPSC channel: zero-copy variable-length messages between two processes through one
+// shared-memory object (`chan:/name`), surviving crashed peers.
+//
+//   auto tx = SpscProducer::open("/telemetry", OpenMode::kOpenOrCreate);   // process A
+//   auto span = tx->reserve(64);  fill(*span);  tx->commit();
+//   auto rx = SpscConsumer::open("/telemetry", OpenMode::kOpenOrCreate);   // process B
+//   auto msg = rx->receive();  use(msg->data);  rx->release();
+//
+// Roles: one producer and one consumer at a time, claimed in the shared header. A second claimant
+// (another process, or a forked child using an inherited endpoint) gets LibraryCode::kRoleTaken; a
+// role whose holder died (pid + start time + pid-ns) is taken over. The object stays until
+// SpscChannel::unlink(); attached endpoints keep working after an unlink.
+//
+// Thread safety: an endpoint is used by one thread at a time (it is movable between threads);
+// producer and consumer may run in different threads or processes. counters() may be called from
+// anywhere. See docs/channel.md for the full table, the layout and the memory orders.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ipckit/channel/layout.hpp"
+#include "ipckit/channel/options.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
+namespace ipckit {
+
+// What reserve() hands out: a writable span of exactly the requested size when status is kOk.
+struct Reservation {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::span<std::byte> data;
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+// What receive() hands out: a view into the ring, valid until release().
+struct ReceivedView {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::span<const std::byte> data;
+  bool redelivered = false;  // a previous consumer died holding this record
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+// What the copying receive(buffer) reports.
+struct ReceivedCopy {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::size_t size = 0;
+  bool redelivered = false;
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+namespace detail {
+// Bumped in the child by a pthread_atfork handler (src/channel/segment.cpp): an endpoint whose
+// remembered value differs was inherited through fork().
+IPCKIT_API extern std::atomic<std::uint64_t> g_fork_generation;
+
+enum class HolderState { kFree, kAlive, kDead, kUnknown };
+
+// Watches the holder of a peer's role cheaply: after one full check (pid + start time + pid-ns
+// from /proc) it keeps a pidfd for that exact process, so later checks are one poll() (kernels
+// without pidfd_open fall back to the full check). Used by waits every liveness_interval, so an
+// idle blocking receiver stays far below 1 ms of CPU per 10 s.
+class IPCKIT_API PeerWatch {
+ public:
+  [[nodiscard]] HolderState check(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+
+ private:
+  UniqueFd pidfd_;
+  std::uint64_t claim_ = 0;
+};
+
+// The mapped object shared by both endpoint types (src/channel/segment.cpp).
+struct ChannelMap {
+  Mapping mapping;
+  channel_layout::Header* header = nullptr;
+  std::byte* ring = nullptr;
+  std::uint64_t capacity = 0;
+  std::uint64_t max_message = 0;
+  std::string name;
+};
+}  // namespace detail
+
+class IPCKIT_API SpscChannel {
+ public:
+  // shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
+  [[nodiscard]] static Result<void> unlink(std::string_view name);
+  // Counters of a channel without claiming a role (maps it read-only). Errors: as open().
+  [[nodiscard]] static Result<ChannelCounters> counters(std::string_view name);
+};
+
+class IPCKIT_API SpscProducer {
+ public:
+  // Opens or creates `name` and claims the producer role. `type_hash` is 0 for byte channels
+  // (Channel<T> passes its own); it must match the creator's. Blocks up to options.open_timeout
+  // while a creator initialises the object. Errors: shm_open/posix_fallocate errno (hint names
+  // /dev/shm), kInvalidArgument (sizes), kNotReady, kCorrupt, kVersionMismatch, kRoleTaken.
+  [[nodiscard]] static Result<SpscProducer> open(std::string_view name, OpenMode mode,
+                                                 const ChannelOptions& options = {},
+                                                 std::uint64_t type_hash = 0);
+
+  SpscProducer() = default;
+  SpscProducer(SpscProducer&& other) noexcept;
+  SpscProducer& operator=(SpscProducer&& other) noexcept;
+  SpscProducer(const SpscProducer&) = delete;
+  SpscProducer& operator=(const SpscProducer&) = delete;
+  // close(), ignoring errors.
+  ~SpscProducer();
+
+  // Zero-copy send, step 1: a span of `n` bytes in the ring to fill in place. A second reserve()
+  // before commit() replaces the first. try_ never blocks; reserve() waits by the endpoint's
+  // WaitStrategy; reserve_until() until the deadline. When the ring stays full: kWouldBlock,
+  // kTimeout, or kPeerDied/kPeerClosed once the consumer is gone. Errors: kTooLarge (n > max,
+  // naming max), kCorrupt (a garbage consumer index), kRoleTaken (used in a forked child).
+  [[nodiscard]] Result<Reservation> try_reserve(std::size_t n);
+  [[nodiscard]] Result<Reservation> reserve(std::size_t n);
+  [[nodiscard]] Result<Reservation> reserve_until(std::size_t n, Deadline deadline);
+
+  // Step 2: makes the reserved record visible (all `n` bytes, or the first `used` <= n). With
+  // publish=false the record joins a batch that becomes visible at flush() (or automatically after
+  // kMaxBatch records, or when the producer must wait): one release store and one wake check per
+  // batch. Never blocks. Errors: kInvalidArgument (no reservation, used > n).
+  [[nodiscard]] Result<void> commit(bool publish = true);
+  [[nodiscard]] Result<void> commit_size(std::size_t used, bool publish = true);
+  // Publishes a pending batch (wakes a sleeping consumer). Never blocks, never fails.
+  void flush() noexcept;
+
+  // Copying send: reserve + memcpy + commit, same blocking and outcomes as reserve.
+  [[nodiscard]] Result<ChannelStatus> try_send(std::span<const std::byte> message, bool publish = true);
+  [[nodiscard]] Result<ChannelStatus> send(std::span<const std::byte> message, bool publish = true);
+  [[nodiscard]] Result<ChannelStatus> send_until(std::span<const std::byte> message, Deadline deadline,
+                                                 bool publish = true);
+
+  // Flushes, marks the role closed (a consumer that drains the ring then gets kPeerClosed) and
+  // releases it. Idempotent. Must not run concurrently with other calls on this endpoint.
+  void close() noexcept;
+
+  [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  [[nodiscard]] ChannelCounters counters() const noexcept;
+  // True when this endpoint took the role over from a dead producer.
+  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+
+  static constexpr std::uint32_t kMaxBatch = 64;
+
+ private:
+  Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
+  // The inline fast path of reserve: no padding needed and the cached head says it fits.
+  bool reserve_fast(std::size_t n, Reservation& out) noexcept;
+  Result<void> commit_slow(std::size_t used);
+  std::uint64_t* word_at(std::uint64_t pos) const noexcept {
+    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+  }
+  // Returns kOk when `need` bytes are free, else the outcome of waiting.
+  Result<ChannelStatus> make_room(std::uint64_t need, Deadline deadline, bool may_wait);
+  Result<ChannelStatus> wait_for_space(std::uint64_t need, Deadline deadline);
+  ChannelStatus consumer_status(bool force);
+  // Reloads the consumer's head (validated); true when `need` bytes are free.
+  Result<bool> refresh_head(std::uint64_t need);
+  [[nodiscard]] bool usable() const noexcept;
+  [[nodiscard]] Error unusable_error() const;
+  void store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept;
+  void wake_consumer() noexcept;
+  // Stores tail and sent, then wakes a consumer that may sleep (inline: once per publish).
+  void publish_tail() noexcept;
+
+  detail::ChannelMap map_;
+  std::uint64_t mask_ = 0;
+  std::uint64_t tail_ = 0;        // next record position (local; published per batch)
+  std::uint64_t head_cache_ = 0;  // last consumer head seen
+  std::uint64_t sent_ = 0;
+  std::uint64_t full_waits_ = 0;
+  std::uint64_t wakes_ = 0;
+  std::uint64_t batch_pos_ = 0;    // first withheld record
+  std::uint64_t batch_word_ = 0;   // its commit word (0: no batch open)
+  std::uint32_t batch_count_ = 0;
+  std::uint64_t res_pos_ = 0;
+  std::uint64_t res_len_ = 0;
+  bool reserved_ = false;
+  bool reclaimed_ = false;
+  std::uint64_t claim_ = 0;
+  std::uint64_t fork_generation_ = 0;
+  std::uint64_t dead_claim_ = 0;  // the consumer claim last found dead (no /proc read while unchanged)
+  detail::PeerWatch watch_;
+  Clock::time_point next_liveness_check_{};
+  ChannelOptions options_;
+};
+
+class IPCKIT_API SpscConsumer {
+ public:
+  // Opens or creates `name` and claims the consumer role. If the previous consumer died holding a
+  // record, the first receive() hands it out again with redelivered=true. Errors: as
+  // SpscProducer::open.
+  [[nodiscard]] static Result<SpscConsumer> open(std::string_view name, OpenMode mode,
+                                                 const ChannelOptions& options = {},
+                                                 std::uint64_t type_hash = 0);
+
+  SpscConsumer() = default;
+  SpscConsumer(SpscConsumer&& other) noexcept;
+  SpscConsumer& operator=(SpscConsumer&& other) noexcept;
+  SpscConsumer(const SpscConsumer&) = delete;
+  SpscConsumer& operator=(const SpscConsumer&) = delete;
+  ~SpscConsumer();
+
+  // Zero-copy receive: a view of the next record, valid until release(). try_ never blocks;
+  // receive() waits by the WaitStrategy; receive_until() until the deadline. On an empty ring:
+  // kWouldBlock, kTimeout, kPeerClosed (producer closed) or kPeerDied (producer found dead; every
+  // record it published has been delivered first). Errors: kCorrupt (a torn or garbage record or
+  // index: never an out-of-bounds read), kInvalidArgument (previous view not released),
+  // kRoleTaken (used in a forked child).
+  [[nodiscard]] Result<ReceivedView> try_receive();
+  [[nodiscard]] Result<ReceivedView> receive();
+  [[nodiscard]] Result<ReceivedView> receive_until(Deadline deadline);
+  // Frees the record of the last view for the producer. Never blocks. Errors: kInvalidArgument
+  // (nothing held).
+  [[nodiscard]] Result<void> release();
+
+  // Copying receive into `buffer`. Errors as above, plus kTooLarge when the record does not fit
+  // (the record stays in the ring).
+  [[nodiscard]] Result<ReceivedCopy> try_receive(std::span<std::byte> buffer);
+  [[nodiscard]] Result<ReceivedCopy> receive(std::span<std::byte> buffer);
+  [[nodiscard]] Result<ReceivedCopy> receive_until(std::span<std::byte> buffer, Deadline deadline);
+
+  // Marks the role closed and releases it; a record held and not released is redelivered to the
+  // next consumer. Idempotent; not concurrent with other calls on this endpoint.
+  void close() noexcept;
+
+  [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  [[nodiscard]] ChannelCounters counters() const noexcept;
+  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+
+ private:
+  Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);
+  // The inline fast path of receive: a valid record (not padding, not a redelivery) at the head.
+  bool receive_fast(ReceivedView& out) noexcept;
+  Result<void> release_slow();
+  std::uint64_t* word_at(std::uint64_t pos) const noexcept {
+    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+  }
+  Result<ReceivedCopy> copy_out(Result<ReceivedView> view, std::span<std::byte> buffer);
+  // Reads the record at head_ (skipping pads): kReady with the view state set, kEmpty, or kBad
+  // with bad_word_/bad_reason_ set for peek_error() (kept off the fast path: no Error built).
+  enum class Peek : std::uint8_t { kReady, kEmpty, kBad };
+  Peek peek() noexcept;
+  [[nodiscard]] Error peek_error() const;
+  Result<ChannelStatus> wait_for_data(Deadline deadline);
+  // kOk while a producer may still publish; kPeerClosed / kPeerDied otherwise. Reads /proc at most
+  // once per liveness_interval unless `force`.
+  ChannelStatus producer_status(bool force);
+  [[nodiscard]] bool usable() const noexcept;
+  [[nodiscard]] Error unusable_error() const;
+  void wake_producer() noexcept;
+
+  detail::ChannelMap map_;
+  std::uint64_t mask_ = 0;
+  std::uint64_t head_ = 0;
+  std::uint64_t received_ = 0;
+  std::uint64_t redelivered_ = 0;
+  std::uint64_t empty_waits_ = 0;
+  std::uint64_t wakes_ = 0;
+  std::uint64_t redeliver_pos_ = ~std::uint64_t{0};  // head+1 of a record the dead consumer held
+  std::uint64_t view_len_ = 0;
+  bool viewing_ = false;
+  bool view_redelivered_ = false;
+  std::uint8_t bad_reason_ = 0;
+  std::uint64_t bad_word_ = 0;
+  bool reclaimed_ = false;
+  std::uint64_t claim_ = 0;
+  std::uint64_t fork_generation_ = 0;
+  std::uint64_t dead_claim_ = 0;  // the producer claim last found dead
+  detail::PeerWatch watch_;
+  Clock::time_point next_liveness_check_{};
+  ChannelOptions options_;
+};
+
+// ------------------------------------------------------------------------------------------------
+// Inline fast paths. They are here so the caller's compiler sees the Result construction and the
+// caller's test of it together (and drops both); every unusual case goes to the out-of-line code
+// in src/channel/spsc.cpp, which repeats the full checks. Memory orders as documented there.
+
+inline bool SpscProducer::usable() const noexcept {
+  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+}
+
+inline bool SpscProducer::reserve_fast(std::size_t n, Reservation& out) noexcept {
+  if (!usable() || n > map_.max_message) return false;
+  const std::uint64_t rec = channel_layout::record_size(n);
+  const std::uint64_t off = tail_ & mask_;
+  // No padding, and the record plus the next commit word fit by the cached consumer head.
+  if (off + rec > map_.capacity || tail_ + rec + channel_layout::kRecordHeader - head_cache_ > map_.capacity) {
+    return false;
+  }
+  res_pos_ = tail_;
+  res_len_ = n;
+  reserved_ = true;
+  out.status = ChannelStatus::kOk;
+  out.data = std::span<std::byte>(map_.ring + off + channel_layout::kRecordHeader, n);
+  return true;
+}
+
+inline Result<Reservation> SpscProducer::try_reserve(std::size_t n) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, Clock::time_point::min(), false);
+}
+
+inline Result<Reservation> SpscProducer::reserve(std::size_t n) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, kNoDeadline, true);
+}
+
+inline Result<Reservation> SpscProducer::reserve_until(std::size_t n, Deadline deadline) {
+  Reservation r;
+  if (reserve_fast(n, r)) [[likely]] return r;
+  return reserve_impl(n, deadline, true);
+}
+
+inline void SpscProducer::store_word(std::uint64_t pos, std::uint64_t word, bool publish) noexcept {
+  std::uint64_t* p = word_at(pos);
+  if (batch_word_ != 0) {
+    // Hidden behind the withheld first word of the batch: the consumer reads records in order and
+    // cannot pass that word until flush() stores it with release, which publishes this store too.
+    std::atomic_ref<std::uint64_t>(*p).store(word, std::memory_order_relaxed);
+    if (publish || ++batch_count_ >= kMaxBatch) flush();
+  } else if (!publish) {
+    batch_pos_ = pos;
+    batch_word_ = word;
+    batch_count_ = 1;
+  } else {
+    // Publishes the payload; pairs with the acquire load of the word in SpscConsumer::peek() and
+    // receive_fast().
+    std::atomic_ref<std::uint64_t>(*p).store(word, std::memory_order_release);
+    publish_tail();
+  }
+}
+
+inline void SpscProducer::publish_tail() noexcept {
+  channel_layout::Header* h = map_.header;
+  // The tail is informational (recovery starts from it, monitors read it): release so a reader
+  // that sees it also sees the records before it. Pairs with the acquire load in open().
+  std::atomic_ref<std::uint64_t>(h->prod.tail).store(tail_, std::memory_order_release);
+  std::atomic_ref<std::uint64_t>(h->prod.sent).store(sent_, std::memory_order_relaxed);
+  // A busy-polling consumer never sleeps: no fence, no wake check (see wake_consumer()).
+  if (std::atomic_ref<std::uint32_t>(h->consumer.wait_mode).load(std::memory_order_relaxed) !=
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    wake_consumer();
+  }
+}
+
+inline Result<void> SpscProducer::commit_size(std::size_t used, bool publish) {
+  if (!reserved_ || used > res_len_ || !usable()) [[unlikely]] return commit_slow(used);
+  reserved_ = false;
+  const std::uint64_t pos = res_pos_;
+  const std::uint64_t rec = channel_layout::record_size(used);
+  // The next record's word must read 0 until that record is committed (stale words from earlier
+  // laps would otherwise look committed); make_room() reserved these 8 bytes. Published by the
+  // release store of this record's word (or of its batch).
+  std::atomic_ref<std::uint64_t>(*word_at(pos + rec)).store(0, std::memory_order_relaxed);
+  tail_ = pos + rec;
+  ++sent_;
+  store_word(pos, channel_layout::make_word(pos, used, false), publish);
+  return {};
+}
+
+inline Result<void> SpscProducer::commit(bool publish) { return commit_size(res_len_, publish); }
+
+inline bool SpscConsumer::usable() const noexcept {
+  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+}
+
+inline bool SpscConsumer::receive_fast(ReceivedView& out) noexcept {
+  namespace cl = channel_layout;
+  if (!usable() || viewing_ || head_ + 1 == redeliver_pos_) return false;
+  // acquire: pairs with the release store of the word by the producer (store_word()/flush()).
+  const std::uint64_t w = std::atomic_ref<std::uint64_t>(*word_at(head_)).load(std::memory_order_acquire);
+  const std::uint64_t off = head_ & mask_;
+  const std::uint64_t len = w >> 32;
+  // Untrusted: committed, not padding, this position's tag, length within max and the ring.
+  // Anything else (empty, padding, corrupt) takes the slow path, which says which.
+  if ((w & (cl::kCommitted | cl::kPad | cl::kTagMask)) != (cl::kCommitted | cl::position_tag(head_)) ||
+      len > map_.max_message || off + cl::record_size(len) > map_.capacity) {
+    return false;
+  }
+  view_len_ = len;
+  viewing_ = true;
+  view_redelivered_ = false;
+  // Crash marker: if we die before release(), the next consumer redelivers this record.
+  std::atomic_ref<std::uint64_t>(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
+  out.status = ChannelStatus::kOk;
+  out.data = std::span<const std::byte>(map_.ring + off + cl::kRecordHeader, len);
+  out.redelivered = false;
+  return true;
+}
+
+inline Result<ReceivedView> SpscConsumer::try_receive() {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(Clock::time_point::min(), false);
+}
+
+inline Result<ReceivedView> SpscConsumer::receive() {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(kNoDeadline, true);
+}
+
+inline Result<ReceivedView> SpscConsumer::receive_until(Deadline deadline) {
+  ReceivedView v;
+  if (receive_fast(v)) [[likely]] return v;
+  return receive_impl(deadline, true);
+}
+
+inline Result<void> SpscConsumer::release() {
+  if (!viewing_ || !usable()) [[unlikely]] return release_slow();
+  viewing_ = false;
+  head_ += channel_layout::record_size(view_len_);
+  channel_layout::Header* h = map_.header;
+  // release: our reads of the record happen-before the producer reuses its bytes; pairs with the
+  // acquire load of head in SpscProducer::refresh_head().
+  std::atomic_ref<std::uint64_t>(h->cons.head).store(head_, std::memory_order_release);
+  std::atomic_ref<std::uint64_t>(h->cons.received).store(++received_, std::memory_order_relaxed);
+  // A busy-polling producer never sleeps: no fence, no wake check.
+  if (std::atomic_ref<std::uint32_t>(h->producer.wait_mode).load(std::memory_order_relaxed) !=
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    wake_producer();
+  }
+  return {};
+}
+
+}  // namespace ipckit

@@ -1,0 +1,375 @@
+#include "segment.hpp"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/name.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
+namespace ipckit::detail {
+namespace cl = channel_layout;
+
+std::atomic<std::uint64_t> g_fork_generation{0};
+
+namespace {
+
+constexpr std::uint64_t kMaxMessageLimit = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
+
+void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+std::string shm_hint(int err) {
+  if (err == ENOSPC) return "/dev/shm is full (see df /dev/shm; mount -o remount,size=... /dev/shm)";
+  if (err == EACCES) return "permission denied: the channel's mode or owner does not allow this user";
+  if (err == EMFILE) return "too many open files (ulimit -n)";
+  return {};
+}
+
+Result<void> validate_creation(std::string_view name, const ChannelOptions& o) {
+  if (o.max_message > kMaxMessageLimit) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                        fmt::format("max_message {} > {} (the record length field is 32 bits)",
+                                    o.max_message, kMaxMessageLimit));
+  }
+  if (o.capacity > kMaxCapacity || !std::has_single_bit(o.capacity)) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                        fmt::format("capacity {} is not a power of two <= {} (try {})", o.capacity,
+                                    kMaxCapacity, std::bit_ceil(std::min<std::uint64_t>(o.capacity, kMaxCapacity))));
+  }
+  const std::uint64_t need = cl::min_capacity(o.max_message);
+  if (o.capacity < need) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                        fmt::format("capacity {} < 2 x (max_message {} + {} byte record header) = {}; "
+                                    "raise capacity to {} or lower max_message",
+                                    o.capacity, o.max_message, cl::kRecordHeader, need, std::bit_ceil(need)));
+  }
+  return {};
+}
+
+// Validates a copy of the immutable line (the caller read it once; the peer cannot change it under
+// us after that) and the object's size.
+Result<void> validate_header(std::string_view name, const cl::Immutable& imm, std::uint64_t file_size,
+                             std::uint64_t type_hash) {
+  auto corrupt = [&](std::string detail) {
+    return fail_library(LibraryCode::kCorrupt, "channel_open", quoted(name), std::move(detail));
+  };
+  if (imm.magic != cl::kMagic) {
+    return corrupt(fmt::format("header magic {:#x} is not an ipckit channel", imm.magic));
+  }
+  if (imm.version_major != cl::kVersionMajor) {
+    return fail_library(LibraryCode::kVersionMismatch, "channel_open", quoted(name),
+                        fmt::format("the channel has layout version {}.{}, this library reads {}.x",
+                                    imm.version_major, imm.version_minor, cl::kVersionMajor));
+  }
+  if (imm.header_size != cl::kHeaderSize || imm.record_header != cl::kRecordHeader ||
+      imm.record_align != cl::kRecordAlign) {
+    return corrupt(fmt::format("header size {} / record header {} / align {} (expected {} / {} / {})",
+                               imm.header_size, imm.record_header, imm.record_align, cl::kHeaderSize,
+                               cl::kRecordHeader, cl::kRecordAlign));
+  }
+  if (imm.pattern != cl::kPatternSpsc) {
+    return fail_library(LibraryCode::kUnsupported, "channel_open", quoted(name),
+                        fmt::format("pattern {} is not spsc ({})", imm.pattern, std::uint32_t{cl::kPatternSpsc}));
+  }
+  if (imm.max_message > kMaxMessageLimit || imm.capacity > kMaxCapacity ||
+      !std::has_single_bit(imm.capacity) || imm.capacity < cl::min_capacity(imm.max_message)) {
+    return corrupt(fmt::format("capacity {} / max_message {} are inconsistent", imm.capacity, imm.max_message));
+  }
+  if (file_size != cl::kHeaderSize + imm.capacity) {
+    return corrupt(fmt::format("object size {} != header {} + capacity {}", file_size, cl::kHeaderSize,
+                               imm.capacity));
+  }
+  if (type_hash != kAnyType && imm.type_hash != type_hash) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                        fmt::format("message type hash {:#x} of the channel != {:#x} of this endpoint "
+                                    "(0 = raw bytes)", imm.type_hash, type_hash));
+  }
+  return {};
+}
+
+Result<ChannelMap> map_validated(std::string_view name, int fd, std::uint64_t size, std::uint64_t type_hash) {
+  auto m = Mapping::map(fd, size, {}, 0, quoted(name));
+  if (!m) return fail(m.error());
+  ChannelMap out;
+  out.header = static_cast<cl::Header*>(m->data());
+  // Read the immutable line once into a local and validate only the copy.
+  cl::Immutable imm;
+  std::memcpy(&imm, &out.header->imm, sizeof imm);
+  if (auto v = validate_header(name, imm, size, type_hash); !v) return fail(v.error());
+  out.capacity = imm.capacity;
+  out.max_message = imm.max_message;
+  out.ring = static_cast<std::byte*>(m->data()) + cl::kHeaderSize;
+  out.name = std::string(name);
+  out.mapping = std::move(*m);
+  return out;
+}
+
+Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const ChannelOptions& o,
+                                  std::uint64_t type_hash) {
+  UniqueFd fd(raw_fd);
+  const std::string n(name);
+  auto undo = [&] { ::shm_unlink(n.c_str()); };
+  // shm_open applied the umask: set the mode asked for.
+  if (::fchmod(fd.get(), o.mode) != 0) {
+    const int err = errno;
+    undo();
+    return fail_errno(err, "fchmod", quoted(name));
+  }
+  const std::uint64_t total = cl::kHeaderSize + o.capacity;
+  // posix_fallocate reserves the pages now: ENOSPC here instead of SIGBUS on first touch.
+  int err = 0;
+  do {
+    err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(total));
+  } while (err == EINTR);
+  if (err != 0) {
+    undo();
+    return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err));
+  }
+  auto m = Mapping::map(fd.get(), total, {}, 0, quoted(name));
+  if (!m) {
+    undo();
+    return fail(m.error());
+  }
+  auto self = self_identity();
+  if (!self) {
+    undo();
+    return fail(self.error());
+  }
+  auto* h = static_cast<cl::Header*>(m->data());
+  // The object is new and zero-filled; only we can have it mapped before `ready` is set.
+  h->imm.magic = cl::kMagic;
+  h->imm.version_major = cl::kVersionMajor;
+  h->imm.version_minor = cl::kVersionMinor;
+  h->imm.header_size = cl::kHeaderSize;
+  h->imm.capacity = o.capacity;
+  h->imm.max_message = o.max_message;
+  h->imm.type_hash = type_hash;
+  h->imm.pattern = cl::kPatternSpsc;
+  h->imm.flags = 0;
+  h->imm.creator = *self;
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  h->imm.created_unix_ns = static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+  h->imm.record_header = cl::kRecordHeader;
+  h->imm.record_align = cl::kRecordAlign;
+  // Until a consumer says otherwise, producers assume it may sleep (wake checks stay on).
+  h->consumer.wait_mode = static_cast<std::uint32_t>(WaitStrategy::kBlocking);
+  h->producer.wait_mode = static_cast<std::uint32_t>(WaitStrategy::kBlocking);
+  aref(h->imm.ready).store(cl::kReady, std::memory_order_release);  // pairs with acquire in open_existing()
+  m->reset();
+  return map_validated(name, fd.get(), total, type_hash);
+}
+
+Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const ChannelOptions& o,
+                                 std::uint64_t type_hash) {
+  UniqueFd fd(raw_fd);
+  const Deadline deadline = deadline_after(o.open_timeout);
+  for (;;) {
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "fstat", quoted(name));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size >= cl::kHeaderSize) {
+      auto hm = Mapping::map(fd.get(), cl::kHeaderSize, {}, 0, quoted(name));
+      if (!hm) return fail(hm.error());
+      auto* h = static_cast<cl::Header*>(hm->data());
+      // pairs with the release store of `ready` in create_segment()
+      if (aref(h->imm.ready).load(std::memory_order_acquire) == cl::kReady) {
+        hm->reset();
+        return map_validated(name, fd.get(), size, type_hash);
+      }
+    }
+    if (Clock::now() >= deadline) {
+      return fail_library(LibraryCode::kNotReady, "channel_open", quoted(name),
+                          fmt::format("the creator did not finish initialising it within {} ms "
+                                      "(size {}, ready flag unset); a crashed creator leaves it so: "
+                                      "remove it with SpscChannel::unlink", o.open_timeout.count(), size));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+}  // namespace
+
+Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                std::uint64_t type_hash) {
+  if (auto v = validate_posix_name(name, NameKind::kShm, "channel_open"); !v) return fail(v.error());
+  (void)fork_generation();  // registers the atfork handler before the endpoint can be forked
+  if (mode != OpenMode::kOpenExisting) {
+    if (auto v = validate_creation(name, options); !v) return fail(v.error());
+  }
+  const std::string n(name);
+  const Deadline deadline = deadline_after(options.open_timeout);
+  for (;;) {
+    if (mode != OpenMode::kOpenExisting) {
+      const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
+      if (fd >= 0) return create_segment(name, fd, options, type_hash);
+      if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
+        const int err = errno;
+        return fail_errno(err, "shm_open", quoted(name), shm_hint(err));
+      }
+    }
+    const int fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd >= 0) return open_existing(name, fd, options, type_hash);
+    const int err = errno;
+    // OpenOrCreate: it was removed between our two shm_open calls; create it again.
+    if (err == ENOENT && mode == OpenMode::kOpenOrCreate && Clock::now() < deadline) continue;
+    return fail_errno(err, "shm_open", quoted(name), shm_hint(err));
+  }
+}
+
+std::uint64_t fork_generation() noexcept {
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, on_fork_child);
+    return true;
+  }();
+  (void)registered;
+  return g_fork_generation.load(std::memory_order_relaxed);
+}
+
+namespace {
+
+std::uint64_t make_claim(const ProcessIdentity& who) noexcept {
+  // Low half: pid (> 0, so the claim is never 0); high half: low bits of the pid-ns inode, so an
+  // incomplete claim from another namespace is never judged by a pid that means nothing here.
+  return (static_cast<std::uint64_t>(who.pid) & 0xffffffffULL) | ((who.pid_ns & 0xffffffffULL) << 32);
+}
+
+ProcessIdentity read_identity(cl::RoleSlot& slot) noexcept {
+  ProcessIdentity who;
+  who.pid = aref(slot.who.pid).load(std::memory_order_relaxed);
+  who.start_time = aref(slot.who.start_time).load(std::memory_order_relaxed);
+  who.pid_ns = aref(slot.who.pid_ns).load(std::memory_order_relaxed);
+  return who;
+}
+
+void publish_holder(cl::RoleSlot& slot, const ProcessIdentity& self, std::uint64_t claim, WaitStrategy wait) noexcept {
+  aref(slot.who.pid).store(self.pid, std::memory_order_relaxed);
+  aref(slot.who.start_time).store(self.start_time, std::memory_order_relaxed);
+  aref(slot.who.pid_ns).store(self.pid_ns, std::memory_order_relaxed);
+  aref(slot.wait_mode).store(static_cast<std::uint32_t>(wait), std::memory_order_relaxed);
+  aref(slot.closed).store(0, std::memory_order_relaxed);
+  aref(slot.claims).fetch_add(1, std::memory_order_relaxed);
+  aref(slot.published).store(claim, std::memory_order_release);  // pairs with acquire in holder_state()
+}
+
+}  // namespace
+
+HolderState holder_state(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+  if (claim == 0) return HolderState::kFree;
+  if (aref(slot.published).load(std::memory_order_acquire) == claim) {
+    switch (liveness(read_identity(slot))) {
+      case Liveness::kAlive: return HolderState::kAlive;
+      case Liveness::kDead: return HolderState::kDead;
+      case Liveness::kUnknown: return HolderState::kUnknown;
+    }
+  }
+  // Claimed but the identity is not yet published: the claimer is between its CAS and its stores,
+  // or died there. Judge it by pid only if it is in our namespace.
+  auto ns = current_pid_namespace();
+  if (!ns || ((*ns & 0xffffffffULL) != (claim >> 32))) return HolderState::kUnknown;
+  const auto pid = static_cast<pid_t>(claim & 0xffffffffULL);
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return HolderState::kDead;
+  return HolderState::kAlive;
+}
+
+HolderState PeerWatch::check(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+  if (claim == 0) return HolderState::kFree;
+  if (pidfd_ && claim_ == claim) {
+    pollfd p{pidfd_.get(), POLLIN, 0};
+    int n = 0;
+    do {
+      n = ::poll(&p, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) return HolderState::kDead;  // a pidfd turns readable when its process exits
+    if (n == 0) return HolderState::kAlive;
+  }
+  pidfd_.reset();
+  const HolderState st = holder_state(slot, claim);
+  if (st != HolderState::kAlive || aref(slot.published).load(std::memory_order_acquire) != claim) return st;
+  const ProcessIdentity who = read_identity(slot);
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(who.pid), 0)));
+  // The pid could have been reused between the check and pidfd_open: check again with the pidfd
+  // held, so the pidfd is known to name the recorded process.
+  if (fd && liveness(who) == Liveness::kAlive) {
+    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);  // pidfd_open sets O_CLOEXEC; kept explicit
+    pidfd_ = std::move(fd);
+    claim_ = claim;
+  }
+  return st;
+}
+
+Result<ClaimResult> claim_role(ChannelMap& map, cl::RoleSlot& slot, std::string_view role, WaitStrategy wait) {
+  auto self = self_identity();
+  if (!self) return fail(self.error());
+  const std::uint64_t mine = make_claim(*self);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::uint64_t cur = aref(slot.claim).load(std::memory_order_acquire);
+    if (cur == 0) {
+      // acq_rel: acquire pairs with release_role()'s release, so the previous holder's stores
+      // (head/tail) are visible; release orders our claim before our identity stores.
+      if (aref(slot.claim).compare_exchange_strong(cur, mine, std::memory_order_acq_rel)) {
+        publish_holder(slot, *self, mine, wait);
+        return ClaimResult{mine, false};
+      }
+      continue;
+    }
+    const HolderState st = holder_state(slot, cur);
+    if (st == HolderState::kDead) {
+      if (aref(slot.claim).compare_exchange_strong(cur, mine, std::memory_order_acq_rel)) {
+        publish_holder(slot, *self, mine, wait);
+        aref(map.header->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
+        return ClaimResult{mine, true};
+      }
+      continue;
+    }
+    const ProcessIdentity who = read_identity(slot);
+    const auto pid = who.pid != 0 ? who.pid : static_cast<std::int64_t>(cur & 0xffffffffULL);
+    return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(map.name),
+                        fmt::format("the {} role is held by pid {} ({}{}); an SPSC channel has one {}",
+                                    role, pid, st == HolderState::kAlive ? "alive" : "liveness unknown",
+                                    pid == self->pid ? ", this process" : "", role));
+  }
+  return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(map.name),
+                      fmt::format("the {} role changed hands 1000 times while claiming it", role));
+}
+
+void release_role(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+  if (aref(slot.claim).load(std::memory_order_relaxed) != claim) return;
+  aref(slot.wait_mode).store(static_cast<std::uint32_t>(WaitStrategy::kBlocking), std::memory_order_relaxed);
+  aref(slot.closed).store(1, std::memory_order_relaxed);
+  std::uint64_t expected = claim;
+  // release: our last head/tail stores and `closed` happen-before the next claimer's acquire.
+  (void)aref(slot.claim).compare_exchange_strong(expected, 0, std::memory_order_release,
+                                                 std::memory_order_relaxed);
+}
+
+void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept {
+  if (timeout <= Clock::duration::zero()) return;
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  // Not FUTEX_PRIVATE_FLAG: the word is in memory shared between processes.
+  (void)::syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, nullptr, 0);
+}
+
+void futex_wake_all(std::uint32_t* word) noexcept {
+  (void)::syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+}
+
+}  // namespace ipckit::detail

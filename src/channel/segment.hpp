@@ -1,0 +1,66 @@
+// Internal: the channel's shared-memory object (create/open/validate), role claims, futex waits.
+// Kept inside src/channel so the channel does not depend on the general POSIX shm type.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "ipckit/channel/layout.hpp"
+#include "ipckit/channel/options.hpp"
+#include "ipckit/channel/spsc.hpp"
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/liveness.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
+
+namespace ipckit::detail {
+
+template <class T>
+[[nodiscard]] inline std::atomic_ref<T> aref(T& v) noexcept {
+  return std::atomic_ref<T>(v);
+}
+
+// type_hash value that accepts a channel of any message type (monitors).
+inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
+
+// Creates or opens the object and validates its header (magic, version, sizes, type hash, size
+// of the object). `call` names the operation in errors ("channel_open").
+[[nodiscard]] Result<ChannelMap> open_segment(std::string_view name, OpenMode mode,
+                                              const ChannelOptions& options, std::uint64_t type_hash);
+
+// Incremented in the child after every fork(): an endpoint remembers the value it was opened with
+// and refuses to work in a forked child (which would be a second producer/consumer).
+[[nodiscard]] std::uint64_t fork_generation() noexcept;
+
+// Whether the holder of `slot` (claim value `claim`) lives. Reads /proc: slow path only.
+[[nodiscard]] HolderState holder_state(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+
+struct ClaimResult {
+  std::uint64_t claim = 0;
+  bool reclaimed = false;
+};
+// Claims `slot` for this process ("producer"/"consumer" in errors); takes it over from a dead
+// holder. Errors: kRoleTaken naming the holder's pid and its liveness.
+[[nodiscard]] Result<ClaimResult> claim_role(ChannelMap& map, channel_layout::RoleSlot& slot,
+                                             std::string_view role, WaitStrategy wait);
+// Marks the role closed and frees it if this process still holds it (claim == ours).
+void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+
+// FUTEX_WAIT on a shared (not private) word, relative timeout; returns when woken, on timeout, on
+// EINTR or when *word != expected.
+void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept;
+// FUTEX_WAKE of every waiter on `word`.
+void futex_wake_all(std::uint32_t* word) noexcept;
+
+// One spin-loop pause (PAUSE on x86, YIELD on arm).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+}  // namespace ipckit::detail

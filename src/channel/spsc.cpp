@@ -1,0 +1,688 @@
+#include "ipckit/channel/spsc.hpp"
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/name.hpp"
+#include "segment.hpp"
+
+namespace ipckit {
+namespace cl = channel_layout;
+using detail::aref;
+
+const char* to_string(WaitStrategy strategy) noexcept {
+  switch (strategy) {
+    case WaitStrategy::kBusyPoll: return "busy-poll";
+    case WaitStrategy::kSpinThenFutex: return "spin-then-futex";
+    case WaitStrategy::kBlocking: return "blocking";
+  }
+  return "unknown";
+}
+
+const char* to_string(ChannelStatus status) noexcept {
+  switch (status) {
+    case ChannelStatus::kOk: return "ok";
+    case ChannelStatus::kWouldBlock: return "would block";
+    case ChannelStatus::kTimeout: return "timeout";
+    case ChannelStatus::kPeerClosed: return "peer closed";
+    case ChannelStatus::kPeerDied: return "peer died";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Spins between clock reads in busy-poll loops: steady_clock is a vDSO read (no syscall) but not free.
+constexpr std::uint32_t kSpinsPerClockRead = 256;
+
+
+ChannelCounters read_counters(cl::Header* h) noexcept {
+  ChannelCounters c;
+  c.sent = aref(h->prod.sent).load(std::memory_order_relaxed);
+  c.received = aref(h->cons.received).load(std::memory_order_relaxed);
+  c.full_waits = aref(h->prod.full_waits).load(std::memory_order_relaxed);
+  c.empty_waits = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
+  c.futex_wakes = aref(h->prod.futex_wakes).load(std::memory_order_relaxed) +
+                  aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
+  c.redelivered = aref(h->cons.redelivered).load(std::memory_order_relaxed);
+  c.reclaimed = aref(h->misc.reclaimed).load(std::memory_order_relaxed);
+  return c;
+}
+
+Unexpected corrupt(const detail::ChannelMap& m, std::string call, std::string detail) {
+  return fail_library(LibraryCode::kCorrupt, std::move(call), quoted(m.name), std::move(detail));
+}
+
+Unexpected forked(const detail::ChannelMap& m, const char* role) {
+  return fail_library(LibraryCode::kRoleTaken, "channel", quoted(m.name),
+                      fmt::format("this {} endpoint was inherited through fork(); the {} role belongs to "
+                                  "the parent: open a new endpoint in the child", role, role));
+}
+
+// Status of the holder of `slot` as seen by its peer: kOk while it may still act.
+ChannelStatus peer_status(cl::RoleSlot& slot, detail::PeerWatch& watch, std::uint64_t& dead_claim,
+                          Clock::time_point& next_check, std::chrono::milliseconds interval, bool force) {
+  const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
+  if (claim == 0) {
+    return aref(slot.closed).load(std::memory_order_relaxed) != 0 ? ChannelStatus::kPeerClosed
+                                                                   : ChannelStatus::kOk;
+  }
+  if (claim == dead_claim) return ChannelStatus::kPeerDied;
+  const auto now = Clock::now();
+  if (!force && now < next_check) return ChannelStatus::kOk;
+  next_check = now + interval;
+  if (watch.check(slot, claim) == detail::HolderState::kDead) {
+    dead_claim = claim;
+    return ChannelStatus::kPeerDied;
+  }
+  return ChannelStatus::kOk;
+}
+
+// Error builders for the fast-path functions, kept out of line so those stay small (no string
+// formatting code, fewer saved registers in their prologues).
+[[gnu::cold, gnu::noinline]] Unexpected too_large(const detail::ChannelMap& m, std::size_t n) {
+  return fail_library(LibraryCode::kTooLarge, "channel_reserve", quoted(m.name),
+                      fmt::format("message of {} bytes > max_message {} of the channel", n, m.max_message));
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected bad_commit(const detail::ChannelMap& m, bool reserved, std::size_t used,
+                                                   std::size_t len) {
+  return fail_library(LibraryCode::kInvalidArgument, "channel_commit", quoted(m.name),
+                      reserved ? fmt::format("{} bytes used > {} reserved", used, len)
+                               : std::string("nothing reserved"));
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected misuse(const detail::ChannelMap& m, const char* call, const char* what) {
+  return fail_library(LibraryCode::kInvalidArgument, call, quoted(m.name), what);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// SpscChannel
+
+Result<void> SpscChannel::unlink(std::string_view name) {
+  if (auto v = validate_posix_name(name, NameKind::kShm, "shm_unlink"); !v) return fail(v.error());
+  const std::string n(name);
+  if (::shm_unlink(n.c_str()) != 0) return fail_errno(errno, "shm_unlink", quoted(name));
+  return {};
+}
+
+Result<ChannelCounters> SpscChannel::counters(std::string_view name) {
+  // A monitor does not know the message type: accept any.
+  auto m = detail::open_segment(name, OpenMode::kOpenExisting, ChannelOptions{}, detail::kAnyType);
+  if (!m) return fail(m.error());
+  return read_counters(m->header);
+}
+
+// ------------------------------------------------------------------------------------------------
+// SpscProducer
+
+Result<SpscProducer> SpscProducer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                        std::uint64_t type_hash) {
+  auto m = detail::open_segment(name, mode, options, type_hash);
+  if (!m) return fail(m.error());
+  auto claim = detail::claim_role(*m, m->header->producer, "producer", options.wait);
+  if (!claim) return fail(claim.error());
+  SpscProducer p;
+  p.map_ = std::move(*m);
+  p.options_ = options;
+  p.claim_ = claim->claim;
+  p.reclaimed_ = claim->reclaimed;
+  p.fork_generation_ = detail::fork_generation();
+  p.mask_ = p.map_.capacity - 1;
+  cl::Header* h = p.map_.header;
+  const std::uint64_t cap = p.map_.capacity;
+
+  // Find where the previous producer stopped: walk the committed records from the consumer's head
+  // (or the last published tail) to the first zero commit word. Each producer zeroes the word after
+  // a record before publishing it, so the walk ends exactly after the last published record, even
+  // when the previous producer was killed mid-write. Everything read is validated.
+  const std::uint64_t head = aref(h->cons.head).load(std::memory_order_acquire);  // pairs with release in release()
+  const std::uint64_t ptail = aref(h->prod.tail).load(std::memory_order_acquire);  // pairs with release in flush()
+  if ((head & 7) != 0) {
+    return corrupt(p.map_, "channel_open", fmt::format("consumer index {:#x} is not 8-byte aligned", head));
+  }
+  std::uint64_t pos = (ptail >= head && ptail - head <= cap && (ptail & 7) == 0) ? ptail : head;
+  for (std::uint64_t steps = 0;; ++steps) {
+    // acquire: pairs with the release store of the word in store_word()/flush() of the old producer
+    const std::uint64_t w = aref(*p.word_at(pos)).load(std::memory_order_acquire);
+    if (w == 0) break;
+    const std::uint64_t off = pos & p.mask_;
+    const std::uint64_t len = w >> 32;
+    if ((w & cl::kCommitted) == 0 || (w & cl::kTagMask) != cl::position_tag(pos) || steps > cap / 8) {
+      return corrupt(p.map_, "channel_open",
+                     fmt::format("record word {:#x} at position {:#x} does not belong there", w, pos));
+    }
+    if ((w & cl::kPad) != 0) {
+      if (off == 0 || len != 0) return corrupt(p.map_, "channel_open", fmt::format("bad padding record at {:#x}", pos));
+      pos += cap - off;
+    } else {
+      if (len > p.map_.max_message || off + cl::record_size(len) > cap) {
+        return corrupt(p.map_, "channel_open",
+                       fmt::format("record of {} bytes at position {:#x} exceeds max {} or the ring", len, pos,
+                                   p.map_.max_message));
+      }
+      pos += cl::record_size(len);
+    }
+    if (pos - head > cap) {
+      return corrupt(p.map_, "channel_open", fmt::format("records run past the consumer index {:#x}", head));
+    }
+  }
+  p.tail_ = pos;
+  p.head_cache_ = head;
+  p.sent_ = aref(h->prod.sent).load(std::memory_order_relaxed);
+  p.full_waits_ = aref(h->prod.full_waits).load(std::memory_order_relaxed);
+  p.wakes_ = aref(h->prod.futex_wakes).load(std::memory_order_relaxed);
+  aref(h->prod.tail).store(p.tail_, std::memory_order_release);  // pairs with acquire in open() of the next producer
+  p.next_liveness_check_ = Clock::now() + options.liveness_interval;
+  return p;
+}
+
+SpscProducer::SpscProducer(SpscProducer&& other) noexcept { *this = std::move(other); }
+
+SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
+  if (this == &other) return *this;
+  close();
+  map_ = std::move(other.map_);
+  other.map_.header = nullptr;
+  other.map_.ring = nullptr;
+  mask_ = other.mask_;
+  tail_ = other.tail_;
+  head_cache_ = other.head_cache_;
+  sent_ = other.sent_;
+  full_waits_ = other.full_waits_;
+  wakes_ = other.wakes_;
+  batch_pos_ = other.batch_pos_;
+  batch_word_ = std::exchange(other.batch_word_, 0);
+  batch_count_ = std::exchange(other.batch_count_, 0);
+  res_pos_ = other.res_pos_;
+  res_len_ = other.res_len_;
+  reserved_ = std::exchange(other.reserved_, false);
+  reclaimed_ = other.reclaimed_;
+  claim_ = std::exchange(other.claim_, 0);
+  fork_generation_ = other.fork_generation_;
+  dead_claim_ = other.dead_claim_;
+  watch_ = std::move(other.watch_);
+  next_liveness_check_ = other.next_liveness_check_;
+  options_ = other.options_;
+  return *this;
+}
+
+SpscProducer::~SpscProducer() { close(); }
+
+void SpscProducer::close() noexcept {
+  if (map_.header == nullptr) return;
+  if (fork_generation_ == detail::fork_generation()) {
+    flush();
+    detail::release_role(map_.header->producer, claim_);
+    // Wake a sleeping consumer so it sees the close now rather than at its next liveness check.
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait_for_data()
+    if (aref(map_.header->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
+      aref(map_.header->wait.data_seq).fetch_add(1, std::memory_order_release);
+      detail::futex_wake_all(&map_.header->wait.data_seq);
+    }
+  }
+  // In a forked child the role is the parent's: only our mapping goes.
+  map_.mapping.reset();
+  map_.header = nullptr;
+  map_.ring = nullptr;
+  reserved_ = false;
+  watch_ = detail::PeerWatch{};
+}
+
+ChannelCounters SpscProducer::counters() const noexcept {
+  return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
+}
+
+[[gnu::cold]] Error SpscProducer::unusable_error() const {
+  if (map_.header == nullptr) {
+    return Error::library(LibraryCode::kInvalidArgument, "channel_send", "", "the producer is closed");
+  }
+  return forked(map_, "producer").value();
+}
+
+ChannelStatus SpscProducer::consumer_status(bool force) {
+  return peer_status(map_.header->consumer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+}
+
+Result<bool> SpscProducer::refresh_head(std::uint64_t need) {
+  // acquire: pairs with the release store of head in SpscConsumer::release(); the consumer's reads
+  // of the records before `head` happen-before we overwrite them.
+  const std::uint64_t head = aref(map_.header->cons.head).load(std::memory_order_acquire);
+  if (head > tail_ || tail_ - head > map_.capacity || (head & 7) != 0) {
+    return corrupt(map_, "channel_send",
+                   fmt::format("consumer index {:#x} is outside [{:#x}, {:#x}]", head,
+                               tail_ >= map_.capacity ? tail_ - map_.capacity : 0, tail_));
+  }
+  head_cache_ = head;
+  return tail_ + need - head <= map_.capacity;
+}
+
+Result<ChannelStatus> SpscProducer::make_room(std::uint64_t need, Deadline deadline, bool may_wait) {
+  // Fast path: the cached head says it fits; no shared line is touched.
+  if (tail_ + need - head_cache_ <= map_.capacity) return ChannelStatus::kOk;
+  auto fits = refresh_head(need);
+  if (!fits) return fail(fits.error());
+  if (*fits) return ChannelStatus::kOk;
+  // Full: publish what we withheld, or the consumer could never drain the ring.
+  flush();
+  if (!may_wait) {
+    const ChannelStatus peer = consumer_status(false);
+    return peer == ChannelStatus::kOk ? ChannelStatus::kWouldBlock : peer;
+  }
+  return wait_for_space(need, deadline);
+}
+
+Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline deadline) {
+  cl::Header* h = map_.header;
+  aref(h->prod.full_waits).store(++full_waits_, std::memory_order_relaxed);
+  const WaitStrategy mode = options_.wait;
+  const std::uint64_t spins = mode == WaitStrategy::kBusyPoll ? ~std::uint64_t{0}
+                              : mode == WaitStrategy::kSpinThenFutex ? options_.spin_iterations : 0;
+  for (std::uint64_t i = 1; i <= spins; ++i) {
+    detail::cpu_relax();
+    auto fits = refresh_head(need);
+    if (!fits) return fail(fits.error());
+    if (*fits) return ChannelStatus::kOk;
+    if (i % kSpinsPerClockRead == 0) {
+      if (Clock::now() >= deadline) return ChannelStatus::kTimeout;
+      if (const ChannelStatus peer = consumer_status(false); peer != ChannelStatus::kOk) return peer;
+    }
+  }
+  for (;;) {
+    const std::uint32_t seq = aref(h->wait.space_seq).load(std::memory_order_acquire);
+    aref(h->wait.producer_sleeping).store(1, std::memory_order_relaxed);
+    // Dekker with wake_producer(): our flag store, fence, head load vs the consumer's head store,
+    // fence, flag load. At least one side sees the other's store, so no wake-up is lost.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    auto fits = refresh_head(need);
+    if (!fits || *fits) {
+      aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
+      if (!fits) return fail(fits.error());
+      return ChannelStatus::kOk;
+    }
+    const ChannelStatus peer = consumer_status(false);
+    const auto now = Clock::now();
+    if (peer != ChannelStatus::kOk || now >= deadline) {
+      aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
+      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimeout;
+    }
+    const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
+    detail::futex_wait(&h->wait.space_seq, seq,
+                       std::min<Clock::duration>(left, options_.liveness_interval));
+    aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
+  }
+}
+
+void SpscProducer::flush() noexcept {
+  if (map_.header == nullptr) return;
+  cl::Header* h = map_.header;
+  if (batch_word_ != 0) {
+    // Publishes the whole batch: every payload and relaxed word stored before this; pairs with the
+    // acquire load in SpscConsumer::peek().
+    aref(*word_at(batch_pos_)).store(batch_word_, std::memory_order_release);
+    batch_word_ = 0;
+    batch_count_ = 0;
+  }
+  (void)h;
+  publish_tail();
+}
+
+void SpscProducer::wake_consumer() noexcept {
+  cl::Header* h = map_.header;
+  // A busy-polling consumer never sleeps: skip the fence (the cost on x86 is an mfence per publish).
+  // A consumer that replaces it and sleeps at once may miss one wake-up and sleep until its next
+  // liveness check (liveness_interval) at worst.
+  if (aref(h->consumer.wait_mode).load(std::memory_order_relaxed) ==
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    return;
+  }
+  // Dekker with wait_for_data(): pairs with the consumer's fence between its sleeping-flag store
+  // and its re-check of the commit word.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (aref(h->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
+    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);  // makes the sleeper's FUTEX_WAIT fail or wake
+    detail::futex_wake_all(&h->wait.data_seq);
+    aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
+  }
+}
+
+Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
+  if (!usable()) [[unlikely]] return fail(unusable_error());
+  if (n > map_.max_message) [[unlikely]] return too_large(map_, n);
+  const std::uint64_t cap = map_.capacity;
+  const std::uint64_t rec = cl::record_size(n);
+  const std::uint64_t off = tail_ & mask_;
+  // A record never wraps: if it does not fit before the end of the ring, a padding record fills
+  // the rest of the lap and the record starts at offset 0.
+  const std::uint64_t pad = off + rec > cap ? cap - off : 0;
+  // + 8: the commit word after the record is zeroed before the record is published.
+  auto room = make_room(pad + rec + cl::kRecordHeader, deadline, may_wait);
+  if (!room) [[unlikely]] return fail(room.error());
+  if (*room != ChannelStatus::kOk) return Reservation{*room, {}};
+  if (pad != 0) {
+    aref(*word_at(tail_ + pad)).store(0, std::memory_order_relaxed);  // published by the pad's word
+    store_word(tail_, cl::make_word(tail_, 0, true), false);
+    tail_ += pad;
+  }
+  res_pos_ = tail_;
+  res_len_ = n;
+  reserved_ = true;
+  return Reservation{ChannelStatus::kOk,
+                     std::span<std::byte>(map_.ring + (tail_ & mask_) + cl::kRecordHeader, n)};
+}
+
+
+Result<void> SpscProducer::commit_slow(std::size_t used) {
+  if (!usable()) return fail(unusable_error());
+  return bad_commit(map_, reserved_, used, res_len_);
+}
+
+Result<ChannelStatus> SpscProducer::try_send(std::span<const std::byte> message, bool publish) {
+  auto r = try_reserve(message.size());
+  if (!r) return fail(r.error());
+  if (!*r) return r->status;
+  if (!message.empty()) std::memcpy(r->data.data(), message.data(), message.size());
+  if (auto c = commit(publish); !c) return fail(c.error());
+  return ChannelStatus::kOk;
+}
+
+Result<ChannelStatus> SpscProducer::send(std::span<const std::byte> message, bool publish) {
+  return send_until(message, kNoDeadline, publish);
+}
+
+Result<ChannelStatus> SpscProducer::send_until(std::span<const std::byte> message, Deadline deadline,
+                                               bool publish) {
+  auto r = reserve_until(message.size(), deadline);
+  if (!r) return fail(r.error());
+  if (!*r) return r->status;
+  if (!message.empty()) std::memcpy(r->data.data(), message.data(), message.size());
+  if (auto c = commit(publish); !c) return fail(c.error());
+  return ChannelStatus::kOk;
+}
+
+// ------------------------------------------------------------------------------------------------
+// SpscConsumer
+
+Result<SpscConsumer> SpscConsumer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                        std::uint64_t type_hash) {
+  auto m = detail::open_segment(name, mode, options, type_hash);
+  if (!m) return fail(m.error());
+  auto claim = detail::claim_role(*m, m->header->consumer, "consumer", options.wait);
+  if (!claim) return fail(claim.error());
+  SpscConsumer c;
+  c.map_ = std::move(*m);
+  c.options_ = options;
+  c.claim_ = claim->claim;
+  c.reclaimed_ = claim->reclaimed;
+  c.fork_generation_ = detail::fork_generation();
+  c.mask_ = c.map_.capacity - 1;
+  cl::Header* h = c.map_.header;
+  // Our own index, left by the previous consumer; validated against the producer's published tail
+  // (the true tail is at most one ring ahead of both).
+  const std::uint64_t head = aref(h->cons.head).load(std::memory_order_acquire);  // pairs with release in release()
+  const std::uint64_t ptail = aref(h->prod.tail).load(std::memory_order_acquire);  // pairs with release in flush()
+  const std::uint64_t diff = head - ptail;  // modular: |head - ptail| <= capacity when sane
+  if ((head & 7) != 0 || (diff > c.map_.capacity && -diff > c.map_.capacity)) {
+    return corrupt(c.map_, "channel_open",
+                   fmt::format("consumer index {:#x} is not within one ring ({}) of the producer index {:#x}",
+                               head, c.map_.capacity, ptail));
+  }
+  c.head_ = head;
+  const std::uint64_t held = aref(h->cons.held).load(std::memory_order_relaxed);
+  if (held == head + 1) c.redeliver_pos_ = held;  // the previous consumer died (or closed) holding it
+  c.received_ = aref(h->cons.received).load(std::memory_order_relaxed);
+  c.redelivered_ = aref(h->cons.redelivered).load(std::memory_order_relaxed);
+  c.empty_waits_ = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
+  c.wakes_ = aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
+  c.next_liveness_check_ = Clock::now() + options.liveness_interval;
+  return c;
+}
+
+SpscConsumer::SpscConsumer(SpscConsumer&& other) noexcept { *this = std::move(other); }
+
+SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
+  if (this == &other) return *this;
+  close();
+  map_ = std::move(other.map_);
+  other.map_.header = nullptr;
+  other.map_.ring = nullptr;
+  mask_ = other.mask_;
+  head_ = other.head_;
+  received_ = other.received_;
+  redelivered_ = other.redelivered_;
+  empty_waits_ = other.empty_waits_;
+  wakes_ = other.wakes_;
+  redeliver_pos_ = other.redeliver_pos_;
+  view_len_ = other.view_len_;
+  viewing_ = std::exchange(other.viewing_, false);
+  view_redelivered_ = other.view_redelivered_;
+  reclaimed_ = other.reclaimed_;
+  claim_ = std::exchange(other.claim_, 0);
+  fork_generation_ = other.fork_generation_;
+  dead_claim_ = other.dead_claim_;
+  watch_ = std::move(other.watch_);
+  next_liveness_check_ = other.next_liveness_check_;
+  options_ = other.options_;
+  return *this;
+}
+
+SpscConsumer::~SpscConsumer() { close(); }
+
+void SpscConsumer::close() noexcept {
+  if (map_.header == nullptr) return;
+  if (fork_generation_ == detail::fork_generation()) {
+    detail::release_role(map_.header->consumer, claim_);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait_for_space()
+    if (aref(map_.header->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
+      aref(map_.header->wait.space_seq).fetch_add(1, std::memory_order_release);
+      detail::futex_wake_all(&map_.header->wait.space_seq);
+    }
+  }
+  map_.mapping.reset();
+  map_.header = nullptr;
+  map_.ring = nullptr;
+  viewing_ = false;
+  watch_ = detail::PeerWatch{};
+}
+
+ChannelCounters SpscConsumer::counters() const noexcept {
+  return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
+}
+
+[[gnu::cold]] Error SpscConsumer::unusable_error() const {
+  if (map_.header == nullptr) {
+    return Error::library(LibraryCode::kInvalidArgument, "channel_receive", "", "the consumer is closed");
+  }
+  return forked(map_, "consumer").value();
+}
+
+ChannelStatus SpscConsumer::producer_status(bool force) {
+  return peer_status(map_.header->producer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+}
+
+SpscConsumer::Peek SpscConsumer::peek() noexcept {
+  const std::uint64_t cap = map_.capacity;
+  for (;;) {
+    // acquire: pairs with the release store of the word in SpscProducer::store_word()/flush(); the
+    // payload written before it is visible once we see the word.
+    const std::uint64_t w = aref(*word_at(head_)).load(std::memory_order_acquire);
+    if (w == 0) return Peek::kEmpty;
+    // Untrusted: the word is ours only if it carries our position's tag; its length must fit.
+    const std::uint64_t off = head_ & mask_;
+    const std::uint64_t len = w >> 32;
+    if ((w & (cl::kCommitted | cl::kTagMask)) != (cl::kCommitted | cl::position_tag(head_))) [[unlikely]] {
+      bad_word_ = w;
+      bad_reason_ = 1;
+      return Peek::kBad;
+    }
+    if ((w & cl::kPad) != 0) [[unlikely]] {
+      if (off == 0 || len != 0) {
+        bad_word_ = w;
+        bad_reason_ = 2;
+        return Peek::kBad;
+      }
+      head_ += cap - off;
+      aref(map_.header->cons.head).store(head_, std::memory_order_release);  // pairs with acquire in refresh_head()
+      continue;
+    }
+    if (len > map_.max_message || off + cl::record_size(len) > cap) [[unlikely]] {
+      bad_word_ = w;
+      bad_reason_ = 3;
+      return Peek::kBad;
+    }
+    view_len_ = len;
+    viewing_ = true;
+    view_redelivered_ = head_ + 1 == redeliver_pos_;
+    // Crash marker: if we die before release(), the next consumer redelivers this record.
+    aref(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
+    return Peek::kReady;
+  }
+}
+
+[[gnu::cold]] Error SpscConsumer::peek_error() const {
+  const std::uint64_t len = bad_word_ >> 32;
+  std::string detail;
+  switch (bad_reason_) {
+    case 1:
+      detail = fmt::format("record word {:#x} at position {:#x} does not belong there", bad_word_, head_);
+      break;
+    case 2:
+      detail = fmt::format("bad padding record at {:#x}", head_);
+      break;
+    default:
+      detail = fmt::format("record of {} bytes at position {:#x} exceeds max_message {} or the ring", len, head_,
+                           map_.max_message);
+  }
+  return Error::library(LibraryCode::kCorrupt, "channel_receive", quoted(map_.name), std::move(detail));
+}
+
+Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
+  cl::Header* h = map_.header;
+  aref(h->cons.empty_waits).store(++empty_waits_, std::memory_order_relaxed);
+  std::uint64_t* word = word_at(head_);
+  const WaitStrategy mode = options_.wait;
+  const std::uint64_t spins = mode == WaitStrategy::kBusyPoll ? ~std::uint64_t{0}
+                              : mode == WaitStrategy::kSpinThenFutex ? options_.spin_iterations : 0;
+  for (std::uint64_t i = 1; i <= spins; ++i) {
+    // relaxed: only a hint; peek() re-reads with acquire.
+    if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
+    detail::cpu_relax();
+    if (i % kSpinsPerClockRead == 0) {
+      if (Clock::now() >= deadline) return ChannelStatus::kTimeout;
+      if (const ChannelStatus peer = producer_status(false); peer != ChannelStatus::kOk) {
+        return aref(*word).load(std::memory_order_relaxed) != 0 ? ChannelStatus::kOk : peer;
+      }
+    }
+  }
+  for (;;) {
+    const std::uint32_t seq = aref(h->wait.data_seq).load(std::memory_order_acquire);
+    aref(h->wait.consumer_sleeping).store(1, std::memory_order_relaxed);
+    // Dekker with wake_consumer(): our flag store, fence, word load vs the producer's word store,
+    // fence, flag load: one of us sees the other's store.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (aref(*word).load(std::memory_order_relaxed) != 0) {
+      aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
+      return ChannelStatus::kOk;
+    }
+    const ChannelStatus peer = producer_status(false);
+    const auto now = Clock::now();
+    if (peer != ChannelStatus::kOk || now >= deadline) {
+      aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
+      // A record published just before the producer died or closed is still delivered.
+      if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
+      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimeout;
+    }
+    const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
+    detail::futex_wait(&h->wait.data_seq, seq, std::min<Clock::duration>(left, options_.liveness_interval));
+    aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
+  }
+}
+
+Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait) {
+  if (!usable()) [[unlikely]] return fail(unusable_error());
+  if (viewing_) [[unlikely]] return misuse(map_, "channel_receive", "release() the previous message first");
+  for (;;) {
+    const Peek p = peek();
+    if (p == Peek::kReady) [[likely]] {
+      if (view_redelivered_) [[unlikely]] {
+        aref(map_.header->cons.redelivered).store(++redelivered_, std::memory_order_relaxed);
+        redeliver_pos_ = ~std::uint64_t{0};
+      }
+      return ReceivedView{ChannelStatus::kOk,
+                          std::span<const std::byte>(map_.ring + (head_ & mask_) + cl::kRecordHeader, view_len_),
+                          view_redelivered_};
+    }
+    if (p == Peek::kBad) [[unlikely]] return fail(peek_error());
+    ChannelStatus st = ChannelStatus::kWouldBlock;
+    if (!may_wait) {
+      st = producer_status(false);
+      if (st == ChannelStatus::kOk) return ReceivedView{ChannelStatus::kWouldBlock, {}, false};
+    } else {
+      auto w = wait_for_data(deadline);
+      if (!w) return fail(w.error());
+      st = *w;
+      if (st == ChannelStatus::kOk) continue;
+    }
+    // The producer is gone or the deadline passed: deliver anything published before saying so.
+    const Peek again = peek();
+    if (again == Peek::kBad) return fail(peek_error());
+    if (again == Peek::kReady) {
+      viewing_ = false;  // re-run the delivery path above
+      continue;
+    }
+    return ReceivedView{st, {}, false};
+  }
+}
+
+
+Result<void> SpscConsumer::release_slow() {
+  if (!usable()) return fail(unusable_error());
+  return misuse(map_, "channel_release", "no message is held (receive() first)");
+}
+
+void SpscConsumer::wake_producer() noexcept {
+  cl::Header* h = map_.header;
+  if (aref(h->producer.wait_mode).load(std::memory_order_relaxed) ==
+      static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
+    return;  // a busy-polling producer never sleeps (see wake_consumer())
+  }
+  // Dekker with wait_for_space(): pairs with the producer's fence.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (aref(h->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
+    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
+    detail::futex_wake_all(&h->wait.space_seq);
+    aref(h->cons.futex_wakes).store(++wakes_, std::memory_order_relaxed);
+  }
+}
+
+Result<ReceivedCopy> SpscConsumer::copy_out(Result<ReceivedView> view, std::span<std::byte> buffer) {
+  if (!view) return fail(view.error());
+  if (!*view) return ReceivedCopy{view->status, 0, false};
+  const std::size_t n = view->data.size();
+  if (n > buffer.size()) {
+    viewing_ = false;  // the record stays at the head for a retry with a larger buffer
+    if (view->redelivered) redeliver_pos_ = head_ + 1;
+    return fail_library(LibraryCode::kTooLarge, "channel_receive", quoted(map_.name),
+                        fmt::format("message of {} bytes > buffer of {} bytes", n, buffer.size()));
+  }
+  if (n != 0) std::memcpy(buffer.data(), view->data.data(), n);
+  const bool redelivered = view->redelivered;
+  if (auto r = release(); !r) return fail(r.error());
+  return ReceivedCopy{ChannelStatus::kOk, n, redelivered};
+}
+
+Result<ReceivedCopy> SpscConsumer::try_receive(std::span<std::byte> buffer) { return copy_out(try_receive(), buffer); }
+Result<ReceivedCopy> SpscConsumer::receive(std::span<std::byte> buffer) { return copy_out(receive(), buffer); }
+Result<ReceivedCopy> SpscConsumer::receive_until(std::span<std::byte> buffer, Deadline deadline) {
+  return copy_out(receive_until(deadline), buffer);
+}
+
+}  // namespace ipckit

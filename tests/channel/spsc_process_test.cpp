@@ -1,0 +1,408 @@
+// The SPSC channel between real processes: verified traffic for every wait strategy, producers and
+// consumers SIGKILLed at random points, death detection, idle CPU.
+// ipckit-test: timeout 300
+// ipckit-test: resource-lock cpu-spin
+// (busy-polling pairs: never more spinning processes than the 2 CPUs of CI machines)
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "channel/message_check.hpp"
+#include "ipckit/channel/spsc.hpp"
+#include "support/ipckit_test.hpp"
+
+namespace ipckit {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct ChannelName {
+  std::string name = test::unique_name();
+  ~ChannelName() { (void)SpscChannel::unlink(name); }
+};
+
+ChannelOptions opts(WaitStrategy w, std::size_t capacity = 1 << 16, std::size_t max = 1024) {
+  ChannelOptions o;
+  o.capacity = capacity;
+  o.max_message = max;
+  o.wait = w;
+  o.liveness_interval = 20ms;
+  return o;
+}
+
+// Sends messages [first, first+count) (count = ~0: until killed) with random sizes; every
+// `batch`-th message publishes.
+int produce(const std::string& name, const ChannelOptions& o, std::uint64_t seed, std::uint64_t first,
+            std::uint64_t count, std::uint32_t batch) {
+  auto tx = SpscProducer::open(name, OpenMode::kOpenExisting, o);
+  if (!tx) {
+    std::fprintf(stderr, "producer open: %s\n", tx.error().str().c_str());
+    return 10;
+  }
+  for (std::uint64_t seq = first; count == ~std::uint64_t{0} || seq < first + count; ++seq) {
+    const std::size_t size = test::message_size(seed, seq, o.max_message);
+    auto r = tx->reserve(size);
+    if (!r || !*r) {
+      std::fprintf(stderr, "reserve: %s\n", r ? to_string(r->status) : r.error().str().c_str());
+      return 11;
+    }
+    test::fill_message(seed, seq, r->data);
+    if (!tx->commit(batch <= 1 || seq % batch == batch - 1)) return 12;
+  }
+  tx->flush();
+  return 0;
+}
+
+class MultiProcess : public ::testing::TestWithParam<WaitStrategy> {};
+
+TEST_P(MultiProcess, RandomSizesArriveInOrderVerified) {
+  ChannelName n;
+  const auto o = opts(GetParam());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
+  const std::uint64_t total =
+      test::scaled(GetParam() == WaitStrategy::kSpinThenFutex ? 1000000 : 200000);  // busy-poll: 2 vCPUs are shared
+  const std::uint64_t seed = 0x1234;
+  const pid_t child = test::spawn_child([&] { return produce(n.name, o, seed, 0, total, 16); });
+  std::uint64_t expect = 0;
+  for (;;) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive_until(deadline_after(30s)));
+    if (v.status == ChannelStatus::kPeerClosed) break;
+    ASSERT_EQ(v.status, ChannelStatus::kOk) << to_string(v.status) << " after " << expect;
+    ASSERT_EQ(v.data.size(), test::message_size(seed, expect, o.max_message)) << "message " << expect;
+    ASSERT_EQ(test::check_message(v.data), expect);
+    IPCKIT_ASSERT_OK(rx.release());
+    ++expect;
+  }
+  EXPECT_EQ(expect, total);
+  EXPECT_TRUE(test::wait_child(child).ok());
+  const auto c = rx.counters();
+  EXPECT_EQ(c.sent, total);
+  EXPECT_EQ(c.received, total);
+  EXPECT_EQ(c.redelivered, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, MultiProcess,
+                         ::testing::Values(WaitStrategy::kBusyPoll, WaitStrategy::kSpinThenFutex,
+                                           WaitStrategy::kBlocking),
+                         [](const auto& param_info) {
+                           switch (param_info.param) {
+                             case WaitStrategy::kBusyPoll: return std::string("BusyPoll");
+                             case WaitStrategy::kSpinThenFutex: return std::string("SpinThenFutex");
+                             default: return std::string("Blocking");
+                           }
+                         });
+
+TEST(CrashSafety, ProducerKilledAtRandomPointsNeverTearsAndIsDetected) {
+  std::mt19937_64 rng(std::random_device{}());
+  const std::size_t rounds = test::scaled(40);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    ChannelName n;
+    // A small ring wraps often, so kills land in padding, mid-payload and mid-batch.
+    const auto o = opts(WaitStrategy::kSpinThenFutex, 4096, 300);
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
+    const std::uint64_t seed = rng();
+    const std::uint32_t batch = static_cast<std::uint32_t>(rng() % 4 == 0 ? 1 + rng() % 64 : 1);
+    const pid_t child = test::spawn_child([&] { return produce(n.name, o, seed, 0, ~std::uint64_t{0}, batch); });
+    // Consume a random number of messages, then kill the producer while it runs.
+    const std::uint64_t before_kill = rng() % 3000;
+    std::uint64_t expect = 0;
+    for (; expect < before_kill; ++expect) {
+      IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive_until(deadline_after(20s)));
+      ASSERT_EQ(v.status, ChannelStatus::kOk) << to_string(v.status);
+      ASSERT_EQ(test::check_message(v.data), expect);
+      IPCKIT_ASSERT_OK(rx.release());
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    EXPECT_EQ(test::wait_child(child).signal, SIGKILL);
+    // Everything published arrives intact, then the death is reported (no deadline: never a hang).
+    for (;;) {
+      IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive());
+      if (v.status == ChannelStatus::kPeerDied) break;
+      ASSERT_EQ(v.status, ChannelStatus::kOk) << to_string(v.status);
+      ASSERT_EQ(v.data.size(), test::message_size(seed, expect, o.max_message)) << "round " << round;
+      ASSERT_EQ(test::check_message(v.data), expect) << "round " << round;
+      IPCKIT_ASSERT_OK(rx.release());
+      ++expect;
+    }
+    // A new producer takes the role over and continues exactly after the last published record.
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kOpenExisting, o));
+    EXPECT_TRUE(tx.reclaimed());
+    std::vector<std::byte> buf(test::message_size(seed, expect, o.max_message));
+    test::fill_message(seed, expect, buf);
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, tx.send(buf));
+    ASSERT_EQ(st, ChannelStatus::kOk);
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.try_receive());
+    ASSERT_EQ(v.status, ChannelStatus::kOk) << to_string(v.status);
+    EXPECT_EQ(test::check_message(v.data), expect);
+    IPCKIT_ASSERT_OK(rx.release());
+    EXPECT_EQ(rx.counters().reclaimed, 1u);
+  }
+}
+
+TEST(CrashSafety, ConsumerKilledHoldingAMessageGetsItRedeliveredOnce) {
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kBlocking);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
+  for (std::uint64_t seq = 0; seq < 5; ++seq) {
+    std::vector<std::byte> buf(test::message_size(1, seq, o.max_message));
+    test::fill_message(1, seq, buf);
+    IPCKIT_ASSERT_OK(tx.send(buf));
+  }
+  test::ReadyPipe ready;
+  const pid_t child = test::spawn_child([&] {
+    auto rx = SpscConsumer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!rx) return 1;
+    for (std::uint64_t seq = 0; seq < 2; ++seq) {  // consume 0 and 1, hold 2
+      auto v = rx->receive();
+      if (!v || test::check_message(v->data) != seq || !rx->release()) return 2;
+    }
+    auto held = rx->receive();
+    if (!held || test::check_message(held->data) != 2) return 3;
+    ready.signal();
+    ::pause();
+    return 0;
+  });
+  ASSERT_TRUE(ready.wait(deadline_after(10s)));
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  EXPECT_EQ(test::wait_child(child).signal, SIGKILL);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, o));
+  EXPECT_TRUE(rx.reclaimed());
+  for (std::uint64_t seq = 2; seq < 5; ++seq) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.try_receive());
+    ASSERT_TRUE(v);
+    EXPECT_EQ(test::check_message(v.data), seq);
+    EXPECT_EQ(v.redelivered, seq == 2) << seq;
+    IPCKIT_ASSERT_OK(rx.release());
+  }
+  const auto c = rx.counters();
+  EXPECT_EQ(c.redelivered, 1u);
+  EXPECT_EQ(c.reclaimed, 1u);
+  EXPECT_EQ(c.received, 5u);
+}
+
+// What each consumer child reports through shared anonymous memory (it may be killed any time).
+struct ConsumerReport {
+  std::atomic<std::uint64_t> first_seq;
+  std::atomic<std::uint64_t> first_redelivered;
+  std::atomic<std::uint64_t> last_released;  // seq + 1 of the last message released; 0 = none
+  std::atomic<std::uint64_t> error;
+};
+
+TEST(CrashSafety, ConsumersKilledAtRandomPointsLoseNothingAndDuplicateOnlyTheHeldOne) {
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kSpinThenFutex, 8192, 200);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto creator, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
+  creator.close();
+  const std::uint64_t seed = 99;
+  // The producer retries while no consumer is alive (kPeerDied with a full ring).
+  const pid_t producer = test::spawn_child([&] {
+    auto tx = SpscProducer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!tx) return 1;
+    std::vector<std::byte> buf(o.max_message);
+    for (std::uint64_t seq = 0;; ++seq) {
+      const auto size = test::message_size(seed, seq, o.max_message);
+      test::fill_message(seed, seq, std::span(buf).first(size));
+      for (;;) {
+        auto st = tx->send_until(std::span(buf).first(size), deadline_after(50ms));
+        if (!st) return 2;
+        if (*st == ChannelStatus::kOk) break;
+      }
+    }
+  });
+  auto* reports = static_cast<ConsumerReport*>(
+      ::mmap(nullptr, sizeof(ConsumerReport), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(reports, MAP_FAILED);
+  std::mt19937_64 rng(std::random_device{}());
+  std::uint64_t last_released = 0;
+  const std::size_t rounds = test::scaled(30);
+  for (std::size_t round = 0; round < rounds; ++round) {
+    new (reports) ConsumerReport{};
+    reports->first_seq = ~std::uint64_t{0};
+    const pid_t child = test::spawn_child([&] {
+      auto rx = SpscConsumer::open(n.name, OpenMode::kOpenExisting, o);
+      if (!rx) return 1;
+      for (std::uint64_t i = 0;; ++i) {
+        auto v = rx->receive();
+        if (!v || !*v) return 2;
+        const std::uint64_t seq = test::check_message(v->data);
+        if (i == 0) {
+          reports->first_redelivered = v->redelivered ? 1 : 0;
+          reports->first_seq = seq;
+        } else if (seq != reports->last_released.load() || v->redelivered) {
+          reports->error = seq + 1;  // a gap, duplicate or torn message within one consumer
+        }
+        if (!rx->release()) return 3;
+        reports->last_released = seq + 1;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(500 + rng() % 5000));
+    ASSERT_EQ(::kill(child, SIGKILL), 0);
+    EXPECT_EQ(test::wait_child(child).signal, SIGKILL);
+    ASSERT_EQ(reports->error.load(), 0u) << "round " << round;
+    const std::uint64_t first = reports->first_seq.load();
+    if (first == ~std::uint64_t{0}) continue;  // killed before it received anything
+    // Exactly-once except the record a dead consumer held: the first message is the one after the
+    // last reported release (or one more if the kill fell between release and report), and it is
+    // flagged redelivered only if it had not been released.
+    ASSERT_TRUE(first == last_released || first == last_released + 1)
+        << "round " << round << ": first " << first << ", last released " << last_released;
+    if (reports->first_redelivered.load() != 0) {
+      EXPECT_EQ(first, last_released) << "round " << round;
+    }
+    if (reports->last_released.load() != 0) last_released = reports->last_released.load();
+  }
+  ::kill(producer, SIGKILL);
+  EXPECT_EQ(test::wait_child(producer).signal, SIGKILL);
+  ::munmap(reports, sizeof(ConsumerReport));
+  EXPECT_GT(last_released, 0u);
+}
+
+TEST(CrashSafety, BlockingConsumerLearnsProducerDied) {
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kBlocking);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
+  const pid_t child = test::spawn_child([&] {
+    auto tx = SpscProducer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!tx) return 1;
+    const std::byte b[3] = {std::byte{1}, std::byte{2}, std::byte{3}};
+    for (int i = 0; i < 3; ++i) (void)tx->send(b);
+    ::raise(SIGKILL);  // dies holding the role, without close()
+    return 0;
+  });
+  for (int i = 0; i < 3; ++i) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive());
+    ASSERT_TRUE(v) << to_string(v.status);
+    IPCKIT_ASSERT_OK(rx.release());
+  }
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive());  // no deadline
+  EXPECT_EQ(v.status, ChannelStatus::kPeerDied);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto v2, rx.try_receive());
+  EXPECT_EQ(v2.status, ChannelStatus::kPeerDied);
+  EXPECT_EQ(test::wait_child(child).signal, SIGKILL);
+}
+
+TEST(CrashSafety, ProducerBlockedOnFullRingLearnsConsumerDied) {
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kSpinThenFutex, 1024, 64);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
+  auto child = test::run_in_child([&] {
+    auto rx = SpscConsumer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!rx) return 1;
+    ::raise(SIGKILL);
+    return 0;
+  });
+  EXPECT_EQ(child.signal, SIGKILL);
+  const std::byte msg[64] = {};
+  ChannelStatus st = ChannelStatus::kOk;
+  while (st == ChannelStatus::kOk) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(st, tx.send(msg));  // no deadline: must not hang
+  }
+  EXPECT_EQ(st, ChannelStatus::kPeerDied);
+}
+
+TEST(CrashSafety, CorruptedIndexFromAPeerIsAnErrorInTheOtherProcess) {
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kBlocking, 4096, 64);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
+  auto child = test::run_in_child([&] {
+    auto tx = SpscProducer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!tx || !tx->send(std::vector<std::byte>(8))) return 1;
+    // A buggy producer scribbles over the ring after publishing.
+    auto r = tx->try_reserve(64);
+    if (!r || !*r) return 2;
+    std::memset(r->data.data() - 8 - 16, 0xff, 16);  // the first record's word and payload
+    return 0;
+  });
+  ASSERT_TRUE(child.ok()) << child.describe();
+  EXPECT_TRUE(test::FailsWith(rx.try_receive(), {"corrupt", "does not belong there"}));
+}
+
+TEST(Lifecycle, RacingCreatorsNeverSeeAHalfInitialisedChannel) {
+  // Eight processes OpenOrCreate the same channel at once: exactly one creates it (O_EXCL), the
+  // others wait for its ready flag; none sees "corrupt" or "not ready". Each then takes turns in
+  // the producer role (kRoleTaken while another holds it) and sends one message.
+  ChannelName n;
+  const auto o = opts(WaitStrategy::kBlocking, 4096, 64);
+  constexpr int kProcs = 8;
+  int go[2];
+  ASSERT_EQ(::pipe2(go, O_CLOEXEC), 0);
+  std::vector<pid_t> kids;
+  for (int i = 0; i < kProcs; ++i) {
+    kids.push_back(test::spawn_child([&, i] {
+      char c;
+      if (::read(go[0], &c, 1) != 1) return 1;
+      for (;;) {
+        auto tx = SpscProducer::open(n.name, OpenMode::kOpenOrCreate, o);
+        if (!tx) {
+          if (tx.error().is(LibraryCode::kRoleTaken)) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;
+          }
+          std::fprintf(stderr, "%s\n", tx.error().str().c_str());
+          return 2;
+        }
+        const auto b = static_cast<std::byte>(i);
+        auto st = tx->send(std::span(&b, 1));
+        return st && *st == ChannelStatus::kOk ? 0 : 3;
+      }
+    }));
+  }
+  const char start[kProcs] = {};
+  ASSERT_EQ(::write(go[1], start, kProcs), kProcs);  // release them together
+  for (pid_t k : kids) EXPECT_TRUE(test::wait_child(k).ok());
+  ::close(go[0]);
+  ::close(go[1]);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, o));
+  std::vector<int> seen(kProcs, 0);
+  for (int i = 0; i < kProcs; ++i) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.try_receive());
+    ASSERT_TRUE(v) << to_string(v.status);
+    ASSERT_EQ(v.data.size(), 1u);
+    ++seen.at(static_cast<std::size_t>(v.data[0]));
+    IPCKIT_ASSERT_OK(rx.release());
+  }
+  for (int i = 0; i < kProcs; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], 1) << i;
+  EXPECT_EQ(rx.counters().sent, static_cast<std::uint64_t>(kProcs));
+}
+
+TEST(Waiting, IdleBlockingReceiverUsesAlmostNoCpu) {
+  ChannelName n;
+  auto o = opts(WaitStrategy::kBlocking);
+  o.liveness_interval = 200ms;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  const auto child = test::run_in_child([&] {
+    auto rx = SpscConsumer::open(n.name, OpenMode::kOpenExisting, o);
+    if (!rx) return 1;
+    timespec a{}, b{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+    auto v = rx->receive_until(deadline_after(1s));
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    if (!v || v->status != ChannelStatus::kTimeout) return 2;
+    const std::int64_t ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+    return ::write(fds[1], &ns, sizeof ns) == sizeof ns ? 0 : 3;
+  });
+  ASSERT_TRUE(child.ok()) << child.describe();
+  std::int64_t ns = 0;
+  ASSERT_EQ(::read(fds[0], &ns, sizeof ns), static_cast<ssize_t>(sizeof ns));
+  ::close(fds[0]);
+  ::close(fds[1]);
+  // The target is < 1 ms per 10 s; this bound is generous (10x) so a loaded CI machine passes.
+  EXPECT_LT(ns, 1'000'000) << "CPU used by an idle blocking receiver in 1 s: " << ns << " ns";
+  RecordProperty("idle_cpu_ns_per_s", std::to_string(ns));
+}
+
+}  // namespace
+}  // namespace ipckit
