@@ -78,7 +78,7 @@ const std::vector<std::string>& expected_demos() {
       "pipe-dup2",     "popen",        "byte-stream", "fifo",       "posix-mq",       "sysv-mq",
       "posix-shm",     "sysv-shm",     "shared-counter", "mapped-file", "shm-sem",     "unnamed-sem",
       "mutex-condvar", "robust-mutex", "file-lock",   "socketpair", "fd-passing", "signal-payload",
-      "pty",
+      "pty",           "channel",
   };
   return names;
 }

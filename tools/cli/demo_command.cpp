@@ -56,6 +56,7 @@ constexpr Demo kDemos[] = {
     {"fd-passing", "demo/fd_passing", "UNIX socket with fd passing: a client sends an open file's descriptor (SCM_RIGHTS)"},
     {"signal-payload", "signal/signalfd", "signals with a payload: sigqueue() values read from a signalfd"},
     {"pty", "demo/pty", "a pseudoterminal: a shell runs on the slave side, the parent reads the master"},
+    {"channel", "channel/spsc_channel", "the ipckit channel: zero-copy SPSC ring in shared memory between two processes"},
 };
 
 std::string example_binary_name(std::string_view example) {
