@@ -21,7 +21,8 @@ int main() {
       std::fprintf(stderr, "%s\n", file.error().str().c_str());
       return 1;
     }
-    std::printf("[parent] created %s (4096 bytes, 0600, space reserved with posix_fallocate) and mapped it MAP_SHARED\n",
+    std::printf("[parent] created %s (4096 bytes, 0600, space reserved with posix_fallocate) and mapped it "
+                "MAP_SHARED\n",
                 path.c_str());
     const pid_t pid = ::fork();
     if (pid == 0) {

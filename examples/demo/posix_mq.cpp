@@ -49,7 +49,8 @@ int main() {
     auto busy = tx->notify_signal(SIGUSR1, 0);
     std::printf("[child %d] opened the queue by name; my own mq_notify: %s\n", static_cast<int>(::getpid()),
                 busy ? "accepted (unexpected)" : busy.error().str().c_str());
-    const std::pair<std::string_view, unsigned> msgs[] = {{"low: log line", 1}, {"URGENT: stop", 9}, {"normal: job", 5}};
+    const std::pair<std::string_view, unsigned> msgs[] = {
+        {"low: log line", 1}, {"URGENT: stop", 9}, {"normal: job", 5}};
     for (auto [text, prio] : msgs) {
       if (!tx->send(bytes(text), prio)) ::_exit(3);
       std::printf("[child %d] mq_send(\"%.*s\", priority %u)\n", static_cast<int>(::getpid()),

@@ -36,7 +36,8 @@ int main() {
   auto full_slots = ipckit::NamedSemaphore::open(full_name, ipckit::OpenMode::kCreateExclusive, 0);
   int rc = 1;
   if (!shm || !free_slots || !full_slots) {
-    std::fprintf(stderr, "%s\n", (!shm ? shm.error() : !free_slots ? free_slots.error() : full_slots.error()).str().c_str());
+    const auto& err = !shm ? shm.error() : !free_slots ? free_slots.error() : full_slots.error();
+    std::fprintf(stderr, "%s\n", err.str().c_str());
   } else if (auto map = shm->map(); map) {
     std::printf("[consumer] shm_open(%s): a ring of %u readings; sem_open(%s, %u) counts free slots, "
                 "sem_open(%s, 0) counts filled ones\n",
