@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   ipckit::cli::Context ctx;
   ipckit::cli::add_bench_command(app, ctx);
   ipckit::cli::add_send_recv_commands(app, ctx);
+  ipckit::cli::add_demo_command(app, ctx);
 
   try {
     app.parse(argc, argv);
