@@ -326,5 +326,43 @@ TEST(Broadcast, UnlinkRemovesEveryObjectAndPublisherCloseIsSeen) {
   EXPECT_EQ(r3.status, BroadcastStatus::kOk);
 }
 
+TEST(Broadcast, SubscriberCreatesThePublisherJoinsLater) {
+  BcName n;
+  const auto o = bopts(BroadcastPolicy::kLapse);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto s, BroadcastSubscriber::open(n.name, OpenMode::kOpenOrCreate, o));
+  std::vector<std::byte> buf(o.channel.max_message);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto r, s.receive_until(buf, deadline_after(30ms)));
+  EXPECT_EQ(r.status, BroadcastStatus::kTimeout) << "no publisher yet is not a closed publisher";
+  // The creator's policy wins over the publisher's options.
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kOpenOrCreate, bopts(BroadcastPolicy::kBlock)));
+  EXPECT_EQ(pub.policy(), BroadcastPolicy::kLapse);
+  EXPECT_TRUE(test::FailsWith(BroadcastPublisher::open(n.name, OpenMode::kOpenExisting, o), {"role taken", "publisher"}));
+  ASSERT_TRUE(pub.try_send(msg(5, o.channel.max_message)));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto r2, s.receive(buf));
+  ASSERT_EQ(r2.status, BroadcastStatus::kOk);
+  EXPECT_EQ(test::check_message({buf.data(), r2.size}), 5u);
+}
+
+TEST(Broadcast, EndpointsInheritedThroughForkRefuseAndLeaveTheParentAlone) {
+  BcName n;
+  const auto o = bopts(BroadcastPolicy::kLapse);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kCreateExclusive, o));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto s, BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o));
+  const auto r = test::run_in_child([&] {
+    std::vector<std::byte> buf(o.channel.max_message);
+    if (pub.try_send(msg(0, o.channel.max_message))) return 1;
+    if (s.try_receive(buf)) return 2;
+    s.close();
+    pub.close();
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(exists(n.name + ".sub." + std::to_string(s.id()))) << "the child's close left the record";
+  ASSERT_TRUE(pub.try_send(msg(0, o.channel.max_message)));
+  std::vector<std::byte> buf(o.channel.max_message);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto got, s.try_receive(buf));
+  EXPECT_EQ(got.status, BroadcastStatus::kOk);
+}
+
 }  // namespace
 }  // namespace ipckit
