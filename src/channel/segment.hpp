@@ -26,9 +26,14 @@ template <class T>
 inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 
 // Creates or opens the object and validates its header (magic, version, sizes, type hash, size
-// of the object). `call` names the operation in errors ("channel_open").
+// of the object, pattern: opening a channel of another pattern is kUnsupported naming both).
+// `read_only`: the object is opened O_RDONLY and mapped PROT_READ (broadcast subscribers), except
+// that a creator initialises the header through a temporary writable mapping first.
+// `pattern_word`: a creator stores it in Immutable::reserved[0] (broadcast: the policy).
 [[nodiscard]] Result<ChannelMap> open_segment(std::string_view name, OpenMode mode,
-                                              const ChannelOptions& options, std::uint64_t type_hash);
+                                              const ChannelOptions& options, std::uint64_t type_hash,
+                                              std::uint32_t pattern = channel_layout::kPatternSpsc,
+                                              bool read_only = false, std::uint64_t pattern_word = 0);
 
 // Incremented in the child after every fork(): an endpoint remembers the value it was opened with
 // and refuses to work in a forked child (which would be a second producer/consumer).
