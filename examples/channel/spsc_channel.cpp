@@ -10,6 +10,7 @@
 #include "ipckit/channel/channel.hpp"
 
 int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // narration reaches a pipe line by line, never twice after fork
   const std::string name = "/ipckit.example.channel." + std::to_string(::getpid());
   ipckit::ChannelOptions options;
   options.capacity = 1 << 16;   // ring bytes
@@ -22,11 +23,18 @@ int main() {
     std::fprintf(stderr, "%s\n", rx.error().str().c_str());
     return 1;
   }
+  std::printf("[consumer] created chan:%s (SPSC ring of 64 KiB in shared memory, records up to 1 KiB, "
+              "spin-then-futex waiting) before the producer exists\n",
+              name.c_str());
   constexpr int kRecords = 10000;
   const pid_t pid = ::fork();
   if (pid == 0) {
     auto tx = ipckit::SpscProducer::open(name, ipckit::OpenMode::kOpenExisting, options);
     if (!tx) ::_exit(2);
+    std::printf("[producer %d] opened the channel by name; writing %d records in place (reserve, memcpy, commit), "
+                "publishing every 16th\n",
+                static_cast<int>(::getpid()), kRecords);
+    std::fflush(stdout);
     for (int i = 0; i < kRecords; ++i) {
       const std::string text = "record " + std::to_string(i);
       auto span = tx->reserve(text.size());  // waits while the ring is full
@@ -36,6 +44,9 @@ int main() {
       if (!tx->commit(/*publish=*/i % 16 == 15)) ::_exit(4);
     }
     tx->close();  // flushes; the consumer sees kPeerClosed once it has drained the ring
+    std::printf("[producer %d] close(): the last batch is published; the consumer sees peer closed after it\n",
+                static_cast<int>(::getpid()));
+    std::fflush(stdout);
     ::_exit(0);
   }
 
@@ -55,8 +66,9 @@ int main() {
   int status = 0;
   ::waitpid(pid, &status, 0);
   const auto counters = rx->counters();
-  std::printf("received %d records (sent %llu, futex wakes %llu)\n", received,
+  std::printf("[consumer] received %d records in order, zero-copy views released one by one (sent %llu, futex wakes %llu)\n", received,
               static_cast<unsigned long long>(counters.sent), static_cast<unsigned long long>(counters.futex_wakes));
   (void)ipckit::SpscChannel::unlink(name);  // nothing is removed implicitly
+  std::printf("[consumer] unlinked chan:%s\n", name.c_str());
   return received == kRecords && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -19,11 +19,15 @@ struct Counters {
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free);
 
 int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // narration reaches a pipe line by line, never twice after fork
   constexpr int kChildren = 4;
   constexpr int kRounds = 100'000;
   auto shared = ipckit::Mapping::anonymous(sizeof(Counters));  // MAP_SHARED|MAP_ANONYMOUS
   if (!shared) return 1;
   auto* c = static_cast<Counters*>(shared->data());
+  std::printf("[parent] mmap(MAP_SHARED|MAP_ANONYMOUS): two counters that every forked child shares\n");
+  std::printf("[parent] forking %d children; each adds 1 to both counters %d times, plain ++ and atomic fetch_add\n",
+              kChildren, kRounds);
 
   // A start line: every child blocks on the pipe until the parent closes it, so they run at once.
   int start[2];
@@ -43,6 +47,7 @@ int main() {
       ::_exit(0);
     }
   }
+  std::printf("[parent] closing the start pipe: all children run at once\n");
   ::close(start[1]);  // EOF: go
   ::close(start[0]);
   bool ok = true;
@@ -55,5 +60,10 @@ int main() {
   std::printf("expected %llu: atomic %llu, plain %llu (%llu updates lost to the race)\n",
               static_cast<unsigned long long>(expected), static_cast<unsigned long long>(c->atomic),
               static_cast<unsigned long long>(c->plain), static_cast<unsigned long long>(expected - c->plain));
+  if (c->plain == expected) {
+    std::printf("[parent] no update lost this time: the children happened not to overlap (run it again)\n");
+  } else {
+    std::printf("[parent] plain ++ is load, add, store: two children loaded the same value and one store was lost\n");
+  }
   return ok && c->atomic == expected ? 0 : 1;
 }

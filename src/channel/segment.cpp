@@ -67,8 +67,17 @@ namespace {
 
 // Validates a copy of the immutable line (the caller read it once; the peer cannot change it under
 // us after that) and the object's size.
+const char* pattern_name(std::uint32_t pattern) {
+  switch (pattern) {
+    case cl::kPatternSpsc: return "spsc";
+    case cl::kPatternMpmc: return "mpmc";
+    case cl::kPatternBroadcast: return "broadcast";
+  }
+  return "unknown";
+}
+
 Result<void> validate_header(std::string_view name, const cl::Immutable& imm, std::uint64_t file_size,
-                             std::uint64_t type_hash) {
+                             std::uint64_t type_hash, std::uint32_t pattern) {
   auto corrupt = [&](std::string detail) {
     return fail_library(LibraryCode::kCorrupt, "channel_open", quoted(name), std::move(detail));
   };
@@ -86,9 +95,11 @@ Result<void> validate_header(std::string_view name, const cl::Immutable& imm, st
                                imm.header_size, imm.record_header, imm.record_align, cl::kHeaderSize,
                                cl::kRecordHeader, cl::kRecordAlign));
   }
-  if (imm.pattern != cl::kPatternSpsc) {
+  if (imm.pattern != pattern) {
     return fail_library(LibraryCode::kUnsupported, "channel_open", quoted(name),
-                        fmt::format("pattern {} is not spsc ({})", imm.pattern, std::uint32_t{cl::kPatternSpsc}));
+                        fmt::format("the channel is a {} channel (pattern {}), not {} ({}): open it with the "
+                                    "matching endpoint type", pattern_name(imm.pattern), imm.pattern,
+                                    pattern_name(pattern), pattern));
   }
   if (imm.max_message > kMaxMessageLimit || imm.capacity > kMaxCapacity ||
       !std::has_single_bit(imm.capacity) || imm.capacity < cl::min_capacity(imm.max_message)) {
@@ -106,15 +117,18 @@ Result<void> validate_header(std::string_view name, const cl::Immutable& imm, st
   return {};
 }
 
-Result<ChannelMap> map_validated(std::string_view name, int fd, std::uint64_t size, std::uint64_t type_hash) {
-  auto m = Mapping::map(fd, size, {}, 0, quoted(name));
+Result<ChannelMap> map_validated(std::string_view name, int fd, std::uint64_t size, std::uint64_t type_hash,
+                                 std::uint32_t pattern, bool read_only) {
+  MapOptions mo;
+  if (read_only) mo.access = Access::kReadOnly;
+  auto m = Mapping::map(fd, size, mo, 0, quoted(name));
   if (!m) return fail(m.error());
   ChannelMap out;
   out.header = static_cast<cl::Header*>(m->data());
   // Read the immutable line once into a local and validate only the copy.
   cl::Immutable imm;
   std::memcpy(&imm, &out.header->imm, sizeof imm);
-  if (auto v = validate_header(name, imm, size, type_hash); !v) return fail(v.error());
+  if (auto v = validate_header(name, imm, size, type_hash, pattern); !v) return fail(v.error());
   out.capacity = imm.capacity;
   out.max_message = imm.max_message;
   out.ring = static_cast<std::byte*>(m->data()) + cl::kHeaderSize;
@@ -124,7 +138,8 @@ Result<ChannelMap> map_validated(std::string_view name, int fd, std::uint64_t si
 }
 
 Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const ChannelOptions& o,
-                                  std::uint64_t type_hash) {
+                                  std::uint64_t type_hash, std::uint32_t pattern, bool read_only,
+                                  std::uint64_t pattern_word) {
   UniqueFd fd(raw_fd);
   const std::string n(name);
   auto undo = [&] { ::shm_unlink(n.c_str()); };
@@ -144,7 +159,7 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
     undo();
     return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err));
   }
-  auto out = initialise(name, fd.get(), o, type_hash, 0);
+  auto out = initialise(name, fd.get(), o, type_hash, 0, pattern, read_only, pattern_word);
   if (!out) undo();
   return out;
 }
@@ -152,7 +167,7 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
 }  // namespace
 
 Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOptions& o, std::uint64_t type_hash,
-                              std::uint32_t flags) {
+                              std::uint32_t flags, std::uint32_t pattern, bool read_only, std::uint64_t pattern_word) {
   const std::uint64_t total = cl::kHeaderSize + o.capacity;
   auto m = Mapping::map(fd, total, {}, 0, quoted(name));
   if (!m) return fail(m.error());
@@ -167,7 +182,8 @@ Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOption
   h->imm.capacity = o.capacity;
   h->imm.max_message = o.max_message;
   h->imm.type_hash = type_hash;
-  h->imm.pattern = cl::kPatternSpsc;
+  h->imm.pattern = pattern;
+  h->imm.reserved[0] = pattern_word;
   h->imm.flags = flags;
   h->imm.creator = *self;
   timespec ts{};
@@ -180,13 +196,13 @@ Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOption
   h->producer.wait_mode = static_cast<std::uint32_t>(WaitStrategy::kBlocking);
   aref(h->imm.ready).store(cl::kReady, std::memory_order_release);  // pairs with acquire in open_existing()
   m->reset();
-  return map_validated(name, fd, total, type_hash);
+  return map_validated(name, fd, total, type_hash, pattern, read_only);
 }
 
 namespace {
 
 Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const ChannelOptions& o,
-                                 std::uint64_t type_hash) {
+                                 std::uint64_t type_hash, std::uint32_t pattern, bool read_only) {
   UniqueFd fd(raw_fd);
   const Deadline deadline = deadline_after(o.open_timeout);
   for (;;) {
@@ -194,13 +210,15 @@ Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const Channe
     if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "fstat", quoted(name));
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size >= cl::kHeaderSize) {
-      auto hm = Mapping::map(fd.get(), cl::kHeaderSize, {}, 0, quoted(name));
+      MapOptions mo;
+      mo.access = Access::kReadOnly;
+      auto hm = Mapping::map(fd.get(), cl::kHeaderSize, mo, 0, quoted(name));
       if (!hm) return fail(hm.error());
       auto* h = static_cast<cl::Header*>(hm->data());
       // pairs with the release store of `ready` in create_segment()
       if (aref(h->imm.ready).load(std::memory_order_acquire) == cl::kReady) {
         hm->reset();
-        return map_validated(name, fd.get(), size, type_hash);
+        return map_validated(name, fd.get(), size, type_hash, pattern, read_only);
       }
     }
     if (Clock::now() >= deadline) {
@@ -233,11 +251,12 @@ Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t 
                           "the ready flag is unset: the sender handed over an uninitialised channel");
     }
   }
-  return map_validated(name, fd, size, type_hash);
+  return map_validated(name, fd, size, type_hash, cl::kPatternSpsc, false);
 }
 
 Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const ChannelOptions& options,
-                                std::uint64_t type_hash) {
+                                std::uint64_t type_hash, std::uint32_t pattern, bool read_only,
+                                std::uint64_t pattern_word) {
   if (auto v = validate_posix_name(name, NameKind::kShm, "channel_open"); !v) return fail(v.error());
   (void)fork_generation();  // registers the atfork handler before the endpoint can be forked
   if (mode != OpenMode::kOpenExisting) {
@@ -248,14 +267,14 @@ Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const Chan
   for (;;) {
     if (mode != OpenMode::kOpenExisting) {
       const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
-      if (fd >= 0) return create_segment(name, fd, options, type_hash);
+      if (fd >= 0) return create_segment(name, fd, options, type_hash, pattern, read_only, pattern_word);
       if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
         const int err = errno;
         return fail_errno(err, "shm_open", quoted(name), shm_hint(err));
       }
     }
-    const int fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
-    if (fd >= 0) return open_existing(name, fd, options, type_hash);
+    const int fd = ::shm_open(n.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    if (fd >= 0) return open_existing(name, fd, options, type_hash, pattern, read_only);
     const int err = errno;
     // OpenOrCreate: it was removed between our two shm_open calls; create it again.
     if (err == ENOENT && mode == OpenMode::kOpenOrCreate && Clock::now() < deadline) continue;
@@ -371,7 +390,7 @@ Result<ClaimResult> claim_role(ChannelMap& map, cl::RoleSlot& slot, std::string_
     const ProcessIdentity who = read_identity(slot);
     const auto pid = who.pid != 0 ? who.pid : static_cast<std::int64_t>(cur & 0xffffffffULL);
     return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(map.name),
-                        fmt::format("the {} role is held by pid {} ({}{}); an SPSC channel has one {}",
+                        fmt::format("the {} role is held by pid {} ({}{}); the channel has one {}",
                                     role, pid, st == HolderState::kAlive ? "alive" : "liveness unknown",
                                     pid == self->pid ? ", this process" : "", role));
   }

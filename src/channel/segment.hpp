@@ -26,14 +26,22 @@ template <class T>
 inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 
 // Creates or opens the object and validates its header (magic, version, sizes, type hash, size
-// of the object). `call` names the operation in errors ("channel_open").
+// of the object, pattern: opening a channel of another pattern is kUnsupported naming both).
+// `read_only`: the object is opened O_RDONLY and mapped PROT_READ (broadcast subscribers), except
+// that a creator initialises the header through a temporary writable mapping first.
+// `pattern_word`: a creator stores it in Immutable::reserved[0] (broadcast: the policy).
 [[nodiscard]] Result<ChannelMap> open_segment(std::string_view name, OpenMode mode,
-                                              const ChannelOptions& options, std::uint64_t type_hash);
+                                              const ChannelOptions& options, std::uint64_t type_hash,
+                                              std::uint32_t pattern = channel_layout::kPatternSpsc,
+                                              bool read_only = false, std::uint64_t pattern_word = 0);
 
 // Writes the header of a new, zero-filled object of kHeaderSize + o.capacity bytes behind `fd`
 // (sizes already validated), sets `ready` last, and maps it. `flags`: channel_layout::Flags.
+// `pattern`, `read_only`, `pattern_word`: as open_segment.
 [[nodiscard]] Result<ChannelMap> initialise(std::string_view name, int fd, const ChannelOptions& o,
-                                            std::uint64_t type_hash, std::uint32_t flags);
+                                            std::uint64_t type_hash, std::uint32_t flags,
+                                            std::uint32_t pattern = channel_layout::kPatternSpsc,
+                                            bool read_only = false, std::uint64_t pattern_word = 0);
 // Maps an initialised object behind `fd` (a memfd handed over by a peer), validating the header
 // and the size as open_segment does. `name` is how errors name it.
 [[nodiscard]] Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash);

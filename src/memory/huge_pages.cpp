@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "proc_value.hpp"
+#include "detail/proc_value.hpp"
 
 namespace ipckit {
 

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "proc_value.hpp"
+#include "detail/proc_value.hpp"
 
 namespace ipckit {
 namespace {

@@ -24,6 +24,9 @@
 
 #include <fmt/format.h>
 
+#include "detail/capability.hpp"
+#include "detail/proc_value.hpp"
+
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/core/poll.hpp"
@@ -36,20 +39,6 @@ constexpr const char* kMsgSizeMax = "/proc/sys/fs/mqueue/msgsize_max";
 constexpr const char* kMsgDefault = "/proc/sys/fs/mqueue/msg_default";
 constexpr const char* kMsgSizeDefault = "/proc/sys/fs/mqueue/msgsize_default";
 constexpr const char* kQueuesMax = "/proc/sys/fs/mqueue/queues_max";
-
-long read_long(const char* path) {
-  std::ifstream f(path);
-  long v = -1;
-  f >> v;
-  return f ? v : -1;
-}
-
-bool has_sys_resource() {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  return (data[CAP_SYS_RESOURCE / 32].effective & (1u << (CAP_SYS_RESOURCE % 32))) != 0;
-}
 
 std::size_t open_fd_count() {
   std::error_code ec;
@@ -66,10 +55,10 @@ std::string open_hint(int err, bool creating, const mq_attr& attr) {
   switch (err) {
     case EINVAL: {
       if (!creating) break;
-      const long msg_max = read_long(kMsgMax);
-      const long size_max = read_long(kMsgSizeMax);
+      const long msg_max = detail::read_proc_long(kMsgMax);
+      const long size_max = detail::read_proc_long(kMsgSizeMax);
       // With CAP_SYS_RESOURCE the kernel's hard ceilings apply instead (HARD_MSGMAX, HARD_MSGSIZEMAX).
-      const bool cap = has_sys_resource();
+      const bool cap = detail::has_effective_capability(CAP_SYS_RESOURCE);
       if (attr.mq_maxmsg <= 0 || attr.mq_msgsize <= 0) {
         return fmt::format("max_messages ({}) and message_size ({}) must both be positive", attr.mq_maxmsg,
                            attr.mq_msgsize);
@@ -109,7 +98,7 @@ std::string open_hint(int err, bool creating, const mq_attr& attr) {
     case ENOSPC:
       return fmt::format("{} ({}) queues already exist on this system: remove unused ones (mq_unlink) or raise "
                          "it there (as root); CAP_SYS_RESOURCE bypasses it",
-                         kQueuesMax, read_long(kQueuesMax));
+                         kQueuesMax, detail::read_proc_long(kQueuesMax));
     case ENOENT:
       return "no such queue (create it with OpenMode::kCreateExclusive or kOpenOrCreate)";
     case EEXIST:
@@ -196,8 +185,8 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
   const std::string n(name);
   mq_attr attr{};
   const bool given = options.attributes.max_messages != 0 || options.attributes.message_size != 0;
-  attr.mq_maxmsg = options.attributes.max_messages != 0 ? options.attributes.max_messages : read_long(kMsgDefault);
-  attr.mq_msgsize = options.attributes.message_size != 0 ? options.attributes.message_size : read_long(kMsgSizeDefault);
+  attr.mq_maxmsg = options.attributes.max_messages != 0 ? options.attributes.max_messages : detail::read_proc_long(kMsgDefault);
+  attr.mq_msgsize = options.attributes.message_size != 0 ? options.attributes.message_size : detail::read_proc_long(kMsgSizeDefault);
   // The kernel's mq descriptors are always close-on-exec (do_mq_open), so no O_CLOEXEC is needed.
   const int base = options.access | (options.nonblocking ? O_NONBLOCK : 0);
 

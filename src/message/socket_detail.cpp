@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "detail/proc_value.hpp"
+
 namespace ipckit::detail {
 namespace {
 
@@ -14,13 +16,6 @@ int int_option(int fd, int level, int name) noexcept {
   socklen_t len = sizeof value;
   if (::getsockopt(fd, level, name, &value, &len) != 0) return -1;
   return value;
-}
-
-long read_proc_long(const char* path) {
-  std::ifstream f(path);
-  long v = -1;
-  f >> v;
-  return f ? v : -1;
 }
 
 }  // namespace
@@ -40,7 +35,7 @@ std::string emsgsize_hint(int fd, std::size_t size) {
   const int sndbuf = int_option(fd, SOL_SOCKET, SO_SNDBUF);
   return fmt::format("message of {} bytes is too long for SO_SNDBUF ({} bytes) of this socket; raise it with "
                      "setsockopt(SO_SNDBUF) (capped by /proc/sys/net/core/wmem_max = {})",
-                     size, sndbuf, read_proc_long("/proc/sys/net/core/wmem_max"));
+                     size, sndbuf, detail::read_proc_long("/proc/sys/net/core/wmem_max"));
 }
 
 }  // namespace ipckit::detail

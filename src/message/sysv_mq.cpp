@@ -12,19 +12,14 @@
 
 #include <fmt/format.h>
 
+#include "detail/proc_value.hpp"
+
 namespace ipckit {
 namespace {
 
 constexpr const char* kMsgMax = "/proc/sys/kernel/msgmax";
 constexpr const char* kMsgMnb = "/proc/sys/kernel/msgmnb";
 constexpr const char* kMsgMni = "/proc/sys/kernel/msgmni";
-
-long read_long(const char* path) {
-  std::ifstream f(path);
-  long v = -1;
-  f >> v;
-  return f ? v : -1;
-}
 
 std::string key_text(key_t key) {
   return key == IPC_PRIVATE ? std::string("IPC_PRIVATE") : fmt::format("key 0x{:08x}", static_cast<unsigned>(key));
@@ -79,7 +74,7 @@ Result<SysvMq> SysvMq::open(key_t key, OpenMode mode, mode_t permissions) {
     case ENOSPC:
       hint = fmt::format("{} ({}) queues already exist on this system: remove unused ones (ipcrm -q ID) or "
                          "raise it there (as root)",
-                         kMsgMni, read_long(kMsgMni));
+                         kMsgMni, detail::read_proc_long(kMsgMni));
       break;
     case EEXIST:
       hint = "a queue with this key exists (open it with kOpenExisting/kOpenOrCreate, or remove it)";
@@ -128,7 +123,7 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
                             fmt::format("message of {} bytes > this queue's msg_qbytes ({}): it can never fit; "
                                         "raise it with set_max_bytes (above {} ({}) only with "
                                         "CAP_SYS_RESOURCE)",
-                                        data.size(), ds.msg_qbytes, kMsgMnb, read_long(kMsgMnb)));
+                                        data.size(), ds.msg_qbytes, kMsgMnb, detail::read_proc_long(kMsgMnb)));
         }
       }
       if (mode == Mode::kTry) return false;
@@ -136,9 +131,9 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
       continue;
     }
     std::string hint;
-    if (err == EINVAL && static_cast<long>(data.size()) > read_long(kMsgMax)) {
+    if (err == EINVAL && static_cast<long>(data.size()) > detail::read_proc_long(kMsgMax)) {
       hint = fmt::format("message of {} bytes > {} ({}): raise it there (as root) or send smaller messages",
-                         data.size(), kMsgMax, read_long(kMsgMax));
+                         data.size(), kMsgMax, detail::read_proc_long(kMsgMax));
     } else if (err == EIDRM || err == EINVAL) {
       hint = "the queue was removed (IPC_RMID)";
     }
@@ -150,7 +145,7 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
                                               Mode mode, Deadline deadline) {
   const std::string object = object_of(id, key);
   std::size_t max_size = options.max_size;
-  if (max_size == 0) max_size = static_cast<std::size_t>(std::max(read_long(kMsgMax), 1L));
+  if (max_size == 0) max_size = static_cast<std::size_t>(std::max(detail::read_proc_long(kMsgMax), 1L));
   const bool truncate = options.oversize == SysvOversize::kTruncate;
   // With MSG_NOERROR ask for one byte more than max_size: a message that fills it was longer than
   // max_size, so truncation is detected exactly (msgrcv itself cannot say).
@@ -240,10 +235,10 @@ Result<void> SysvMq::set(uid_t uid, gid_t gid, mode_t mode, std::size_t max_byte
   if (::msgctl(id_, IPC_SET, &ds) != 0) {
     const int err = errno;
     std::string hint;
-    if (err == EPERM && static_cast<long>(max_bytes) > read_long(kMsgMnb)) {
+    if (err == EPERM && static_cast<long>(max_bytes) > detail::read_proc_long(kMsgMnb)) {
       hint = fmt::format("msg_qbytes {} > {} ({}) needs CAP_SYS_RESOURCE: raise the sysctl (as root) or ask for "
                          "less",
-                         max_bytes, kMsgMnb, read_long(kMsgMnb));
+                         max_bytes, kMsgMnb, detail::read_proc_long(kMsgMnb));
     } else if (err == EPERM) {
       hint = "only the queue's owner or creator (or CAP_SYS_ADMIN) may change it";
     }

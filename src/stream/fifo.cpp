@@ -11,23 +11,15 @@
 
 #include <fmt/format.h>
 
+#include "detail/file_kind.hpp"
+
 #include "ipckit/core/poll.hpp"
 
 namespace ipckit {
 namespace {
 
-const char* file_kind(mode_t m) {
-  if (S_ISREG(m)) return "a regular file";
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISSOCK(m)) return "a socket";
-  if (S_ISLNK(m)) return "a symbolic link";
-  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
-  if (S_ISFIFO(m)) return "a FIFO";
-  return "a file of unknown type";
-}
-
 Result<void> not_a_fifo(const std::string& call, const std::string& path, mode_t m) {
-  return fail_errno(EINVAL, call, quoted(path), fmt::format("the path is {}, not a FIFO", file_kind(m)));
+  return fail_errno(EINVAL, call, quoted(path), fmt::format("the path is {}, not a FIFO", detail::describe_file_type(m)));
 }
 
 // Refuses a path that exists but is not a FIFO before open() could block on, or succeed on, it.
@@ -86,7 +78,7 @@ Result<void> Fifo::create(std::string_view path_view, OpenMode mode, mode_t perm
     const bool known = ::lstat(path.c_str(), &st) == 0;
     if (known && !S_ISFIFO(st.st_mode)) {
       return fail_errno(EEXIST, "mkfifo", quoted(path),
-                        fmt::format("the path exists and is {}, not a FIFO", file_kind(st.st_mode)));
+                        fmt::format("the path exists and is {}, not a FIFO", detail::describe_file_type(st.st_mode)));
     }
     if (mode == OpenMode::kOpenOrCreate && known) return {};
     return fail_errno(EEXIST, "mkfifo", quoted(path), "a FIFO already exists at this path");

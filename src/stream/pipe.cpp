@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "detail/proc_value.hpp"
+
 #include "ipckit/core/sigpipe.hpp"
 
 namespace ipckit {
@@ -15,13 +17,6 @@ namespace {
 
 std::string object_of(int fd, std::string_view object) {
   return object.empty() ? fd_object(fd) : quoted(object);
-}
-
-std::string read_pipe_max_size() {
-  std::ifstream in("/proc/sys/fs/pipe-max-size");
-  std::string value;
-  if (!(in >> value)) return "unknown";
-  return value;
 }
 
 }  // namespace
@@ -44,7 +39,7 @@ Result<std::size_t> set_pipe_capacity(int fd, std::size_t bytes, std::string_vie
     if (err == EPERM) {
       hint = fmt::format("{} bytes > /proc/sys/fs/pipe-max-size ({}); raise that limit or run with "
                          "CAP_SYS_RESOURCE, which bypasses it",
-                         bytes, read_pipe_max_size());
+                         bytes, detail::proc_text(detail::read_proc_u64("/proc/sys/fs/pipe-max-size")));
     } else if (err == EBUSY) {
       hint = fmt::format("{} bytes is less than the data now in the pipe", bytes);
     } else if (err == ENOMEM) {

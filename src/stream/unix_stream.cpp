@@ -11,20 +11,12 @@
 
 #include <fmt/format.h>
 
+#include "detail/file_kind.hpp"
+
 #include "socket_connect.hpp"
 
 namespace ipckit {
 namespace {
-
-const char* file_kind(mode_t m) {
-  if (S_ISREG(m)) return "a regular file";
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISFIFO(m)) return "a FIFO";
-  if (S_ISLNK(m)) return "a symbolic link";
-  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
-  if (S_ISSOCK(m)) return "a socket";
-  return "a file of unknown type";
-}
 
 // The path exists. Returns success when it was a stale socket of ours and is now gone; otherwise the
 // error says which of the three checks kept it (DESIGN.md: never remove on a guess).
@@ -37,7 +29,7 @@ Result<void> remove_if_stale(const std::string& path, const SocketAddress& addr,
   }
   if (!S_ISSOCK(st.st_mode)) {
     return fail_errno(EADDRINUSE, "bind", object,
-                      fmt::format("the path exists and is {}, not a socket; it was left alone", file_kind(st.st_mode)));
+                      fmt::format("the path exists and is {}, not a socket; it was left alone", detail::describe_file_type(st.st_mode)));
   }
   if (!allowed) {
     return fail_errno(EADDRINUSE, "bind", object, "a socket file exists at this path (remove_stale is off)");
@@ -178,7 +170,7 @@ Result<void> UnixStream::remove(std::string_view path) {
   }
   if (!S_ISSOCK(st.st_mode)) {
     return fail_errno(ENOTSOCK, "unlink", quoted(p),
-                      fmt::format("the path is {}, not a socket; it was left alone", file_kind(st.st_mode)));
+                      fmt::format("the path is {}, not a socket; it was left alone", detail::describe_file_type(st.st_mode)));
   }
   if (::unlink(p.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(p));
   return {};

@@ -11,6 +11,8 @@ struct Context {
 };
 
 // Add one line per subcommand here and in main.cpp.
-// void add_bench_command(CLI::App& app, Context& ctx);
+void add_bench_command(CLI::App& app, Context& ctx);       // bench (bench_command.cpp)
+void add_send_recv_commands(CLI::App& app, Context& ctx);  // send, recv (send_recv_command.cpp)
+void add_demo_command(CLI::App& app, Context& ctx);        // demo (demo_command.cpp)
 
 }  // namespace ipckit::cli

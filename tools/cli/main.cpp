@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ipckit ") + ipckit::kVersionString);
   app.require_subcommand(0, 1);
   ipckit::cli::Context ctx;
+  ipckit::cli::add_bench_command(app, ctx);
+  ipckit::cli::add_send_recv_commands(app, ctx);
+  ipckit::cli::add_demo_command(app, ctx);
 
   try {
     app.parse(argc, argv);

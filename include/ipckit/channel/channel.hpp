@@ -4,4 +4,5 @@
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/broadcast.hpp"
 #include "ipckit/channel/typed.hpp"

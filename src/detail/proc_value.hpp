@@ -1,4 +1,4 @@
-// Private helper of the memory layer: reading kernel tunables for error hints.
+// Private helper of every layer: reading kernel tunables (/proc/sys/...) for error hints.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,12 @@ inline std::optional<std::uint64_t> read_meminfo(const std::string& field) {
     in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
   }
   return std::nullopt;
+}
+
+// The same as a signed long, -1 when unreadable (for hints that compare against a request size).
+inline long read_proc_long(const std::string& path) {
+  const auto v = read_proc_u64(path);
+  return v ? static_cast<long>(*v) : -1;
 }
 
 inline std::string proc_text(const std::optional<std::uint64_t>& v) {

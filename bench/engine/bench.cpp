@@ -1,0 +1,427 @@
+#include "engine/bench.hpp"
+
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "engine/runner.hpp"
+#include "ipckit/version.hpp"
+
+#ifndef IPCKIT_BUILD_TYPE
+#define IPCKIT_BUILD_TYPE "unknown"
+#endif
+#ifndef IPCKIT_BUILD_FLAGS
+#define IPCKIT_BUILD_FLAGS "unknown"
+#endif
+
+namespace ipckit::bench {
+namespace {
+
+Unexpected bad_option(std::string_view option, std::string_view value, std::string detail) {
+  return fail_library(LibraryCode::kInvalidArgument, std::string(option), ipckit::quoted(value), std::move(detail));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    const auto comma = s.find(',');
+    out.push_back(trim(s.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int i = 0; i < CPU_SETSIZE; ++i) {
+      if (CPU_ISSET(i, &set)) cpus.push_back(i);
+    }
+  }
+  return cpus;
+}
+
+std::string cpu_list(const std::vector<int>& cpus) {
+  std::string s;
+  for (int c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
+  return s;
+}
+
+std::string read_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return std::string(trim(line.substr(colon + 1)));
+    }
+  }
+  return "unknown";
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double spread_of(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  const double m = median(v);
+  return m > 0 ? (*hi - *lo) / m : 0;
+}
+
+struct Plan {
+  const Mechanism* mechanism;
+  Pattern pattern;
+  std::size_t size;
+  std::string placement;
+  int cpu_a, cpu_b;
+  std::optional<std::string> limited;
+  std::vector<RunOutcome> outcomes;  // one per repeat
+  std::vector<std::string> failures;
+};
+
+Row aggregate(const Plan& p) {
+  Row row;
+  row.mechanism = std::string(p.mechanism->name());
+  row.pattern = p.pattern;
+  row.size = p.size;
+  row.placement = p.placement;
+  row.wait = p.mechanism->wait();
+  row.procs = p.mechanism->procs();
+  row.zero_copy = p.mechanism->zero_copy();
+  if (p.limited) {
+    row.limited = p.limited;
+    return row;
+  }
+  const bool two = row.procs.consumers > 0;
+  std::vector<double> rates;
+  std::vector<double> p50s;
+  Histogram merged;
+  std::uint64_t cpu_s = 0, msgs_s = 0, cpu_r = 0, msgs_r = 0;
+  bool verified = p.failures.empty();
+  std::string note = p.failures.empty() ? "" : p.failures.front();
+  for (const RunOutcome& o : p.outcomes) {
+    const SideStats& rate_side = (p.pattern == Pattern::kThroughput && two) ? o.receiver : o.sender;
+    if (rate_side.elapsed_ns > 0 && rate_side.msgs > 0) {
+      rates.push_back(static_cast<double>(rate_side.msgs) * 1e9 / static_cast<double>(rate_side.elapsed_ns));
+    }
+    cpu_s += o.sender.cpu_ns;
+    msgs_s += o.sender.msgs;
+    cpu_r += o.receiver.cpu_ns;
+    msgs_r += o.receiver.msgs;
+    std::uint64_t lost = o.sender.lost;
+    if (p.pattern == Pattern::kThroughput && two && o.sender.msgs_total > o.receiver.msgs_total) {
+      lost += o.sender.msgs_total - o.receiver.msgs_total;
+    }
+    row.lost += lost;
+    if (!o.sender.verified || (two && !o.receiver.verified)) {
+      verified = false;
+      if (note.empty()) note = !o.sender.verified ? o.sender.error : o.receiver.error;
+    }
+    if (p.pattern == Pattern::kThroughput) {
+      row.samples += rate_side.msgs;
+    } else {
+      merged.merge(o.histogram);
+      // Spread over the repeats whose p50 is meaningful (a repeat descheduled into a handful of
+      // samples would dominate it); the percentiles themselves come from every sample.
+      if (auto q = o.histogram.reported_percentile(0.5)) p50s.push_back(*q);
+    }
+  }
+  if (row.lost > 0) {
+    verified = false;
+    if (note.empty()) note = fmt::format("{} messages lost", row.lost);
+  }
+  row.repeats = static_cast<int>(p.outcomes.size());
+  row.verified = verified;
+  if (p.outcomes.empty() && !p.failures.empty()) row.limited = "failed: " + p.failures.front();
+  row.note = note;
+  if (!rates.empty()) {
+    row.msgs_per_s = median(rates);
+    if (p.pattern == Pattern::kThroughput) {
+      row.bytes_per_s = *row.msgs_per_s * static_cast<double>(p.size);
+      row.spread = spread_of(rates);
+    }
+  }
+  if (msgs_s > 0) row.cpu_sender = static_cast<double>(cpu_s) / static_cast<double>(msgs_s);
+  if (two && msgs_r > 0) row.cpu_receiver = static_cast<double>(cpu_r) / static_cast<double>(msgs_r);
+  if (p.pattern == Pattern::kRtt) {
+    row.samples = merged.count();
+    row.p50 = merged.reported_percentile(0.5);
+    row.p90 = merged.reported_percentile(0.9);
+    row.p99 = merged.reported_percentile(0.99);
+    row.p999 = merged.reported_percentile(0.999);
+    if (merged.count() > 0) row.max = static_cast<double>(merged.max());
+    row.spread = spread_of(p50s);
+  }
+  return row;
+}
+
+}  // namespace
+
+Result<std::size_t> parse_size(std::string_view text) {
+  const std::string_view t = trim(text);
+  std::size_t value = 0;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc() || ptr == t.data()) return bad_option("--sizes", text, "not a size (use bytes, KiB or MiB: 64,4KiB,1MiB)");
+  const std::string_view suffix = t.substr(static_cast<std::size_t>(ptr - t.data()));
+  std::size_t mult = 1;
+  if (suffix == "KiB" || suffix == "K" || suffix == "k") {
+    mult = 1024;
+  } else if (suffix == "MiB" || suffix == "M") {
+    mult = 1024 * 1024;
+  } else if (!suffix.empty() && suffix != "B") {
+    return bad_option("--sizes", text, fmt::format("unknown suffix \"{}\" (use bytes, KiB or MiB)", suffix));
+  }
+  if (value > kMaxMessage / mult) return bad_option("--sizes", text, fmt::format("above the maximum of {} bytes", kMaxMessage));
+  value *= mult;
+  if (value < kMinMessage) {
+    return bad_option("--sizes", text, fmt::format("below {} bytes, the verified frame header", kMinMessage));
+  }
+  return value;
+}
+
+Result<std::vector<std::size_t>> parse_sizes(std::string_view text) {
+  std::vector<std::size_t> sizes;
+  for (auto part : split(text)) {
+    auto s = parse_size(part);
+    if (!s) return fail(s.error());
+    if (std::find(sizes.begin(), sizes.end(), *s) == sizes.end()) sizes.push_back(*s);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  return sizes;
+}
+
+Result<std::vector<std::string>> parse_mechanisms(std::string_view text) {
+  std::vector<std::string> names;
+  for (auto part : split(text)) {
+    if (find_mechanism(part) == nullptr) {
+      std::string known;
+      for (const Mechanism* m : all_mechanisms()) known += (known.empty() ? "" : ", ") + std::string(m->name());
+      return bad_option("--mechanisms", part, "unknown mechanism; known: " + known);
+    }
+    if (std::find(names.begin(), names.end(), part) == names.end()) names.emplace_back(part);
+  }
+  return names;
+}
+
+Result<std::pair<int, int>> parse_pin(std::string_view text) {
+  const auto parts = split(text);
+  int cpu[2] = {-1, -1};
+  if (parts.size() != 2) return bad_option("--pin", text, "expected two CPUs: --pin A,B");
+  for (int i = 0; i < 2; ++i) {
+    const auto [ptr, ec] = std::from_chars(parts[static_cast<std::size_t>(i)].data(),
+                                           parts[static_cast<std::size_t>(i)].data() + parts[static_cast<std::size_t>(i)].size(), cpu[i]);
+    if (ec != std::errc() || ptr != parts[static_cast<std::size_t>(i)].data() + parts[static_cast<std::size_t>(i)].size() || cpu[i] < 0) {
+      return bad_option("--pin", text, "expected two CPU numbers: --pin A,B");
+    }
+  }
+  if (cpu[0] == cpu[1]) return bad_option("--pin", text, "the two CPUs must differ (same-CPU rows: --same-cpu)");
+  const auto allowed = allowed_cpus();
+  for (int c : cpu) {
+    if (std::find(allowed.begin(), allowed.end(), c) == allowed.end()) {
+      return bad_option("--pin", text, fmt::format("CPU {} is not available to this process (allowed: {})", c, cpu_list(allowed)));
+    }
+  }
+  return std::pair{cpu[0], cpu[1]};
+}
+
+Result<double> parse_duration(std::string_view text) {
+  const std::string t(trim(text));
+  double value = 0;
+  std::size_t used = 0;
+  try {
+    value = std::stod(t, &used);
+  } catch (...) {
+    return bad_option("--duration", text, "not a duration (e.g. 0.5, 500ms, 2s)");
+  }
+  const std::string suffix = t.substr(used);
+  if (suffix == "ms") {
+    value /= 1000;
+  } else if (!suffix.empty() && suffix != "s") {
+    return bad_option("--duration", text, "unknown unit (use s or ms)");
+  }
+  if (!(value > 0) || value > 60) return bad_option("--duration", text, "must be above 0 and at most 60 s");
+  return value;
+}
+
+Result<void> validate(const BenchOptions& o) {
+  if (o.repeats && (*o.repeats < 1 || *o.repeats > 100)) {
+    return bad_option("--repeats", std::to_string(*o.repeats), "must be 1..100 (3 or more for a median and spread)");
+  }
+  if (o.duration_s && (!(*o.duration_s > 0) || *o.duration_s > 60)) {
+    return bad_option("--duration", fmt::format("{}", *o.duration_s), "must be above 0 and at most 60 s");
+  }
+  for (const auto& m : o.mechanisms) {
+    if (find_mechanism(m) == nullptr) return bad_option("--mechanisms", m, "unknown mechanism");
+  }
+  for (auto s : o.sizes) {
+    if (s < kMinMessage || s > kMaxMessage) return bad_option("--sizes", std::to_string(s), "out of range");
+  }
+  if (o.pin) {
+    auto p = parse_pin(fmt::format("{},{}", o.pin->first, o.pin->second));
+    if (!p) return fail(p.error());
+  }
+  return {};
+}
+
+Result<Report> run_bench(const BenchOptions& o, const std::function<void(const Progress&)>& progress) {
+  if (auto v = validate(o); !v) return fail(v.error());
+  const auto started = SideClock::now_ns();
+  Report report;
+  report.ipckit_version = kVersionString;
+  report.command = o.command;
+  report.quick = o.quick;
+#if defined(__clang__)
+  report.build.compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  report.build.compiler = "g++ " __VERSION__;
+#else
+  report.build.compiler = "unknown";
+#endif
+  report.build.flags = std::string(trim(IPCKIT_BUILD_FLAGS));
+  report.build.type = IPCKIT_BUILD_TYPE;
+
+  const auto cpus = allowed_cpus();
+  if (cpus.empty()) return fail_errno(errno, "sched_getaffinity", "", "cannot read this process's CPU set");
+  int a = cpus[0];
+  int b = cpus.size() > 1 ? cpus[1] : cpus[0];
+  if (o.pin) std::tie(a, b) = *o.pin;
+  utsname u{};
+  ::uname(&u);
+  report.machine.cpus = static_cast<int>(cpus.size());
+  report.machine.model = cpu_model();
+  report.machine.kernel = u.release;
+  report.machine.clocksource = read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  report.machine.pinned[0] = a;
+  report.machine.pinned[1] = b;
+  const bool cross_possible = a != b;
+
+  const std::vector<std::size_t> tp_sizes =
+      !o.sizes.empty() ? o.sizes
+      : o.quick        ? std::vector<std::size_t>{64, 65536}
+                       : std::vector<std::size_t>{64, 1024, 4096, 65536, 1u << 20};
+  const std::vector<std::size_t> rtt_sizes = !o.sizes.empty() ? o.sizes
+                                             : o.quick        ? std::vector<std::size_t>{64}
+                                                              : std::vector<std::size_t>{64, 4096};
+  const double duration = o.duration_s.value_or(o.quick ? 0.075 : 0.4);
+  const int repeats = o.repeats.value_or(3);
+  const auto duration_ns = static_cast<std::uint64_t>(duration * 1e9);
+  const std::uint64_t warmup_ns = duration_ns / 4;
+
+  std::vector<const Mechanism*> mechs;
+  if (o.mechanisms.empty()) {
+    mechs.assign(all_mechanisms().begin(), all_mechanisms().end());
+  } else {
+    for (const auto& n : o.mechanisms) mechs.push_back(find_mechanism(n));
+  }
+
+  // Whatever a mechanism started for the whole run (iceoryx's private RouDi) stops on every way out
+  // of this function: the end, an error, Ctrl-C (an interrupted run returns through here too).
+  struct ReleaseGuard {
+    const std::vector<const Mechanism*>& mechs;
+    ~ReleaseGuard() {
+      for (const Mechanism* m : mechs) m->release();
+    }
+  } release_guard{mechs};
+
+  std::vector<Plan> plans;
+  std::size_t max_size = 64;
+  for (const Mechanism* m : mechs) {
+    Availability av = m->available();
+    const bool busy_pair = m->wait() == Wait::kBusy && m->procs().consumers > 0;
+    if (av.ok && busy_pair && !cross_possible) {
+      av = {false, fmt::format("busy-poll needs 2 CPUs; {} available to this process", cpus.size())};
+    }
+    if (!av.ok) {
+      report.not_available.push_back({std::string(m->name()), av.reason});
+      continue;
+    }
+    for (Pattern pat : {Pattern::kThroughput, Pattern::kRtt}) {
+      if (!m->supports(pat)) continue;
+      std::vector<std::size_t> sizes = pat == Pattern::kThroughput ? tp_sizes : rtt_sizes;
+      if (auto fixed = m->fixed_size(pat)) sizes = {*fixed};
+      for (std::size_t size : sizes) {
+        std::vector<std::pair<std::string, std::pair<int, int>>> placements;
+        if (m->procs().consumers == 0) {
+          placements.push_back({"in-process", {a, a}});
+        } else {
+          if (cross_possible) placements.push_back({"cross-cpu", {a, b}});
+          // Busy-poll on one CPU only measures the scheduler's time slice: never run it.
+          if ((o.same_cpu || !cross_possible) && m->wait() != Wait::kBusy) placements.push_back({"same-cpu", {a, a}});
+        }
+        for (auto& [placement, pins] : placements) {
+          Plan p{m, pat, size, placement, pins.first, pins.second, m->limit(pat, size), {}, {}};
+          if (!p.limited) max_size = std::max(max_size, size);
+          plans.push_back(std::move(p));
+        }
+      }
+    }
+  }
+
+  const PayloadSource payload(max_size);
+  std::size_t runnable = 0;
+  for (const auto& p : plans) runnable += p.limited ? 0 : 1;
+  const std::size_t total = runnable * static_cast<std::size_t>(repeats);
+  std::size_t done = 0;
+  // Repeats are interleaved across mechanisms, so a slow phase of the machine (another process
+  // waking up) spreads over every mechanism instead of skewing one.
+  for (int r = 0; r < repeats; ++r) {
+    for (auto& p : plans) {
+      if (p.limited) continue;
+      if (progress) {
+        const double elapsed = static_cast<double>(SideClock::now_ns() - started) / 1e9;
+        const double eta = done ? elapsed / static_cast<double>(done) * static_cast<double>(total - done)
+                                : static_cast<double>(total) * (duration * 1.25 + 0.02);
+        progress(Progress{done, total, p.mechanism->name(), p.pattern, p.size, eta});
+      }
+      RunConfig cfg{p.mechanism, p.pattern, p.size, p.cpu_a, p.cpu_b, warmup_ns, duration_ns, &payload};
+      auto out = run_once(cfg);
+      if (!out) return fail(out.error());
+      if (out->interrupted || stop_requested()) {
+        report.interrupted = true;
+        report.results.clear();
+        return report;
+      }
+      if (!out->error.empty()) {
+        p.failures.push_back(out->error);
+      } else {
+        p.outcomes.push_back(std::move(*out));
+      }
+      ++done;
+    }
+  }
+  for (const auto& p : plans) report.results.push_back(aggregate(p));
+  report.wall_s = static_cast<double>(SideClock::now_ns() - started) / 1e9;
+  return report;
+}
+
+}  // namespace ipckit::bench

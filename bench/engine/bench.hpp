@@ -1,0 +1,100 @@
+// `ipckit bench`: plans the runs (mechanisms x patterns x sizes x placements), runs them with
+// warm-up and interleaved repeats, and aggregates the figures into a Report.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/mechanism.hpp"
+
+namespace ipckit::bench {
+
+struct BenchOptions {
+  std::vector<std::string> mechanisms;  // empty: every registered mechanism
+  std::vector<std::size_t> sizes;       // empty: the defaults of each pattern
+  std::optional<double> duration_s;     // measured window of one run (warm-up adds a quarter)
+  std::optional<int> repeats;
+  std::optional<std::pair<int, int>> pin;  // sender CPU, receiver CPU
+  bool same_cpu = false;                   // add same-CPU rows (never for busy-poll)
+  bool quick = false;
+  std::string command;                     // the command line, recorded in the report
+};
+
+// Option parsing; errors name the option and the value: `--sizes: "4KB": unknown suffix ...`.
+[[nodiscard]] Result<std::size_t> parse_size(std::string_view text);
+[[nodiscard]] Result<std::vector<std::size_t>> parse_sizes(std::string_view text);
+[[nodiscard]] Result<std::vector<std::string>> parse_mechanisms(std::string_view text);
+[[nodiscard]] Result<std::pair<int, int>> parse_pin(std::string_view text);
+[[nodiscard]] Result<double> parse_duration(std::string_view text);
+// Checks a whole option set (CPUs exist, sizes in range, repeats >= 1, ...).
+[[nodiscard]] Result<void> validate(const BenchOptions& options);
+
+inline constexpr std::size_t kMaxMessage = 16u << 20;
+
+struct Row {
+  std::string mechanism;
+  Pattern pattern = Pattern::kThroughput;
+  std::size_t size = 0;
+  std::string placement;  // "cross-cpu", "same-cpu", "in-process" (memcpy)
+  Wait wait = Wait::kBlocking;
+  Procs procs;
+  std::uint64_t samples = 0;
+  std::optional<double> msgs_per_s;  // rtt: round trips per second
+  std::optional<double> bytes_per_s;
+  std::optional<double> p50, p90, p99, p999, max;  // rtt, ns
+  std::optional<double> cpu_sender, cpu_receiver;  // ns per message (rtt: per round trip)
+  int repeats = 0;
+  std::optional<bool> verified;  // null for limited rows
+  std::optional<std::string> limited;
+  std::uint64_t lost = 0;
+  bool zero_copy = false;  // the receiver reads in place: bytes/s is not a copy bandwidth
+  // Not in the JSON schema: shown in the table.
+  double spread = 0;  // (max - min) / median of the repeats' headline figure
+  std::string note;   // the first failure, if any
+};
+
+struct NotAvailable {
+  std::string mechanism;
+  std::string reason;
+};
+
+struct Report {
+  int schema_version = 1;
+  std::string ipckit_version;
+  std::string command;
+  struct {
+    std::string compiler, flags, type;
+  } build;
+  struct {
+    int cpus = 0;
+    std::string model, kernel, clocksource;
+    int pinned[2] = {0, 0};
+  } machine;
+  std::vector<Row> results;
+  std::vector<NotAvailable> not_available;
+  bool quick = false;
+  bool interrupted = false;
+  double wall_s = 0;
+};
+
+struct Progress {
+  std::size_t done = 0;
+  std::size_t total = 0;
+  std::string_view mechanism;
+  Pattern pattern = Pattern::kThroughput;
+  std::size_t size = 0;
+  double eta_s = 0;
+};
+
+// Runs the benchmark. Errors: a failed set-up of the harness itself (options are validated first).
+// Interrupted runs (request_stop()) return a Report with interrupted = true and no results.
+[[nodiscard]] Result<Report> run_bench(const BenchOptions& options,
+                                       const std::function<void(const Progress&)>& progress = {});
+
+}  // namespace ipckit::bench

@@ -1,0 +1,167 @@
+// Endpoints: one message interface over every mechanism, chosen by a URL (see url.hpp).
+//
+//   auto tx = ipckit::open_sender("unix:/tmp/jobs.sock", {});      // or "tcp:127.0.0.1:9000", "chan:/jobs"
+//   if (!tx) { fmt::print(stderr, "{}\n", tx.error().str()); return 1; }
+//   (*tx)->send("hello");
+//
+// Roles: the receiver binds/listens/creates; the sender connects/opens, retrying until
+// options.open_timeout passes, so start order does not matter where the mechanism allows it (not for
+// udp, whose datagrams to a port nobody has bound are lost, nor for pipe:). Message mechanisms keep
+// their boundaries; byte streams (pipe, fifo, unix, tcp) carry frames (framing.hpp): kLength by
+// default, kRaw by default for pipe:.
+//
+// Lifecycle (DESIGN.md): nothing is removed implicitly. `create` makes a missing fifo/mq/sysvmq/chan
+// object (sockets are always bound by the receiver); remove_object() removes what the URL names.
+//
+// Thread safety: one Sender or Receiver is used by one thread at a time. Several processes may open
+// senders to one receiver where the mechanism allows it (not chan:?pattern=spsc, not pipe:).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
+#include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/result.hpp"
+#include "ipckit/endpoint/framing.hpp"
+#include "ipckit/endpoint/url.hpp"
+
+namespace ipckit {
+
+// The largest message an endpoint handles unless options or the mechanism say otherwise.
+inline constexpr std::size_t kDefaultMaxMessage = std::size_t{64} << 10;
+
+struct EndpointOptions {
+  // Make a missing fifo/mq/sysvmq/chan object (race-free: whoever comes second opens it). Without
+  // it a missing object is an Error (ENOENT). No effect on sockets.
+  bool create = false;
+  // Permission of created objects (and of a bound UNIX socket path). URL option mode= overrides.
+  mode_t mode = kDefaultMode;
+  // Largest message: the frame limit on byte streams, the receive buffer on message mechanisms, the
+  // message size of a created mq (URL msgsize= overrides) and the max of a created channel (URL max=
+  // overrides). 0 = the default: kDefaultMaxMessage, or what an existing mq/channel says.
+  std::size_t max_message = 0;
+  // mq: maxmsg of a created queue; chan: capacity in bytes. 0 = default (msg_default; 1 MiB).
+  std::size_t capacity = 0;
+  // mq: the priority messages are sent with (URL priority= overrides).
+  unsigned priority = 0;
+  // sysvmq: the type messages are sent with; a receiver takes only this type (0 = any).
+  long type = 1;
+  // How long a sender retries connecting/opening before it fails with ETIMEDOUT.
+  std::chrono::milliseconds open_timeout{5000};
+  // Byte streams: override the scheme's framing (--lines, --raw). Ignored by message mechanisms.
+  std::optional<Framing> framing;
+  // pipe: the child command and its arguments (argv[0] searched in PATH).
+  std::vector<std::string> command;
+  // Checked between a sender's open retries: when it returns true, opening fails with ECANCELED
+  // (the CLI passes its Ctrl-C flag, so an interrupt does not wait out open_timeout).
+  std::function<bool()> should_stop;
+};
+
+// Outcomes that are not failures.
+enum class SendStatus : std::uint8_t {
+  kOk,          // the message was handed to the mechanism (or, on a byte stream, partly buffered: see below)
+  kPeerClosed,  // the receiver is gone (EPIPE/ECONNRESET/ECONNREFUSED); nothing more can be sent
+  kTimedOut,    // the deadline passed and the message was not accepted: call again with the same message
+};
+enum class ReceiveStatus : std::uint8_t {
+  kOk,           // one message was received
+  kEndOfStream,  // the sender closed a stream (or the child of pipe: closed its stdout)
+  kTimedOut,     // nothing arrived before the deadline (a partly received frame is kept for the next call)
+  kPeerDied,     // chan: the sender was found dead (pid + start time) with nothing left to receive
+};
+[[nodiscard]] IPCKIT_API std::string_view to_string(SendStatus status) noexcept;
+[[nodiscard]] IPCKIT_API std::string_view to_string(ReceiveStatus status) noexcept;
+
+class IPCKIT_API Sender {
+ public:
+  virtual ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  // Sends one message, blocking until the mechanism takes it or `deadline` passes. On a byte stream a
+  // frame whose start was written when the deadline passed is kept and finished by the next call or
+  // by finish_until() (kOk), so callers may slice a long wait into short deadlines without losing or
+  // repeating bytes. Errors: kTooLarge naming the mechanism's limit (or --size), system errors.
+  [[nodiscard]] virtual Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) = 0;
+  [[nodiscard]] Result<SendStatus> send(std::span<const std::byte> message) { return send_until(message, kNoDeadline); }
+  [[nodiscard]] Result<SendStatus> send(std::string_view message);
+
+  // Writes what a timed-out send left and ends the stream (shutdown(SHUT_WR) / close), so the
+  // receiver sees end of stream; message mechanisms have nothing to flush. For pipe: closes the
+  // child's stdin and waits for the child (exit_status()). Blocks until `deadline`.
+  [[nodiscard]] virtual Result<SendStatus> finish_until(Deadline deadline) = 0;
+
+  // pipe: the child's exit code (128 + signal number when killed) once finish_until() saw it exit.
+  [[nodiscard]] virtual std::optional<int> exit_status() const { return std::nullopt; }
+  // The largest message send_until() accepts.
+  [[nodiscard]] virtual std::size_t max_message_size() const noexcept = 0;
+  // Removes the object the URL names (unlink, mq_unlink, IPC_RMID, shm unlink); nothing for sockets
+  // the sender did not bind. Peers that have it open keep working.
+  [[nodiscard]] virtual Result<void> remove_object() { return {}; }
+
+  [[nodiscard]] const Url& url() const noexcept { return url_; }
+
+ protected:
+  explicit Sender(Url url) : url_(std::move(url)) {}
+
+ private:
+  Url url_;
+};
+
+class IPCKIT_API Receiver {
+ public:
+  virtual ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // Receives one message into `out` (replacing its contents), blocking until one arrives, the
+  // stream ends, or `deadline` passes. Stream sockets accept their one connection on the first call.
+  // Errors: kTooLarge (a frame above the max; a datagram truncated by the buffer), kProtocol (a
+  // stream that ended inside a frame), system errors.
+  [[nodiscard]] virtual Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) = 0;
+  [[nodiscard]] Result<ReceiveStatus> receive(std::string& out) { return receive_until(out, kNoDeadline); }
+
+  // pipe: waits for the child until `deadline` (then exit_status()); kTimedOut if it is still running.
+  // Nothing to do for other schemes.
+  [[nodiscard]] virtual Result<ReceiveStatus> finish_until(Deadline /*deadline*/) { return ReceiveStatus::kOk; }
+  [[nodiscard]] virtual std::optional<int> exit_status() const { return std::nullopt; }
+  [[nodiscard]] virtual std::size_t max_message_size() const noexcept = 0;
+  // Removes the object the URL names, including a bound UNIX socket path.
+  [[nodiscard]] virtual Result<void> remove_object() { return {}; }
+
+  [[nodiscard]] const Url& url() const noexcept { return url_; }
+
+ protected:
+  explicit Receiver(Url url) : url_(std::move(url)) {}
+
+ private:
+  Url url_;
+};
+
+// Opens the sending side. Returns once connected/opened: retries refused connections, missing
+// socket files and FIFOs without a reader until options.open_timeout, then fails with ETIMEDOUT
+// naming the URL. A missing fifo/mq/sysvmq/chan object is an error (ENOENT) unless options.create.
+[[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(std::string_view url,
+                                                                     const EndpointOptions& options = {});
+[[nodiscard]] IPCKIT_API Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOptions& options);
+
+// Opens the receiving side: binds/listens/creates/opens and returns when a sender can connect (the
+// moment to signal readiness). Does not wait for a sender.
+[[nodiscard]] IPCKIT_API Result<std::unique_ptr<Receiver>> open_receiver(std::string_view url,
+                                                                         const EndpointOptions& options = {});
+[[nodiscard]] IPCKIT_API Result<std::unique_ptr<Receiver>> open_receiver(const Url& url,
+                                                                         const EndpointOptions& options);
+
+}  // namespace ipckit

@@ -1,0 +1,84 @@
+// Endpoint URLs: one string names any ipckit mechanism (DESIGN.md, "One name per mechanism").
+//
+//   pipe: -- CMD ARGS          anonymous pipe to (send) or from (recv) a child process
+//   fifo:/path                 FIFO
+//   mq:/name                   POSIX message queue            ?maxmsg=N&msgsize=BYTES&priority=N&mode=0600
+//   sysvmq:0xKEY               System V message queue by key  ?type=N&mode=0600
+//   sysvmq:/path?proj=N        ... by ftok(path, proj); proj 1 by default
+//   unix:/path  unix:@name     UNIX stream socket (path or Linux abstract name)
+//   unix-dgram:…  unix-seqpacket:…   UNIX datagram / seqpacket sockets, same address forms
+//   tcp:HOST:PORT  tcp:[v6]:PORT     TCP (IPv4, or IPv6 in brackets; * = any address)
+//   udp:HOST:PORT  udp:[v6]:PORT     UDP
+//   chan:/name                 the ipckit channel             ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB
+//
+// Query options (?k=v&k2=v2) are read only where the object is created. parse_url() checks the
+// form of every part and the names of the options; a malformed URL is an Error whose text quotes the
+// bad part and shows the expected form with an example. Pure functions: thread-safe, never block.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ipckit/core/result.hpp"
+
+namespace ipckit {
+
+enum class Scheme : std::uint8_t {
+  kPipe,
+  kFifo,
+  kMq,
+  kSysvMq,
+  kUnix,
+  kUnixDgram,
+  kUnixSeqpacket,
+  kTcp,
+  kUdp,
+  kChan,
+};
+
+// Every scheme, in the order of DESIGN.md's table.
+inline constexpr Scheme kAllSchemes[] = {Scheme::kPipe,      Scheme::kFifo,          Scheme::kMq,
+                                         Scheme::kSysvMq,    Scheme::kUnix,          Scheme::kUnixDgram,
+                                         Scheme::kUnixSeqpacket, Scheme::kTcp,       Scheme::kUdp,
+                                         Scheme::kChan};
+
+// "pipe", "fifo", "mq", "sysvmq", "unix", "unix-dgram", "unix-seqpacket", "tcp", "udp", "chan".
+[[nodiscard]] IPCKIT_API std::string_view to_string(Scheme scheme) noexcept;
+// The expected form of a scheme's URL with an example, as error messages and --help show it:
+// "tcp:HOST:PORT (e.g. tcp:127.0.0.1:9000 or tcp:[::1]:9000)".
+[[nodiscard]] IPCKIT_API std::string_view expected_form(Scheme scheme) noexcept;
+// True for the schemes that carry a byte stream (framed by the endpoint): pipe, fifo, unix, tcp.
+[[nodiscard]] IPCKIT_API bool is_byte_stream(Scheme scheme) noexcept;
+
+struct Url {
+  Scheme scheme = Scheme::kPipe;
+  std::string text;     // the URL as the user wrote it (for error messages)
+  std::string address;  // what follows "scheme:" without the query: path, /name, @name, 0xKEY, HOST:PORT
+  std::string host;     // tcp/udp: the host without brackets ("*" = any address)
+  std::uint16_t port = 0;           // tcp/udp
+  std::optional<std::uint32_t> sysv_key;  // sysvmq:0xKEY
+  int proj = 1;                     // sysvmq:/path?proj=N
+  std::vector<std::pair<std::string, std::string>> query;  // ?k=v options in order
+  std::vector<std::string> command;  // pipe: -- CMD ARGS
+
+  // The value of query option `key`, if given.
+  [[nodiscard]] std::optional<std::string> option(std::string_view key) const;
+};
+
+// Parses `text`. For pipe:, the command may follow in the same string ("pipe: -- sort -n", split on
+// spaces) or be given separately by the caller (EndpointOptions::command, the CLI's "-- CMD ARGS").
+// Errors: kInvalidArgument, call "url", object the whole URL quoted, detail naming the bad part and
+// the expected form, e.g.
+//   url("tcp:localhost"): invalid argument: missing ":PORT" after "localhost"; expected tcp:HOST:PORT (e.g. ...)
+[[nodiscard]] IPCKIT_API Result<Url> parse_url(std::string_view text);
+
+// Parses a byte count: "4096", "64KiB", "64K", "1MiB", "1M", "1GiB" (binary multiples; k/K/KB/KiB
+// all mean 1024). `what` names the value in errors ("--size", "capacity").
+[[nodiscard]] IPCKIT_API Result<std::size_t> parse_size(std::string_view text, std::string_view what);
+
+}  // namespace ipckit

@@ -1,0 +1,129 @@
+// Private to src/endpoint: a Sender and a Receiver over any byte stream of the stream layer (pipe,
+// FIFO, UNIX stream socket, TCP), framing messages with framing.hpp.
+//
+// `Stream` is a stream-layer type offering write_all_until(span, Deadline) and/or
+// read_some_until(span, Deadline), both returning Result<IoResult>.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "adapters.hpp"
+#include "ipckit/core/io.hpp"
+#include "ipckit/endpoint/framing.hpp"
+
+namespace ipckit::detail {
+
+// Writes frames; a frame cut short by a deadline stays in pending_ and is finished first by the next
+// call, so a caller's short deadlines never tear or repeat a frame.
+template <class Stream>
+class FramedStreamSender : public Sender {
+ public:
+  FramedStreamSender(Url url, const EndpointOptions& options, Stream stream)
+      : Sender(std::move(url)), stream_(std::move(stream)), framing_(effective_framing(this->url(), options)),
+        max_(effective_max(options)) {}
+
+  [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
+    if (closed_) return SendStatus::kPeerClosed;
+    if (auto r = flush_until(deadline); !r || *r != SendStatus::kOk) return r;
+    if (auto r = encode_frame(framing_, message, max_, pending_, this->url().text); !r) return fail(r.error());
+    auto w = stream_.write_all_until(as_bytes(pending_), deadline);
+    if (!w) return fail(w.error());
+    if (w->status == IoStatus::kPeerClosed) {
+      closed_ = true;
+      return SendStatus::kPeerClosed;
+    }
+    if (w->status == IoStatus::kTimedOut && w->bytes == 0) {
+      pending_.clear();  // not accepted: the caller sends the same message again
+      return SendStatus::kTimedOut;
+    }
+    pending_.erase(0, w->bytes);  // all written, or a started frame kept for the next call
+    return SendStatus::kOk;
+  }
+
+  [[nodiscard]] Result<SendStatus> finish_until(Deadline deadline) override {
+    if (closed_) return SendStatus::kPeerClosed;
+    auto r = flush_until(deadline);
+    if (!r || *r != SendStatus::kOk) return r;
+    return end_stream(deadline);
+  }
+
+  [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
+
+ protected:
+  // After the last frame: let the receiver see end of stream (close, shutdown(SHUT_WR)).
+  [[nodiscard]] virtual Result<SendStatus> end_stream(Deadline deadline) = 0;
+  Stream& stream() noexcept { return stream_; }
+
+ private:
+  [[nodiscard]] Result<SendStatus> flush_until(Deadline deadline) {
+    if (pending_.empty()) return SendStatus::kOk;
+    auto w = stream_.write_all_until(as_bytes(pending_), deadline);
+    if (!w) return fail(w.error());
+    pending_.erase(0, w->bytes);
+    if (w->status == IoStatus::kPeerClosed) {
+      closed_ = true;
+      return SendStatus::kPeerClosed;
+    }
+    return pending_.empty() ? SendStatus::kOk : SendStatus::kTimedOut;
+  }
+
+  Stream stream_;
+  Framing framing_;
+  std::size_t max_;
+  std::string pending_;
+  bool closed_ = false;
+};
+
+// Reads frames. ensure_stream() lets socket receivers accept their connection on the first call.
+template <class Stream>
+class FramedStreamReceiver : public Receiver {
+ public:
+  FramedStreamReceiver(Url url, const EndpointOptions& options)
+      : Receiver(std::move(url)),
+        decoder_(effective_framing(this->url(), options), effective_max(options), this->url().text),
+        max_(effective_max(options)) {}
+
+  [[nodiscard]] Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) override {
+    for (;;) {
+      auto m = eof_ ? decoder_.finish() : decoder_.next();
+      if (!m) return fail(m.error());
+      if (*m) {
+        out = std::move(**m);
+        return ReceiveStatus::kOk;
+      }
+      if (eof_) return ReceiveStatus::kEndOfStream;
+      auto ready = ensure_stream(deadline);
+      if (!ready) return fail(ready.error());
+      if (!*ready) return ReceiveStatus::kTimedOut;
+      auto r = stream_->read_some_until(std::span<std::byte>(buf_), deadline);
+      if (!r) return fail(r.error());
+      if (r->status == IoStatus::kTimedOut) return ReceiveStatus::kTimedOut;
+      if (r->status == IoStatus::kEndOfStream || r->status == IoStatus::kPeerClosed) {
+        eof_ = true;
+        on_end_of_stream();
+      }
+      decoder_.feed(std::span<const std::byte>(buf_.data(), r->bytes));
+    }
+  }
+
+  [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
+
+ protected:
+  // Makes stream_ hold the stream: false when the deadline passed first.
+  [[nodiscard]] virtual Result<bool> ensure_stream(Deadline /*deadline*/) { return stream_.has_value(); }
+  virtual void on_end_of_stream() {}
+  std::optional<Stream> stream_;
+
+ private:
+  FrameDecoder decoder_;
+  std::size_t max_;
+  std::array<std::byte, 64 * 1024> buf_{};
+  bool eof_ = false;
+};
+
+}  // namespace ipckit::detail

@@ -1,0 +1,103 @@
+// ipckit-test: timeout 120
+// Ctrl-C during `ipckit bench`: the CLI stops its children, removes every IPC object and exits 130.
+// Also: exit 0 for a completed run, and the JSON/CSV/HTML files are written.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bench_test_util.hpp"
+#include "engine/report.hpp"
+#include "support/ipckit_test.hpp"
+
+namespace ipckit::bench {
+namespace {
+
+std::string cli() { return std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit"; }
+
+pid_t spawn_cli(const std::vector<std::string>& args, const std::string& err_path) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ::dup2(err, 2);
+    ::dup2(devnull, 1);
+    std::vector<char*> argv{const_cast<char*>(cli().c_str())};
+    static std::string exe = cli();
+    argv[0] = exe.data();
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// True once `pid` has forked a child: the run's sides exist, so the run is under way.
+bool has_children(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::string s;
+  return static_cast<bool>(in >> s);
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+class BenchCliRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access(cli().c_str(), X_OK) != 0) GTEST_SKIP() << "the ipckit tool is not built";
+  }
+};
+
+TEST_F(BenchCliRun, CtrlCStopsChildrenAndRemovesEveryObject) {
+  ::ipckit::test::TempDir dir;
+  // Long runs of mechanisms with named objects; Ctrl-C arrives while the first one is measuring.
+  for (const char* mech : {"shm-sem", "fifo", "sysv-mq", "shm-handoff"}) {
+    SCOPED_TRACE(mech);
+    const pid_t pid = spawn_cli({"bench", "--mechanisms", mech, "--sizes", "64", "--duration", "20", "--repeats", "1",
+                                 "--json", dir.file("x.json")},
+                                dir.file("err.txt"));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!has_children(pid) && std::chrono::steady_clock::now() < deadline) ::poll(nullptr, 0, 5);
+    ASSERT_TRUE(has_children(pid));
+    ::kill(pid, SIGINT);
+    EXPECT_EQ(wait_status(pid), 130);
+    const std::string err = read_text_file(dir.file("err.txt")).value_or("");
+    EXPECT_NE(err.find("interrupted"), std::string::npos) << err;
+    EXPECT_TRUE(test::bench_objects(pid).empty());
+    EXPECT_NE(::access(dir.file("x.json").c_str(), F_OK), 0) << "no partial report is left";
+  }
+}
+
+TEST_F(BenchCliRun, CompletedRunExitsZeroAndWritesEveryFile) {
+  ::ipckit::test::TempDir dir;
+  const pid_t pid = spawn_cli({"bench", "--mechanisms", "pipe,udp", "--sizes", "64", "--duration", "20ms", "--repeats",
+                               "1", "--json", dir.file("a.json"), "--csv", dir.file("a.csv"), "--html",
+                               dir.file("a.html")},
+                              dir.file("err.txt"));
+  ASSERT_EQ(wait_status(pid), 0) << read_text_file(dir.file("err.txt")).value_or("");
+  auto j = load_report(dir.file("a.json"));
+  ASSERT_TRUE(j) << j.error().str();
+  EXPECT_EQ((*j)["results"].size(), 4u);
+  EXPECT_NE(read_text_file(dir.file("a.csv")).value_or("").find("pipe,throughput,64"), std::string::npos);
+  EXPECT_NE(read_text_file(dir.file("a.html")).value_or("").find("chart-throughput"), std::string::npos);
+  // --compare of a report with itself: every ratio is 1.
+  const pid_t cmp = spawn_cli({"bench", "--compare", dir.file("a.json"), dir.file("a.json")}, dir.file("err2.txt"));
+  EXPECT_EQ(wait_status(cmp), 0) << read_text_file(dir.file("err2.txt")).value_or("");
+}
+
+}  // namespace
+}  // namespace ipckit::bench

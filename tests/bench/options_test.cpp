@@ -1,0 +1,102 @@
+// Option parsing of `ipckit bench`, and bad options rejected by the CLI with one clear line.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/bench.hpp"
+#include "ipckit/core/io.hpp"
+#include "support/ipckit_test.hpp"
+
+namespace ipckit::bench {
+namespace {
+
+using test::FailsWith;
+
+TEST(BenchOptions, SizesTakeBytesKibAndMib) {
+  auto s = parse_sizes("64, 4KiB,65536,1MiB,4KiB");
+  ASSERT_TRUE(s) << s.error().str();
+  EXPECT_EQ(*s, (std::vector<std::size_t>{64, 4096, 65536, 1u << 20}));
+  EXPECT_TRUE(FailsWith(parse_sizes("4KB"), {"--sizes", "\"4KB\"", "unknown suffix"}));
+  EXPECT_TRUE(FailsWith(parse_sizes("16"), {"--sizes", "below 24 bytes"}));
+  EXPECT_TRUE(FailsWith(parse_sizes("abc"), {"--sizes", "not a size"}));
+  EXPECT_TRUE(FailsWith(parse_sizes("1024MiB"), {"--sizes", "above the maximum"}));
+}
+
+TEST(BenchOptions, MechanismsPinDurationAndRepeatsAreChecked) {
+  auto m = parse_mechanisms("pipe,tcp,pipe");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, (std::vector<std::string>{"pipe", "tcp"}));
+  EXPECT_TRUE(FailsWith(parse_mechanisms("pipe,carrier-pigeon"), {"--mechanisms", "carrier-pigeon", "known: "}));
+  EXPECT_TRUE(FailsWith(parse_pin("0"), {"--pin", "two CPUs"}));
+  EXPECT_TRUE(FailsWith(parse_pin("0,0"), {"--pin", "--same-cpu"}));
+  EXPECT_TRUE(FailsWith(parse_pin("0,4096"), {"--pin", "CPU 4096 is not available"}));
+  EXPECT_DOUBLE_EQ(parse_duration("250ms").value(), 0.25);
+  EXPECT_DOUBLE_EQ(parse_duration("2s").value(), 2.0);
+  EXPECT_TRUE(FailsWith(parse_duration("-1"), {"--duration"}));
+  EXPECT_TRUE(FailsWith(parse_duration("5min"), {"--duration", "unit"}));
+  BenchOptions o;
+  o.repeats = 0;
+  EXPECT_TRUE(FailsWith(validate(o), {"--repeats", "1..100"}));
+}
+
+struct CliResult {
+  int status = -1;
+  std::string err;
+};
+
+CliResult run_cli(const std::vector<std::string>& args) {
+  int errp[2];
+  if (::pipe2(errp, O_CLOEXEC) != 0) return {};
+  const std::string exe = std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(errp[1], 2);
+    const int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(errp[1]);
+  CliResult r;
+  auto text = read_all(errp[0]);
+  ::close(errp[0]);
+  r.err = text ? *text : "";
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+TEST(BenchCli, BadOptionsExitNonZeroWithOneClearLine) {
+  if (::access((std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit").c_str(), X_OK) != 0) {
+    GTEST_SKIP() << "the ipckit tool is not built (IPCKIT_BUILD_TOOLS=OFF)";
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"bench", "--sizes", "4KB"}, "unknown suffix"},
+      {{"bench", "--mechanisms", "nope"}, "unknown mechanism"},
+      {{"bench", "--pin", "0,9999"}, "CPU 9999 is not available"},
+      {{"bench", "--repeats", "0"}, "--repeats"},
+      {{"bench", "--duration", "0"}, "--duration"},
+      {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"}, "ENOENT"},
+      {{"bench", "--mechanisms", "pipe", "--html", "/nonexistent/dir/x.html"}, "ENOENT"},
+  };
+  for (const auto& [args, needle] : cases) {
+    const CliResult r = run_cli(args);
+    EXPECT_NE(r.status, 0) << args[1];
+    EXPECT_NE(r.err.find("ipckit bench: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace ipckit::bench

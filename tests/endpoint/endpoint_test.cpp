@@ -1,0 +1,221 @@
+// ipckit-test: resource-lock mqueue
+// The library face of endpoints: open_sender/open_receiver for every scheme, with the sender in a
+// forked child; options; the frame kept across a timed-out send; argument errors.
+#include "ipckit/endpoint/endpoint.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/ipckit_test.hpp"
+
+namespace ipckit {
+namespace {
+
+using test::FailsWith;
+
+// A port that was free a moment ago (bind port 0, read it back, close).
+std::uint16_t free_port(int type) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::vector<std::string> messages(std::size_t n, std::size_t min, std::size_t max) {
+  std::mt19937_64 rng(n + max);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string m(min + rng() % (max - min + 1), '\0');
+    for (auto& c : m) c = static_cast<char>(rng());
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// Receiver here, sender in a forked child; every message compared.
+// `eof`: the receiver must then see end of stream (streams, seqpacket, the channel).
+void round_trip(const std::string& url, EndpointOptions options, std::size_t min = 0, std::size_t max = 2000,
+                bool eof = false) {
+  const auto msgs = messages(test::scaled(300), min, max);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, options));
+  const pid_t child = test::spawn_child([&]() -> int {
+    auto tx = open_sender(url, options);
+    if (!tx) return 10;
+    for (const auto& m : msgs) {
+      auto r = (*tx)->send(m);
+      if (!r || *r != SendStatus::kOk) return 11;
+    }
+    auto f = (*tx)->finish_until(deadline_after(std::chrono::seconds(20)));
+    return f && *f == SendStatus::kOk ? 0 : 12;
+  });
+  std::string got;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    auto r = rx->receive_until(got, deadline_after(std::chrono::seconds(30)));
+    ASSERT_TRUE(r.has_value()) << r.error().str();
+    ASSERT_EQ(*r, ReceiveStatus::kOk) << "message " << i << ": " << to_string(*r);
+    ASSERT_EQ(got, msgs[i]) << "message " << i;
+  }
+  if (eof) {
+    auto r = rx->receive_until(got, deadline_after(std::chrono::seconds(30)));
+    ASSERT_TRUE(r.has_value()) << r.error().str();
+    EXPECT_EQ(*r, ReceiveStatus::kEndOfStream) << to_string(*r);
+  }
+  const auto result = test::wait_child(child);
+  EXPECT_TRUE(result.ok()) << result.describe();
+  IPCKIT_EXPECT_OK(rx->remove_object());
+}
+
+TEST(Endpoint, FifoUnixTcpRoundTrip) {
+  test::TempDir dir;
+  EndpointOptions create;
+  create.create = true;
+  round_trip("fifo:" + dir.file("f"), create, 0, 2000, true);
+  round_trip("unix:" + dir.file("s.sock"), {}, 0, 2000, true);
+  round_trip("unix:" + test::unique_abstract_name(), {}, 0, 2000, true);
+  round_trip("tcp:127.0.0.1:" + std::to_string(free_port(SOCK_STREAM)), {}, 0, 2000, true);
+}
+
+TEST(Endpoint, MessageMechanismsRoundTrip) {
+  test::TempDir dir;
+  EndpointOptions create;
+  create.create = true;
+  round_trip("mq:" + test::unique_name() + "?maxmsg=8&msgsize=2000", create);
+  round_trip("sysvmq:" + dir.path() + "?proj=5", create);
+  round_trip("unix-dgram:" + dir.file("d.sock"), {});
+  round_trip("unix-seqpacket:" + test::unique_abstract_name(), {}, 1, 2000, true);
+}
+
+TEST(Endpoint, ChannelRoundTripEndsWithEndOfStream) {
+  EndpointOptions create;
+  create.create = true;
+  round_trip("chan:" + test::unique_name() + "?capacity=64KiB&max=4KiB", create, 0, 4096, true);
+  EXPECT_TRUE(FailsWith(open_receiver("chan:" + test::unique_name(), {}), {"ENOENT", "pass --create"}));
+}
+
+TEST(Endpoint, LinesAndRawFramingOnAStream) {
+  EndpointOptions lines;
+  lines.framing = Framing::kLines;
+  const std::string url = "unix:" + test::unique_abstract_name();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, lines));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, lines));
+  ASSERT_EQ(tx->send("one").value(), SendStatus::kOk);
+  ASSERT_EQ(tx->send("").value(), SendStatus::kOk);
+  EXPECT_TRUE(FailsWith(tx->send("a\nb"), {"newline"}));
+  ASSERT_EQ(tx->finish_until(kNoDeadline).value(), SendStatus::kOk);
+  std::string m;
+  ASSERT_EQ(rx->receive(m).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(m, "one");
+  ASSERT_EQ(rx->receive(m).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(m, "");
+  EXPECT_EQ(rx->receive(m).value(), ReceiveStatus::kEndOfStream);
+}
+
+// A frame whose start was written when the deadline passed is finished by the next call: slicing a
+// wait into short deadlines never tears or repeats a frame.
+TEST(Endpoint, TimedOutSendKeepsTheStartedFrame) {
+  const std::string url = "unix:" + test::unique_abstract_name();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, {}));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, {}));
+  std::string got;
+  // Accept the connection (nothing to read yet).
+  ASSERT_EQ(rx->receive_until(got, deadline_after(std::chrono::milliseconds(10))).value(), ReceiveStatus::kTimedOut);
+  const auto msgs = messages(std::max<std::size_t>(test::scaled(200), 20), 30000, 60000);  // far beyond socket buffers
+  std::size_t sent = 0;
+  std::size_t timeouts = 0;
+  std::size_t received = 0;
+  while (received < msgs.size()) {
+    // Send until the socket is full (kTimedOut), then take one message out.
+    while (sent < msgs.size()) {
+      auto r = tx->send_until(as_bytes(msgs[sent]), deadline_after(std::chrono::milliseconds(1)));
+      ASSERT_TRUE(r.has_value()) << r.error().str();
+      if (*r != SendStatus::kOk) {
+        ASSERT_EQ(*r, SendStatus::kTimedOut);
+        ++timeouts;
+        break;
+      }
+      ++sent;
+    }
+    if (sent == msgs.size()) {
+      auto f = tx->finish_until(deadline_after(std::chrono::milliseconds(1)));
+      ASSERT_TRUE(f.has_value()) << f.error().str();
+    }
+    auto r = rx->receive_until(got, deadline_after(std::chrono::milliseconds(1)));
+    ASSERT_TRUE(r.has_value()) << r.error().str();
+    if (*r == ReceiveStatus::kOk) {
+      ASSERT_EQ(got, msgs[received]) << "message " << received;
+      ++received;
+    }
+  }
+  EXPECT_GT(timeouts, 0u) << "the socket buffer never filled: the test did not exercise the partial frame";
+}
+
+TEST(Endpoint, UdpLinesCarryTheNewlineOnTheWire) {
+  EndpointOptions lines;
+  lines.framing = Framing::kLines;
+  const std::string url = "udp:127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto raw_rx, open_receiver(url, {}));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, lines));
+  ASSERT_EQ(tx->send("hello").value(), SendStatus::kOk);
+  ASSERT_EQ(tx->send("world").value(), SendStatus::kOk);
+  std::string m;
+  ASSERT_EQ(raw_rx->receive_until(m, deadline_after(std::chrono::seconds(10))).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(m, "hello\n") << "a raw receiver sees the newline that nc and socat expect";
+  ASSERT_EQ(raw_rx->receive_until(m, deadline_after(std::chrono::seconds(10))).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(m, "world\n");
+}
+
+TEST(Endpoint, OptionErrors) {
+  EXPECT_TRUE(FailsWith(open_sender("pipe:", {}), {"open_sender(\"pipe:\")", "pipe: needs a command"}));
+  EndpointOptions with_cmd;
+  with_cmd.command = {"cat"};
+  EXPECT_TRUE(FailsWith(open_receiver("tcp:127.0.0.1:1", with_cmd), {"only for pipe:"}));
+  EXPECT_TRUE(FailsWith(open_receiver("tcp:nohost", {}), {"url(\"tcp:nohost\")", "missing \":PORT\""}));
+  EXPECT_EQ(to_string(SendStatus::kPeerClosed), "peer closed");
+  EXPECT_EQ(to_string(ReceiveStatus::kEndOfStream), "end of stream");
+}
+
+TEST(Endpoint, SenderGivesUpAtItsTimeoutNamingTheUrl) {
+  test::TempDir dir;
+  EndpointOptions o;
+  o.open_timeout = std::chrono::milliseconds(100);
+  const std::string url = "unix:" + dir.file("nobody.sock");
+  const auto start = Clock::now();
+  EXPECT_TRUE(FailsWith(open_sender(url, o), {"open_sender(\"" + url + "\"): ETIMEDOUT", "no listener after 100 ms"}));
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(100));
+  bool asked = false;
+  o.open_timeout = std::chrono::seconds(60);
+  o.should_stop = [&] { return asked = true; };
+  EXPECT_TRUE(FailsWith(open_sender(url, o), {"ECANCELED", "interrupted"}));
+  EXPECT_TRUE(asked);
+}
+
+TEST(Endpoint, CreateModeAndRemove) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.fifo");
+  EndpointOptions o;
+  o.create = true;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver("fifo:" + path + "?mode=0640", o));
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  IPCKIT_ASSERT_OK(rx->remove_object());
+  EXPECT_NE(::stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(FailsWith(open_receiver("fifo:" + path, {}), {"ENOENT", "does not exist; pass --create"}));
+}
+
+}  // namespace
+}  // namespace ipckit

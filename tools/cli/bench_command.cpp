@@ -1,0 +1,210 @@
+// `ipckit bench`: every mechanism measured side by side on this machine. The measuring lives in the
+// bench engine (bench/engine); this file parses options, reports progress, installs the Ctrl-C
+// handler and writes the outputs.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "engine/bench.hpp"
+#include "engine/report.hpp"
+#include "engine/runner.hpp"
+
+namespace ipckit::cli {
+namespace {
+
+struct BenchArgs {
+  bool quick = false;
+  bool same_cpu = false;
+  bool list = false;
+  std::string mechanisms, sizes, duration, pin, json, csv, html;
+  int repeats = -1;  // -1: not given
+  std::vector<std::string> compare;
+};
+
+void on_signal(int) { bench::request_stop(); }
+
+// Restores the previous SIGINT/SIGTERM handlers when the run ends.
+class StopHandlers {
+ public:
+  StopHandlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: a wait in the parent wakes up at once
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopHandlers() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopHandlers(const StopHandlers&) = delete;
+  StopHandlers& operator=(const StopHandlers&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+int usage_error(const Error& e) {
+  std::fprintf(stderr, "ipckit bench: %s\n", e.str().c_str());
+  return 2;
+}
+
+std::string format_eta(double s) {
+  const int t = static_cast<int>(s + 0.5);
+  return t >= 60 ? fmt::format("{}m{:02}s", t / 60, t % 60) : fmt::format("{}s", t);
+}
+
+int run_compare(const BenchArgs& a) {
+  auto x = bench::load_report(a.compare[0]);
+  if (!x) return usage_error(x.error());
+  auto y = bench::load_report(a.compare[1]);
+  if (!y) return usage_error(y.error());
+  auto text = bench::compare_reports(*x, *y);
+  if (!text) return usage_error(text.error());
+  std::fputs(fmt::format("A = {}\nB = {}\n", a.compare[0], a.compare[1]).c_str(), stdout);
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+int run_list() {
+  for (const bench::Mechanism* m : bench::all_mechanisms()) {
+    const auto av = m->available();
+    std::fputs(fmt::format("{:<22} {:<10} {}{}\n", m->name(), bench::to_string(m->wait()), m->description(),
+                           av.ok ? "" : " [not available: " + av.reason + "]")
+                   .c_str(),
+               stdout);
+  }
+  return 0;
+}
+
+int run_bench_command(const BenchArgs& a) {
+  if (!a.compare.empty()) return run_compare(a);
+  if (a.list) return run_list();
+  bench::BenchOptions o;
+  o.quick = a.quick;
+  o.same_cpu = a.same_cpu;
+  std::string command = "ipckit bench";
+  if (a.quick) command += " --quick";
+  if (!a.mechanisms.empty()) {
+    auto m = bench::parse_mechanisms(a.mechanisms);
+    if (!m) return usage_error(m.error());
+    o.mechanisms = *m;
+    command += " --mechanisms " + a.mechanisms;
+  }
+  if (!a.sizes.empty()) {
+    auto s = bench::parse_sizes(a.sizes);
+    if (!s) return usage_error(s.error());
+    o.sizes = *s;
+    command += " --sizes " + a.sizes;
+  }
+  if (!a.duration.empty()) {
+    auto d = bench::parse_duration(a.duration);
+    if (!d) return usage_error(d.error());
+    o.duration_s = *d;
+    command += " --duration " + a.duration;
+  }
+  if (!a.pin.empty()) {
+    auto p = bench::parse_pin(a.pin);
+    if (!p) return usage_error(p.error());
+    o.pin = *p;
+    command += " --pin " + a.pin;
+  }
+  if (a.repeats != -1) {
+    o.repeats = a.repeats;
+    command += fmt::format(" --repeats {}", a.repeats);
+  }
+  if (a.same_cpu) command += " --same-cpu";
+  if (!a.json.empty()) command += " --json " + a.json;
+  if (!a.csv.empty()) command += " --csv " + a.csv;
+  if (!a.html.empty()) command += " --html " + a.html;
+  o.command = command;
+  if (auto v = bench::validate(o); !v) return usage_error(v.error());
+
+  // Set-up checks before minutes of measuring: the outputs can be written, the chart library read.
+  std::string chart_js;
+  if (!a.html.empty()) {
+    auto js = bench::read_text_file(bench::chart_js_path());
+    if (!js) {
+      return usage_error(js.error().with_hint("the vendored Chart.js is missing (set IPCKIT_CHART_JS to its path)"));
+    }
+    chart_js = std::move(*js);
+  }
+  for (const std::string* path : {&a.json, &a.csv, &a.html}) {
+    if (path->empty()) continue;
+    if (auto w = bench::write_text_file(*path, ""); !w) return usage_error(w.error());
+  }
+
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  StopHandlers handlers;
+  auto report = bench::run_bench(o, [&](const bench::Progress& p) {
+    if (!tty) return;
+    std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s, ETA %s", p.done + 1, p.total, std::string(p.mechanism).c_str(),
+                 std::string(bench::to_string(p.pattern)).c_str(), bench::human_size(p.size).c_str(),
+                 format_eta(p.eta_s).c_str());
+    std::fflush(stderr);
+  });
+  if (tty) std::fputs("\r\033[K", stderr);
+  if (!report) {
+    std::fprintf(stderr, "ipckit bench: set-up failed: %s\n", report.error().str().c_str());
+    return 1;
+  }
+  if (report->interrupted) {
+    for (const std::string* path : {&a.json, &a.csv, &a.html}) {
+      if (!path->empty()) ::unlink(path->c_str());
+    }
+    std::fputs("ipckit bench: interrupted; the children were stopped and every IPC object removed\n", stderr);
+    return 130;
+  }
+  std::fputs(bench::format_table(*report).c_str(), stdout);
+  std::fputs(bench::format_summary(*report).c_str(), stdout);
+  std::fflush(stdout);
+  auto write = [](const std::string& path, const std::string& text) {
+    if (path.empty()) return true;
+    if (auto w = bench::write_text_file(path, text); !w) {
+      std::fprintf(stderr, "ipckit bench: %s\n", w.error().str().c_str());
+      return false;
+    }
+    return true;
+  };
+  bool ok = write(a.json, bench::to_json(*report).dump(2) + "\n");
+  ok = write(a.csv, bench::to_csv(*report)) && ok;
+  ok = write(a.html, bench::to_html(*report, chart_js)) && ok;
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Measure every IPC mechanism side by side on this machine: throughput, round-trip percentiles and CPU\n"
+      "cost, every message verified (sequence + length + xxh3). Default run: under 3 minutes.");
+  cmd->add_flag("--quick", args->quick, "short runs (under 30 s), indicative figures: p50/p99 only in the table");
+  cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all");
+  cmd->add_option("--sizes", args->sizes,
+                  "message sizes for both patterns, e.g. 64,4KiB,1MiB (default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
+  cmd->add_option("--duration", args->duration, "measured time of one run, e.g. 0.4 or 400ms (warm-up adds 25%)");
+  cmd->add_option("--pin", args->pin, "sender and receiver CPUs, e.g. 0,1 (default: the first two CPUs)");
+  cmd->add_option("--repeats", args->repeats, "runs per configuration, interleaved (default 3: median and spread)");
+  cmd->add_flag("--same-cpu", args->same_cpu, "also measure both sides on one CPU (never for busy-poll)");
+  cmd->add_option("--json", args->json, "write the results as JSON (schema_version 1)");
+  cmd->add_option("--csv", args->csv, "write the results as CSV");
+  cmd->add_option("--html", args->html, "write a self-contained HTML report with charts");
+  cmd->add_option("--compare", args->compare, "compare two JSON reports: the ratio B/A of every figure")
+      ->expected(2)
+      ->type_name("A.json B.json");
+  cmd->add_flag("--list", args->list, "list the mechanisms and what each driver does");
+  cmd->callback([args, &ctx] { ctx.exit_code = run_bench_command(*args); });
+}
+
+}  // namespace ipckit::cli
