@@ -7,6 +7,7 @@
 // Until the channel layer is in the build, both are listed as not available.
 #if __has_include("ipckit/channel/spsc.hpp")
 #include "ipckit/channel/spsc.hpp"
+#include "ipckit/core/poll.hpp"
 #define IPCKIT_BENCH_HAVE_CHANNEL 1
 #endif
 
@@ -25,7 +26,8 @@ namespace {
 
 class ChannelSession final : public Session {
  public:
-  ChannelSession(Pattern pattern, std::size_t size, WaitStrategy wait) : rtt_(pattern == Pattern::kRtt) {
+  ChannelSession(Pattern pattern, std::size_t size, WaitStrategy wait, bool epoll)
+      : rtt_(pattern == Pattern::kRtt), epoll_(epoll) {
     options_.wait = wait;
     options_.max_message = std::max<std::size_t>(size, 64);
     // A ring of at least 1 MiB and 4 records, a power of two.
@@ -46,6 +48,11 @@ class ChannelSession final : public Session {
       auto rx = SpscConsumer::open(names_[sender ? 1 : 0], OpenMode::kOpenOrCreate, options_);
       if (!rx) return fail(rx.error());
       rx_ = std::move(*rx);
+      if (epoll_) {
+        auto fd = rx_.enable_notification();
+        if (!fd) return fail(fd.error());
+        epfd_ = *fd;
+      }
     }
     return {};
   }
@@ -59,8 +66,23 @@ class ChannelSession final : public Session {
 
  private:
   // Checks and releases the next record; false when the run is over (peer closed) or it failed.
+  // epoll mode: the level-triggered contract of docs/channel.md — drain with try_receive, arm, re-check,
+  // then sleep in poll() on the notification fd (an epoll fd) and disarm on wake-up.
+  Result<ReceivedView> receive_via_epoll() {
+    for (;;) {
+      auto view = rx_.try_receive();
+      if (!view || view->status != ChannelStatus::kWouldBlock) return view;
+      auto armed = rx_.arm();
+      if (!armed) return fail(armed.error());
+      if (!*armed) continue;  // a record arrived (or the producer left) while arming
+      auto ready = wait_readable(epfd_, kNoDeadline);
+      if (!ready) return fail(ready.error());
+      rx_.disarm();
+    }
+  }
+
   Result<bool> take(const RunContext& ctx, std::uint64_t seq, SideStats& stats, bool& end) {
-    auto view = rx_.receive();
+    auto view = epoll_ ? receive_via_epoll() : rx_.receive();
     if (!view) return fail(view.error());
     if (view->status != ChannelStatus::kOk) {
       end = true;
@@ -167,6 +189,8 @@ class ChannelSession final : public Session {
   }
 
   bool rtt_;
+  bool epoll_;
+  int epfd_ = -1;  // the consumer's notification fd (owned by rx_)
   ChannelOptions options_;
   std::string names_[2];
   SpscProducer tx_;
@@ -182,7 +206,8 @@ class ChannelSpscMechanism final : public Mechanism {
   Wait wait() const noexcept override { return wait_; }
   bool supports(Pattern) const noexcept override { return true; }
   Result<std::unique_ptr<Session>> open(Pattern pattern, std::size_t size) const override {
-    return std::unique_ptr<Session>(std::make_unique<ChannelSession>(pattern, size, strategy_));
+    return std::unique_ptr<Session>(
+        std::make_unique<ChannelSession>(pattern, size, strategy_, wait_ == Wait::kEpoll));
   }
 
  private:
@@ -206,6 +231,13 @@ const Mechanism& channel_spsc_blocking_mechanism() {
   return m;
 }
 
+const Mechanism& channel_spsc_epoll_mechanism() {
+  // The producer wakes the consumer through its eventfd only while the consumer is armed.
+  static const ChannelSpscMechanism m("channel-spsc-epoll", WaitStrategy::kBlocking, Wait::kEpoll,
+                                      "ipckit SPSC channel, consumer waits in epoll on its notification fd");
+  return m;
+}
+
 #else  // no channel layer in this build
 
 }  // namespace
@@ -217,6 +249,11 @@ const Mechanism& channel_spsc_mechanism() {
 
 const Mechanism& channel_spsc_blocking_mechanism() {
   static const NotBuiltMechanism m("channel-spsc-blocking", Wait::kBlocking, kNoChannelLayer);
+  return m;
+}
+
+const Mechanism& channel_spsc_epoll_mechanism() {
+  static const NotBuiltMechanism m("channel-spsc-epoll", Wait::kEpoll, kNoChannelLayer);
   return m;
 }
 

@@ -26,6 +26,7 @@ const Mechanism& shm_sem_mechanism();
 // The ipckit channel (not available while the channel layer is missing from the build).
 const Mechanism& channel_spsc_mechanism();
 const Mechanism& channel_spsc_blocking_mechanism();
+const Mechanism& channel_spsc_epoll_mechanism();
 // Peer libraries (bench/engine/peers/, compiled when their packages were found at configure time).
 const Mechanism& boost_mq_mechanism();
 const Mechanism& zmq_ipc_mechanism();
