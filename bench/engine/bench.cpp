@@ -332,7 +332,7 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   const std::vector<std::size_t> rtt_sizes = !o.sizes.empty() ? o.sizes
                                              : o.quick        ? std::vector<std::size_t>{64}
                                                               : std::vector<std::size_t>{64, 4096};
-  const double duration = o.duration_s.value_or(o.quick ? 0.075 : 0.4);
+  const double duration = o.duration_s.value_or(o.quick ? 0.075 : 0.3);
   const int repeats = o.repeats.value_or(3);
   const auto duration_ns = static_cast<std::uint64_t>(duration * 1e9);
   const std::uint64_t warmup_ns = duration_ns / 4;

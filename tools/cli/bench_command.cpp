@@ -193,7 +193,7 @@ void add_bench_command(CLI::App& app, Context& ctx) {
   cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all");
   cmd->add_option("--sizes", args->sizes,
                   "message sizes for both patterns, e.g. 64,4KiB,1MiB (default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
-  cmd->add_option("--duration", args->duration, "measured time of one run, e.g. 0.4 or 400ms (warm-up adds 25%)");
+  cmd->add_option("--duration", args->duration, "measured time of one run, e.g. 0.3 or 300ms (default 0.3 s; warm-up adds 25%)");
   cmd->add_option("--pin", args->pin, "sender and receiver CPUs, e.g. 0,1 (default: the first two CPUs)");
   cmd->add_option("--repeats", args->repeats, "runs per configuration, interleaved (default 3: median and spread)");
   cmd->add_flag("--same-cpu", args->same_cpu, "also measure both sides on one CPU (never for busy-poll)");
