@@ -18,18 +18,6 @@
 namespace ipckit::test {
 namespace {
 
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string lines_input() {
   std::string s;
   for (int i = 0; i < 200; ++i) s += "line " + std::to_string(i) + " of the interop test\n";
@@ -131,13 +119,13 @@ TEST(Interop, UnixWithSocatAndNc) {
 TEST(Interop, TcpWithNcAndSocat) {
   for (const char* mode : {"--lines", "--raw"}) {
     const std::string input = std::string(mode) == "--lines" ? lines_input() : raw_input();
-    std::string port = std::to_string(free_port(SOCK_STREAM));
+    std::string port = std::to_string(free_loopback_port(SOCK_STREAM));
     tool_to_ipckit("tcp:127.0.0.1:" + port, mode, {"nc", "-N", "127.0.0.1", port}, input);
-    port = std::to_string(free_port(SOCK_STREAM));
+    port = std::to_string(free_loopback_port(SOCK_STREAM));
     tool_to_ipckit("tcp:127.0.0.1:" + port, mode, {"socat", "-u", "STDIN", "TCP:127.0.0.1:" + port}, input);
-    port = std::to_string(free_port(SOCK_STREAM));
+    port = std::to_string(free_loopback_port(SOCK_STREAM));
     ipckit_to_tool("tcp:127.0.0.1:" + port, mode, {"nc", "-l", "127.0.0.1", port}, input);
-    port = std::to_string(free_port(SOCK_STREAM));
+    port = std::to_string(free_loopback_port(SOCK_STREAM));
     ipckit_to_tool("tcp:127.0.0.1:" + port, mode,
                    {"socat", "-u", "TCP-LISTEN:" + port + ",bind=127.0.0.1,reuseaddr", "STDOUT"}, input);
   }
@@ -147,11 +135,11 @@ TEST(Interop, UdpWithSocat) {
   // One datagram each way: a small input is one read for socat, so one datagram.
   for (const char* mode : {"--lines", "--raw"}) {
     const std::string input = std::string(mode) == "--lines" ? "hello\nworld\n" : std::string("\x01\x00\xff raw", 7);
-    std::string port = std::to_string(free_port(SOCK_DGRAM));
+    std::string port = std::to_string(free_loopback_port(SOCK_DGRAM));
     tool_to_ipckit("udp:127.0.0.1:" + port, mode, {"socat", "-u", "STDIN", "UDP-SENDTO:127.0.0.1:" + port}, input,
                    {"--count", "1"});
     const std::string one = std::string(mode) == "--lines" ? "one datagram\n" : input;
-    const std::uint16_t p = free_port(SOCK_DGRAM);
+    const std::uint16_t p = free_loopback_port(SOCK_DGRAM);
     ipckit_to_tool("udp:127.0.0.1:" + std::to_string(p), mode,
                    {"socat", "-u", "UDP-RECVFROM:" + std::to_string(p) + ",bind=127.0.0.1", "STDOUT"}, one,
                    [p] { wait_udp_bound(p); });

@@ -19,20 +19,6 @@
 namespace ipckit::test {
 namespace {
 
-// A port that was free a moment ago (bind to port 0, read it back, close): for the start orders in
-// which the receiver is not up yet when the sender needs the address.
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 struct Case {
   Scheme scheme;
   std::size_t max_size;         // largest random message
@@ -56,9 +42,9 @@ std::string make_url(const Case& c, const TempDir& dir) {
     case Scheme::kUnixSeqpacket:
       return "unix-seqpacket:" + dir.file("sp.sock");
     case Scheme::kTcp:
-      return "tcp:127.0.0.1:" + std::to_string(free_port(SOCK_STREAM));
+      return "tcp:127.0.0.1:" + std::to_string(free_loopback_port(SOCK_STREAM));
     case Scheme::kUdp:
-      return "udp:127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM));
+      return "udp:127.0.0.1:" + std::to_string(free_loopback_port(SOCK_DGRAM));
     case Scheme::kChan:
       return "chan:" + unique_name();
     case Scheme::kPipe:

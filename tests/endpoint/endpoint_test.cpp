@@ -20,19 +20,7 @@ namespace ipckit {
 namespace {
 
 using test::FailsWith;
-
-// A port that was free a moment ago (bind port 0, read it back, close).
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using test::free_loopback_port;
 
 std::vector<std::string> messages(std::size_t n, std::size_t min, std::size_t max) {
   std::mt19937_64 rng(n + max);
@@ -85,7 +73,7 @@ TEST(Endpoint, FifoUnixTcpRoundTrip) {
   round_trip("fifo:" + dir.file("f"), create, 0, 2000, true);
   round_trip("unix:" + dir.file("s.sock"), {}, 0, 2000, true);
   round_trip("unix:" + test::unique_abstract_name(), {}, 0, 2000, true);
-  round_trip("tcp:127.0.0.1:" + std::to_string(free_port(SOCK_STREAM)), {}, 0, 2000, true);
+  round_trip("tcp:127.0.0.1:" + std::to_string(free_loopback_port(SOCK_STREAM)), {}, 0, 2000, true);
 }
 
 TEST(Endpoint, MessageMechanismsRoundTrip) {
@@ -165,7 +153,7 @@ TEST(Endpoint, TimedOutSendKeepsTheStartedFrame) {
 TEST(Endpoint, UdpLinesCarryTheNewlineOnTheWire) {
   EndpointOptions lines;
   lines.framing = Framing::kLines;
-  const std::string url = "udp:127.0.0.1:" + std::to_string(free_port(SOCK_DGRAM));
+  const std::string url = "udp:127.0.0.1:" + std::to_string(free_loopback_port(SOCK_DGRAM));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto raw_rx, open_receiver(url, {}));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, lines));
   ASSERT_EQ(tx->send("hello").value(), SendStatus::kOk);

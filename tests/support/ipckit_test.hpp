@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -150,6 +151,11 @@ template <class T>
     auto&& ipckit_r_ = (expr);                                                      \
     EXPECT_TRUE(ipckit_r_.has_value()) << #expr << ": " << ipckit_r_.error().str(); \
   } while (0)
+
+// A loopback port (IPv4) that was free a moment ago: bind port 0, read it back, close. For start
+// orders in which the receiver is not up yet when the sender needs the address. `type` is
+// SOCK_STREAM or SOCK_DGRAM.
+std::uint16_t free_loopback_port(int type);
 
 // Open file descriptors of this process (from /proc/self/fd), excluding the one used to list them.
 std::vector<int> open_fds();
