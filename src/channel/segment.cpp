@@ -291,13 +291,13 @@ std::uint64_t fork_generation() noexcept {
   return g_fork_generation.load(std::memory_order_relaxed);
 }
 
-namespace {
-
 std::uint64_t make_claim(const ProcessIdentity& who) noexcept {
   // Low half: pid (> 0, so the claim is never 0); high half: low bits of the pid-ns inode, so an
   // incomplete claim from another namespace is never judged by a pid that means nothing here.
   return (static_cast<std::uint64_t>(who.pid) & 0xffffffffULL) | ((who.pid_ns & 0xffffffffULL) << 32);
 }
+
+namespace {
 
 ProcessIdentity read_identity(cl::RoleSlot& slot) noexcept {
   ProcessIdentity who;
@@ -318,6 +318,16 @@ void publish_holder(cl::RoleSlot& slot, const ProcessIdentity& self, std::uint64
 }
 
 }  // namespace
+
+bool try_claim_slot(cl::RoleSlot& slot, std::uint64_t expected, std::uint64_t mine, const ProcessIdentity& self,
+                    WaitStrategy wait) noexcept {
+  // acq_rel: acquire pairs with release_role()'s release (or, for a dead holder, with whatever it
+  // published before dying), so the previous holder's stores are visible; release orders our claim
+  // before our identity stores.
+  if (!aref(slot.claim).compare_exchange_strong(expected, mine, std::memory_order_acq_rel)) return false;
+  publish_holder(slot, self, mine, wait);
+  return true;
+}
 
 HolderState holder_state(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   if (claim == 0) return HolderState::kFree;
@@ -370,18 +380,12 @@ Result<ClaimResult> claim_role(ChannelMap& map, cl::RoleSlot& slot, std::string_
   for (int attempt = 0; attempt < 1000; ++attempt) {
     std::uint64_t cur = aref(slot.claim).load(std::memory_order_acquire);
     if (cur == 0) {
-      // acq_rel: acquire pairs with release_role()'s release, so the previous holder's stores
-      // (head/tail) are visible; release orders our claim before our identity stores.
-      if (aref(slot.claim).compare_exchange_strong(cur, mine, std::memory_order_acq_rel)) {
-        publish_holder(slot, *self, mine, wait);
-        return ClaimResult{mine, false};
-      }
+      if (try_claim_slot(slot, cur, mine, *self, wait)) return ClaimResult{mine, false};
       continue;
     }
     const HolderState st = holder_state(slot, cur);
     if (st == HolderState::kDead) {
-      if (aref(slot.claim).compare_exchange_strong(cur, mine, std::memory_order_acq_rel)) {
-        publish_holder(slot, *self, mine, wait);
+      if (try_claim_slot(slot, cur, mine, *self, wait)) {
         aref(map.header->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
         return ClaimResult{mine, true};
       }
@@ -418,8 +422,10 @@ void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration tim
   (void)::syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, nullptr, 0);
 }
 
-void futex_wake_all(std::uint32_t* word) noexcept {
-  (void)::syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
+void futex_wake_all(std::uint32_t* word) noexcept { futex_wake(word, INT32_MAX); }
+
+void futex_wake(std::uint32_t* word, int count) noexcept {
+  (void)::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
 }
 
 }  // namespace ipckit::detail

@@ -55,6 +55,13 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // Whether the holder of `slot` (claim value `claim`) lives. Reads /proc: slow path only.
 [[nodiscard]] HolderState holder_state(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 
+// The claim word of a process: pid in the low half, low bits of its pid-ns inode in the high half.
+[[nodiscard]] std::uint64_t make_claim(const ProcessIdentity& who) noexcept;
+// CAS `slot.claim` from `expected` (0: free, or the claim of a holder found dead) to `mine`, then
+// publish `self` as the holder. False when the claim changed meanwhile.
+[[nodiscard]] bool try_claim_slot(channel_layout::RoleSlot& slot, std::uint64_t expected, std::uint64_t mine,
+                                  const ProcessIdentity& self, WaitStrategy wait) noexcept;
+
 struct ClaimResult {
   std::uint64_t claim = 0;
   bool reclaimed = false;
@@ -71,6 +78,8 @@ void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept;
 // FUTEX_WAKE of every waiter on `word`.
 void futex_wake_all(std::uint32_t* word) noexcept;
+// FUTEX_WAKE of at most `count` waiters on `word`.
+void futex_wake(std::uint32_t* word, int count) noexcept;
 
 // One spin-loop pause (PAUSE on x86, YIELD on arm).
 inline void cpu_relax() noexcept {

@@ -5,4 +5,5 @@
 #include "ipckit/channel/options.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/channel/broadcast.hpp"
+#include "ipckit/channel/mpmc.hpp"
 #include "ipckit/channel/typed.hpp"

@@ -82,10 +82,15 @@ class IPCKIT_API MpmcCore {
   // finish_read(): frees the slot for the producers of the next lap.
   ChannelStatus claim_read(Claimed& out) noexcept;
   void finish_read(const Claimed& c) noexcept;
+  // close() with a slot still held: a producer's reservation is skipped, a consumer's view is
+  // handed to another consumer (redelivered), exactly as when the holder dies.
+  void abandon(const Claimed& c) noexcept;
 
   // Waits (by the endpoint's strategy) until claim_* may succeed, the deadline passes or the other
   // side is gone. Returns kOk to retry, kTimeout, kPeerClosed or kPeerDied.
   ChannelStatus wait(Deadline deadline, std::uint32_t& spins);
+  // check_members() at most once per liveness_interval (try_* calls): kOk or the other side's end.
+  ChannelStatus poll_members();
 
   [[nodiscard]] ChannelCounters counters() const noexcept;
   [[nodiscard]] std::uint64_t length_at(const Claimed& c) const noexcept;
@@ -95,8 +100,10 @@ class IPCKIT_API MpmcCore {
   [[nodiscard]] std::uint32_t member() const noexcept { return member_; }
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
 
- private:
+ // Per-member counters kept in the member's slot (src/channel/mpmc.cpp).
   struct Stats;
+
+ private:
   Stats* stats() const noexcept;
   std::uint64_t* word_of(std::uint64_t pos) const noexcept;
   std::byte* slot_of(std::uint64_t pos) const noexcept;
@@ -119,7 +126,6 @@ class IPCKIT_API MpmcCore {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   bool reclaimed_ = false;
-  bool pending_wait_counted_ = false;
   ChannelOptions options_;
   Clock::time_point next_check_{};
 };
@@ -137,8 +143,8 @@ class IPCKIT_API MpmcProducer {
                                                  const ChannelOptions& options = {}, std::uint64_t type_hash = 0);
 
   MpmcProducer() = default;
-  MpmcProducer(MpmcProducer&&) noexcept = default;
-  MpmcProducer& operator=(MpmcProducer&&) noexcept = default;
+  MpmcProducer(MpmcProducer&& other) noexcept;
+  MpmcProducer& operator=(MpmcProducer&& other) noexcept;  // closes this endpoint first
   ~MpmcProducer();
 
   // Zero-copy send: a span of `n` bytes in a slot to fill in place, made visible by commit(). While
@@ -172,6 +178,7 @@ class IPCKIT_API MpmcProducer {
 
  private:
   Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
+  Result<ChannelStatus> send_impl(std::span<const std::byte> message, Deadline deadline, bool may_wait);
 
   detail::MpmcCore core_;
   detail::MpmcCore::Claimed held_;
@@ -186,8 +193,8 @@ class IPCKIT_API MpmcConsumer {
                                                  const ChannelOptions& options = {}, std::uint64_t type_hash = 0);
 
   MpmcConsumer() = default;
-  MpmcConsumer(MpmcConsumer&&) noexcept = default;
-  MpmcConsumer& operator=(MpmcConsumer&&) noexcept = default;
+  MpmcConsumer(MpmcConsumer&& other) noexcept;
+  MpmcConsumer& operator=(MpmcConsumer&& other) noexcept;  // closes this endpoint first
   ~MpmcConsumer();
 
   // Zero-copy receive: a view of the next message, valid until release(); the slot is held by

@@ -62,6 +62,7 @@ struct ChannelCounters {
   std::uint64_t futex_wakes = 0;  // FUTEX_WAKE syscalls made (both sides) + epoll notifications
   std::uint64_t redelivered = 0;  // records handed to a consumer a second time after a crash
   std::uint64_t reclaimed = 0;    // roles taken over from dead holders
+  std::uint64_t skipped = 0;      // MPMC: slots abandoned by a producer that died (or closed) mid-write
 };
 
 }  // namespace ipckit

@@ -1,0 +1,800 @@
+// The MPMC channel (include/ipckit/channel/mpmc.hpp; docs/channel.md "Part 2: MPMC").
+//
+// Object: the common 1024-byte header, then the member table (kMaxMembers RoleSlots, one per
+// attached endpoint), then `slots` fixed slots (a power of two). A slot is
+//   [0]  state word: lap (40 bits) | state (2) | redelivered (1) | owner member index (21)
+//   [8]  payload length (written by the producer before the word turns full)
+//   [16] payload (max_message bytes), the slot padded to a multiple of 64 bytes
+// Position p lives in slot p & mask on lap p >> shift. A zero-filled object is therefore correct:
+// every slot starts free on lap 0. Life of a slot on lap l:
+//   free(l) --producer CAS--> writing(l, owner) --store--> full(l) --consumer CAS--> reading(l, owner)
+//   --store--> free(l + 1)
+// The enqueue/dequeue counters (prod.tail, cons.head) are hints that only move forward by CAS: the
+// claim itself is the CAS on the slot word, which names the claimant, so there is no moment in
+// which a slot is taken by an anonymous process.
+// Repairs, done by whoever takes a dead member's slot over (reap()):
+//   writing(l, dead) -> free(l + 1)              the record is skipped, never exposed torn
+//   reading(l, dead) -> full(l) | redelivered   another consumer takes it ("orphan", see below)
+// An orphan sits behind the dequeue counter; a consumer takes it when its own position lands on the
+// slot one lap later (a full word of an older lap), or sooner through the orphan scan that runs
+// while `orphans` (misc line) is positive and the consumer found nothing at its position.
+#include "ipckit/channel/mpmc.hpp"
+
+#include <atomic>
+#include <bit>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "ipckit/core/liveness.hpp"
+#include "ipckit/core/name.hpp"
+#include "segment.hpp"
+
+namespace ipckit {
+namespace cl = channel_layout;
+using detail::aref;
+
+namespace {
+
+constexpr std::uint64_t kMemberTable = std::uint64_t{MpmcChannel::kMaxMembers} * sizeof(cl::RoleSlot);
+constexpr std::uint64_t kSlotHeader = 16;
+constexpr std::uint64_t kSlotAlign = 64;  // adjacent slots on different lines: producers do not false-share
+
+// State word.
+constexpr unsigned kLapShift = 24;
+constexpr std::uint64_t kLapMask = (std::uint64_t{1} << 40) - 1;
+constexpr unsigned kStateShift = 22;
+constexpr std::uint64_t kRedelivered = std::uint64_t{1} << 21;
+constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << 21) - 1;
+enum State : std::uint64_t { kFree = 0, kWriting = 1, kFull = 2, kReading = 3 };
+static_assert(MpmcChannel::kMaxMembers <= kOwnerMask);
+
+constexpr std::uint64_t make_word(std::uint64_t lap, State state, std::uint64_t owner, bool redelivered = false) noexcept {
+  return ((lap & kLapMask) << kLapShift) | (static_cast<std::uint64_t>(state) << kStateShift) |
+         (redelivered ? kRedelivered : 0) | (owner & kOwnerMask);
+}
+constexpr std::uint64_t lap_of(std::uint64_t w) noexcept { return w >> kLapShift; }
+constexpr State state_of(std::uint64_t w) noexcept { return static_cast<State>((w >> kStateShift) & 3); }
+constexpr std::uint32_t owner_of(std::uint64_t w) noexcept { return static_cast<std::uint32_t>(w & kOwnerMask); }
+// Laps compared modulo 2^40 (a wrap takes 2^40 laps): < 0 older, 0 same, > 0 newer than `lap`.
+constexpr std::int64_t lap_diff(std::uint64_t word_lap, std::uint64_t lap) noexcept {
+  const std::uint64_t d = (word_lap - lap) & kLapMask;
+  return d >= (std::uint64_t{1} << 39) ? static_cast<std::int64_t>(d) - (std::int64_t{1} << 40)
+                                       : static_cast<std::int64_t>(d);
+}
+
+std::uint64_t slot_size_for(std::uint64_t max) noexcept {
+  return (kSlotHeader + max + kSlotAlign - 1) & ~(kSlotAlign - 1);
+}
+
+// Fields of the header's reserved line used by MPMC (each written with atomics by anyone).
+struct MpmcLine {
+  std::uint64_t producer_joins;  // 0  producers that ever joined
+  std::uint64_t consumer_joins;  // 8
+  std::uint64_t producer_exit;   // 16 how the last producer left: 1 closed, 2 died
+  std::uint64_t consumer_exit;   // 24
+  std::uint64_t skipped;         // 32 totals of departed members (live members keep their own)
+  std::int64_t orphans;          // 40 redelivered records not yet taken (may be briefly negative)
+  std::uint64_t reserved[10];
+};
+static_assert(sizeof(MpmcLine) == sizeof(cl::Header::reserved_line));
+MpmcLine* line(cl::Header* h) noexcept { return reinterpret_cast<MpmcLine*>(h->reserved_line); }
+
+constexpr std::uint64_t kExitClosed = 1;
+constexpr std::uint64_t kExitDied = 2;
+
+bool passed(Deadline d) noexcept { return d != kNoDeadline && Clock::now() >= d; }
+
+Unexpected slot_error(std::string_view name, std::uint64_t capacity, std::uint64_t max, bool corrupt) {
+  return fail_library(corrupt ? LibraryCode::kCorrupt : LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                      fmt::format("capacity {} holds {} MPMC slot(s) of {} bytes after the {}-byte member table; "
+                                  "at least 2 are needed: raise capacity or lower max_message",
+                                  capacity, MpmcChannel::slots_for(capacity, max), slot_size_for(max), kMemberTable));
+}
+
+}  // namespace
+
+// Per-member counters, in the member's RoleSlot (written only by the member, or by whoever reaps
+// it once it is dead).
+struct detail::MpmcCore::Stats {
+  std::uint64_t role;
+  std::uint64_t sent;
+  std::uint64_t received;
+  std::uint64_t full_waits;
+  std::uint64_t empty_waits;
+  std::uint64_t futex_wakes;
+  std::uint64_t redelivered;
+  std::uint64_t skipped;
+  std::uint64_t reserved;
+};
+static_assert(sizeof(detail::MpmcCore::Stats) == sizeof(cl::RoleSlot::reserved));
+
+std::uint64_t MpmcChannel::slots_for(std::uint64_t capacity, std::uint64_t max_message) noexcept {
+  if (capacity <= kMemberTable || max_message == 0) return 0;
+  const std::uint64_t n = (capacity - kMemberTable) / slot_size_for(max_message);
+  return n < 2 ? 0 : std::bit_floor(n);
+}
+
+Result<void> MpmcChannel::unlink(std::string_view name) { return SpscChannel::unlink(name); }
+
+namespace detail {
+
+namespace {
+cl::RoleSlot* members(const ChannelMap& m) noexcept { return reinterpret_cast<cl::RoleSlot*>(m.ring); }
+MpmcCore::Stats* stats_of(cl::RoleSlot& s) noexcept { return reinterpret_cast<MpmcCore::Stats*>(s.reserved); }
+
+// Folds a departing member's counters into the header totals (relaxed: counters are snapshots).
+void fold_stats(cl::Header* h, MpmcCore::Stats* s) noexcept {
+  auto take = [](std::uint64_t& v) { return aref(v).exchange(0, std::memory_order_relaxed); };
+  aref(h->prod.sent).fetch_add(take(s->sent), std::memory_order_relaxed);
+  aref(h->cons.received).fetch_add(take(s->received), std::memory_order_relaxed);
+  aref(h->prod.full_waits).fetch_add(take(s->full_waits), std::memory_order_relaxed);
+  aref(h->cons.empty_waits).fetch_add(take(s->empty_waits), std::memory_order_relaxed);
+  aref(h->prod.futex_wakes).fetch_add(take(s->futex_wakes), std::memory_order_relaxed);
+  aref(h->cons.redelivered).fetch_add(take(s->redelivered), std::memory_order_relaxed);
+  aref(line(h)->skipped).fetch_add(take(s->skipped), std::memory_order_relaxed);
+}
+
+void bump(std::uint64_t& counter) noexcept {
+  // Single writer (the member): a relaxed load + store, no locked instruction on the fast path.
+  aref(counter).store(aref(counter).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+}  // namespace
+
+MpmcCore::MpmcCore(MpmcCore&& other) noexcept { *this = std::move(other); }
+
+MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
+  if (this == &o) return *this;
+  close();
+  map_ = std::move(o.map_);
+  o.map_.header = nullptr;
+  o.map_.ring = nullptr;
+  slots_base_ = std::exchange(o.slots_base_, nullptr);
+  slots_ = o.slots_;
+  mask_ = o.mask_;
+  slot_size_ = o.slot_size_;
+  role_ = o.role_;
+  member_ = o.member_;
+  claim_ = std::exchange(o.claim_, 0);
+  fork_generation_ = o.fork_generation_;
+  reclaimed_ = o.reclaimed_;
+  options_ = o.options_;
+  next_check_ = o.next_check_;
+  return *this;
+}
+
+MpmcCore::~MpmcCore() { close(); }
+
+MpmcCore::Stats* MpmcCore::stats() const noexcept { return stats_of(members(map_)[member_]); }
+
+std::byte* MpmcCore::slot_of(std::uint64_t pos) const noexcept { return slots_base_ + (pos & mask_) * slot_size_; }
+
+std::uint64_t* MpmcCore::word_of(std::uint64_t pos) const noexcept {
+  return reinterpret_cast<std::uint64_t*>(slot_of(pos));
+}
+
+bool MpmcCore::usable() const noexcept {
+  return map_.header != nullptr && fork_generation_ == g_fork_generation.load(std::memory_order_relaxed);
+}
+
+Error MpmcCore::unusable_error(const char* call) const {
+  if (map_.header == nullptr) {
+    return Error::library(LibraryCode::kInvalidArgument, call, "", "the MPMC endpoint is closed");
+  }
+  return Error::library(LibraryCode::kRoleTaken, call, quoted(map_.name),
+                        "this MPMC endpoint was inherited through fork(); open a new endpoint in the child");
+}
+
+Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                std::uint64_t type_hash, Role role) {
+  if (mode != OpenMode::kOpenExisting && MpmcChannel::slots_for(options.capacity, options.max_message) == 0 &&
+      validate_creation(name, options)) {
+    return slot_error(name, options.capacity, options.max_message, false);
+  }
+  auto m = open_segment(name, mode, options, type_hash, cl::kPatternMpmc);
+  if (!m) return fail(m.error());
+  const std::uint64_t slots = MpmcChannel::slots_for(m->capacity, m->max_message);
+  if (slots == 0) return slot_error(name, m->capacity, m->max_message, true);
+  auto self = self_identity();
+  if (!self) return fail(self.error());
+
+  MpmcCore c;
+  c.map_ = std::move(*m);
+  c.slots_ = slots;
+  c.mask_ = slots - 1;
+  c.slot_size_ = slot_size_for(c.map_.max_message);
+  c.slots_base_ = c.map_.ring + kMemberTable;
+  c.role_ = role;
+  c.options_ = options;
+  c.fork_generation_ = fork_generation();
+
+  // Join: a free member slot, else repair and take a dead member's.
+  const std::uint64_t mine = make_claim(*self);
+  cl::RoleSlot* table = members(c.map_);
+  for (int attempt = 0; attempt < 3 && c.claim_ == 0; ++attempt) {
+    for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
+      if (aref(table[i].claim).load(std::memory_order_relaxed) != 0) continue;
+      if (try_claim_slot(table[i], 0, mine, *self, options.wait)) {
+        c.member_ = i;
+        c.claim_ = mine;
+        break;
+      }
+    }
+    if (c.claim_ != 0) break;
+    // Every slot held: repair the dead members' (reap frees them) and look again.
+    bool freed = false;
+    for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
+      const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
+      if (cur != 0 && holder_state(table[i], cur) == HolderState::kDead) {
+        c.reap(i, cur);
+        c.reclaimed_ = true;
+        freed = true;
+      }
+    }
+    if (!freed) break;
+  }
+  if (c.claim_ == 0) {
+    c.map_.header = nullptr;  // nothing to release
+    return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(name),
+                        fmt::format("all {} MPMC member slots are held by live processes; close an endpoint first",
+                                    MpmcChannel::kMaxMembers));
+  }
+  Stats* s = c.stats();
+  std::memset(static_cast<void*>(s), 0, sizeof(Stats));  // counters of a previous holder were folded already
+  aref(s->role).store(static_cast<std::uint64_t>(role), std::memory_order_relaxed);
+  aref(role == Role::kProducer ? line(c.map_.header)->producer_joins : line(c.map_.header)->consumer_joins)
+      .fetch_add(1, std::memory_order_relaxed);
+  c.next_check_ = Clock::now() + options.liveness_interval;
+  return c;
+}
+
+void MpmcCore::close() noexcept {
+  if (map_.header == nullptr) return;
+  if (fork_generation_ == fork_generation() && claim_ != 0) {
+    cl::Header* h = map_.header;
+    cl::RoleSlot& me = members(map_)[member_];
+    fold_stats(h, stats());
+    aref(role_ == Role::kProducer ? line(h)->producer_exit : line(h)->consumer_exit)
+        .store(kExitClosed, std::memory_order_relaxed);
+    release_role(me, claim_);
+    // Waiters of either side learn about the departure now rather than at their next check.
+    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
+    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
+    futex_wake_all(&h->wait.data_seq);
+    futex_wake_all(&h->wait.space_seq);
+  }
+  // In a forked child the member slot is the parent's: only our mapping goes.
+  map_.mapping.reset();
+  map_.header = nullptr;
+  map_.ring = nullptr;
+  slots_base_ = nullptr;
+  claim_ = 0;
+}
+
+ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
+  cl::Header* h = map_.header;
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  // relaxed: the counter is a hint; the slot word's acquire load/CAS is what orders the data.
+  std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
+  for (;;) {
+    std::uint64_t* wp = word_of(pos);
+    // acquire: pairs with the consumer's release store of free(l) in finish_read(), so its reads of
+    // the slot happen-before we overwrite it.
+    std::uint64_t w = aref(*wp).load(std::memory_order_acquire);
+    const std::int64_t d = lap_diff(lap_of(w), pos >> shift);
+    if (d == 0 && state_of(w) == kFree) {
+      if (aref(*wp).compare_exchange_weak(w, make_word(pos >> shift, kWriting, member_), std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+        std::uint64_t expected = pos;
+        // relaxed: moving the hint on; failure means someone already moved it.
+        aref(h->prod.tail).compare_exchange_strong(expected, pos + 1, std::memory_order_relaxed);
+        out.pos = pos;
+        out.slot = reinterpret_cast<std::byte*>(wp);
+        out.redelivered = false;
+        return ChannelStatus::kOk;
+      }
+      continue;  // the word changed under us: look at it again
+    }
+    if (d < 0) return ChannelStatus::kWouldBlock;  // the slot still holds the previous lap: full
+    // Position taken (same lap, not free) or passed (newer lap): move the hint on and retry.
+    std::uint64_t expected = pos;
+    if (aref(h->prod.tail).compare_exchange_strong(expected, pos + 1, std::memory_order_relaxed)) {
+      ++pos;
+    } else {
+      pos = expected;
+    }
+  }
+}
+
+void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  auto* words = reinterpret_cast<std::uint64_t*>(c.slot);
+  aref(words[1]).store(length, std::memory_order_relaxed);
+  // release: the payload and the length happen-before a consumer's acquire CAS of the word.
+  aref(words[0]).store(make_word(c.pos >> shift, kFull, 0), std::memory_order_release);
+  bump(stats()->sent);
+  // Dekker with wait(): a consumer increments consumer_sleeping, fences (seq_cst) and re-checks
+  // the slots; we publish, fence and read the count. One of us sees the other.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  cl::Header* h = map_.header;
+  if (aref(h->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
+    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
+    futex_wake(&h->wait.data_seq, 1);  // one message: one consumer
+    bump(stats()->futex_wakes);
+  }
+}
+
+ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
+  cl::Header* h = map_.header;
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);  // a hint, as in claim_write
+  for (;;) {
+    std::uint64_t* wp = word_of(pos);
+    std::uint64_t w = aref(*wp).load(std::memory_order_acquire);  // pairs with publish()'s release
+    const std::uint64_t lap = lap_of(w);
+    const std::int64_t d = lap_diff(lap, pos >> shift);
+    const State st = state_of(w);
+    if (st == kFull && d <= 0) {
+      // d == 0: the message at our position. d < 0: an orphan (a full word of an older lap sits
+      // behind the dequeue counter only after a repair): take it without moving the counter.
+      const bool redelivered = (w & kRedelivered) != 0 || d < 0;
+      // acquire: pairs with the producer's release store of full(l): the payload is visible.
+      if (aref(*wp).compare_exchange_weak(w, make_word(lap, kReading, member_, redelivered), std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+        if (d == 0) {
+          std::uint64_t expected = pos;
+          aref(h->cons.head).compare_exchange_strong(expected, pos + 1, std::memory_order_relaxed);
+        }
+        if (redelivered) aref(line(h)->orphans).fetch_sub(1, std::memory_order_relaxed);
+        out.pos = (lap << shift) | (pos & mask_);
+        out.slot = reinterpret_cast<std::byte*>(wp);
+        out.redelivered = redelivered;
+        return ChannelStatus::kOk;
+      }
+      continue;
+    }
+    if (d < 0 || (d == 0 && (st == kFree || st == kWriting))) break;  // nothing at our position yet
+    // Same lap reading (taken) or a newer lap (consumed): move the hint on and retry.
+    std::uint64_t expected = pos;
+    if (aref(h->cons.head).compare_exchange_strong(expected, pos + 1, std::memory_order_relaxed)) {
+      ++pos;
+    } else {
+      pos = expected;
+    }
+  }
+  // Empty at our position. Orphans elsewhere? (acquire: pairs with reap()'s release increment, made
+  // after the orphan's word was written, so the scan below sees it.)
+  const std::int64_t orphans = aref(line(h)->orphans).load(std::memory_order_acquire);
+  if (orphans <= 0) return ChannelStatus::kWouldBlock;
+  for (std::uint64_t i = 0; i < slots_; ++i) {
+    // The lap the dequeue counter is on for slot i: the first position >= pos with index i.
+    const std::uint64_t first = pos + ((i - pos) & mask_);
+    std::uint64_t* wp = word_of(first);
+    std::uint64_t w = aref(*wp).load(std::memory_order_acquire);
+    if (state_of(w) != kFull || lap_diff(lap_of(w), first >> shift) >= 0) continue;
+    if (aref(*wp).compare_exchange_strong(w, make_word(lap_of(w), kReading, member_, true), std::memory_order_acquire,
+                                          std::memory_order_relaxed)) {
+      aref(line(h)->orphans).fetch_sub(1, std::memory_order_relaxed);
+      out.pos = (lap_of(w) << shift) | i;
+      out.slot = reinterpret_cast<std::byte*>(wp);
+      out.redelivered = true;
+      return ChannelStatus::kOk;
+    }
+  }
+  // None found: the count was stale (a consumer died between taking an orphan and counting it).
+  // Reset it unless a repair added one meanwhile (then the CAS fails and the next receive looks).
+  std::int64_t expected = orphans;
+  aref(line(h)->orphans).compare_exchange_strong(expected, 0, std::memory_order_relaxed);
+  return ChannelStatus::kWouldBlock;
+}
+
+void MpmcCore::finish_read(const Claimed& c) noexcept {
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  auto* word = reinterpret_cast<std::uint64_t*>(c.slot);
+  // release: our reads of the payload happen-before the producer's acquire CAS of free(l + 1).
+  aref(*word).store(make_word((c.pos >> shift) + 1, kFree, 0), std::memory_order_release);
+  Stats* s = stats();
+  bump(s->received);
+  if (c.redelivered) bump(s->redelivered);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with a producer's wait(), as in publish()
+  cl::Header* h = map_.header;
+  if (aref(h->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
+    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
+    futex_wake(&h->wait.space_seq, 1);
+    bump(s->futex_wakes);
+  }
+}
+
+void MpmcCore::abandon(const Claimed& c) noexcept {
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  auto* word = reinterpret_cast<std::uint64_t*>(c.slot);
+  const std::uint64_t lap = c.pos >> shift;
+  if (role_ == Role::kProducer) {
+    // A reservation never committed: the slot is freed for the next lap, exactly as the repair of a
+    // dead producer does; consumers skip it. release: pairs with the next producer's acquire.
+    aref(*word).store(make_word(lap + 1, kFree, 0), std::memory_order_release);
+    bump(stats()->skipped);
+  } else {
+    // A view never released: handed to another consumer, flagged (as the repair of a dead consumer).
+    aref(*word).store(make_word(lap, kFull, 0, true), std::memory_order_release);
+    // release: the word is written before the count that sends consumers looking for it.
+    aref(line(map_.header)->orphans).fetch_add(1, std::memory_order_release);
+  }
+  wake_other_side();
+}
+
+std::uint64_t MpmcCore::length_at(const Claimed& c) const noexcept {
+  return aref(reinterpret_cast<std::uint64_t*>(c.slot)[1]).load(std::memory_order_relaxed);
+}
+
+bool MpmcCore::ready_now() const noexcept {
+  cl::Header* h = map_.header;
+  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
+  if (role_ == Role::kProducer) {
+    const std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
+    const std::uint64_t w = aref(*word_of(pos)).load(std::memory_order_acquire);
+    return lap_diff(lap_of(w), pos >> shift) >= 0;  // not the previous lap: claim_write makes progress
+  }
+  const std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);
+  const std::uint64_t w = aref(*word_of(pos)).load(std::memory_order_acquire);
+  const std::int64_t d = lap_diff(lap_of(w), pos >> shift);
+  if (state_of(w) == kFull && d <= 0) return true;
+  if (d > 0 || (d == 0 && state_of(w) == kReading)) return true;  // stale hint: claim_read moves it
+  return aref(line(h)->orphans).load(std::memory_order_relaxed) > 0;
+}
+
+void MpmcCore::wake_other_side() noexcept {
+  cl::Header* h = map_.header;
+  aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
+  aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
+  futex_wake_all(&h->wait.data_seq);
+  futex_wake_all(&h->wait.space_seq);
+}
+
+void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
+  auto self = self_identity();
+  if (!self) return;
+  cl::RoleSlot& slot = members(map_)[index];
+  // Only the process whose CAS wins repairs; if it dies while repairing, its own claim is now the
+  // dead one and the next process repeats the (idempotent) repair.
+  if (!try_claim_slot(slot, dead, make_claim(*self), *self, WaitStrategy::kBlocking)) return;
+  cl::Header* h = map_.header;
+  aref(h->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
+  Stats* s = stats_of(slot);
+  const std::uint64_t role = aref(s->role).load(std::memory_order_relaxed);
+  std::uint64_t skipped = 0;
+  std::uint64_t orphaned = 0;
+  for (std::uint64_t i = 0; i < slots_; ++i) {
+    auto* wp = reinterpret_cast<std::uint64_t*>(slots_base_ + i * slot_size_);
+    std::uint64_t w = aref(*wp).load(std::memory_order_acquire);
+    if (owner_of(w) != index) continue;
+    if (state_of(w) == kWriting) {
+      // release: pairs with the next producer's acquire; the torn payload is never marked full.
+      if (aref(*wp).compare_exchange_strong(w, make_word(lap_of(w) + 1, kFree, 0), std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+        ++skipped;
+      }
+    } else if (state_of(w) == kReading) {
+      // release: the payload (unchanged since the producer's release) stays visible to the taker.
+      if (aref(*wp).compare_exchange_strong(w, make_word(lap_of(w), kFull, 0, true), std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+        ++orphaned;
+      }
+    }
+  }
+  // release: the orphans' words are written before the count that sends consumers looking.
+  if (orphaned != 0) aref(line(h)->orphans).fetch_add(static_cast<std::int64_t>(orphaned), std::memory_order_release);
+  aref(s->skipped).fetch_add(skipped, std::memory_order_relaxed);
+  fold_stats(h, s);
+  aref(role == static_cast<std::uint64_t>(Role::kProducer) ? line(h)->producer_exit : line(h)->consumer_exit)
+      .store(kExitDied, std::memory_order_relaxed);
+  aref(s->role).store(0, std::memory_order_relaxed);
+  release_role(slot, make_claim(*self));
+  wake_other_side();
+}
+
+ChannelStatus MpmcCore::check_members() {
+  cl::RoleSlot* table = members(map_);
+  std::uint32_t others = 0;  // live members of the other side
+  const auto other_role = static_cast<std::uint64_t>(role_ == Role::kProducer ? Role::kConsumer : Role::kProducer);
+  for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
+    if (i == member_) continue;
+    const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
+    if (cur == 0) continue;
+    const HolderState st = holder_state(table[i], cur);
+    if (st == HolderState::kDead) {
+      reap(i, cur);
+      continue;
+    }
+    // Role 0: a member between its claim and its role store (joining): counted, so a joining
+    // endpoint is never mistaken for a departed side.
+    const std::uint64_t role = aref(stats_of(table[i])->role).load(std::memory_order_relaxed);
+    if (role == other_role || role == 0) ++others;
+  }
+  if (others != 0) return ChannelStatus::kOk;
+  MpmcLine* l = line(map_.header);
+  const bool producer = role_ == Role::kProducer;
+  // Nobody of the other side ever joined: keep waiting for the first one.
+  if (aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed) == 0) {
+    return ChannelStatus::kOk;
+  }
+  if (ready_now()) return ChannelStatus::kOk;  // drain what is there first
+  return aref(producer ? l->consumer_exit : l->producer_exit).load(std::memory_order_relaxed) == kExitDied
+             ? ChannelStatus::kPeerDied
+             : ChannelStatus::kPeerClosed;
+}
+
+ChannelStatus MpmcCore::poll_members() {
+  const auto now = Clock::now();
+  if (now < next_check_) return ChannelStatus::kOk;
+  next_check_ = now + options_.liveness_interval;
+  return check_members();
+}
+
+ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
+  cl::Header* h = map_.header;
+  const bool producer = role_ == Role::kProducer;
+  if (spins == 0) bump(producer ? stats()->full_waits : stats()->empty_waits);
+  const bool may_sleep = options_.wait == WaitStrategy::kBlocking ||
+                         (options_.wait == WaitStrategy::kSpinThenFutex && spins >= options_.spin_iterations);
+  if (!may_sleep) {
+    ++spins;
+    cpu_relax();
+    if (spins % 256 == 0) {
+      if (passed(deadline)) return ChannelStatus::kTimeout;
+      return poll_members();
+    }
+    return ChannelStatus::kOk;
+  }
+  ++spins;
+  if (auto st = poll_members(); st != ChannelStatus::kOk) return st;
+  std::uint32_t& sleeping = producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping;
+  std::uint32_t& seq_word = producer ? h->wait.space_seq : h->wait.data_seq;
+  aref(sleeping).fetch_add(1, std::memory_order_relaxed);
+  // acquire: pairs with the waker's release increment; read before the re-check so a wake-up
+  // between the re-check and the futex call changes the word and the futex returns at once.
+  const std::uint32_t seq = aref(seq_word).load(std::memory_order_acquire);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in publish()/finish_read()
+  if (!ready_now()) {
+    const auto now = Clock::now();
+    Clock::duration left = std::min<Clock::duration>(options_.liveness_interval, next_check_ - now);
+    if (deadline != kNoDeadline) left = std::min<Clock::duration>(left, deadline - now);
+    futex_wait(&seq_word, seq, left);
+  }
+  aref(sleeping).fetch_sub(1, std::memory_order_relaxed);
+  if (passed(deadline)) return ChannelStatus::kTimeout;
+  return ChannelStatus::kOk;
+}
+
+ChannelCounters MpmcCore::counters() const noexcept {
+  ChannelCounters c;
+  if (map_.header == nullptr) return c;
+  cl::Header* h = map_.header;
+  c.sent = aref(h->prod.sent).load(std::memory_order_relaxed);
+  c.received = aref(h->cons.received).load(std::memory_order_relaxed);
+  c.full_waits = aref(h->prod.full_waits).load(std::memory_order_relaxed);
+  c.empty_waits = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
+  c.futex_wakes = aref(h->prod.futex_wakes).load(std::memory_order_relaxed);
+  c.redelivered = aref(h->cons.redelivered).load(std::memory_order_relaxed);
+  c.reclaimed = aref(h->misc.reclaimed).load(std::memory_order_relaxed);
+  c.skipped = aref(line(h)->skipped).load(std::memory_order_relaxed);
+  cl::RoleSlot* table = members(map_);
+  for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
+    if (aref(table[i].claim).load(std::memory_order_relaxed) == 0) continue;
+    Stats* s = stats_of(table[i]);
+    c.sent += aref(s->sent).load(std::memory_order_relaxed);
+    c.received += aref(s->received).load(std::memory_order_relaxed);
+    c.full_waits += aref(s->full_waits).load(std::memory_order_relaxed);
+    c.empty_waits += aref(s->empty_waits).load(std::memory_order_relaxed);
+    c.futex_wakes += aref(s->futex_wakes).load(std::memory_order_relaxed);
+    c.redelivered += aref(s->redelivered).load(std::memory_order_relaxed);
+    c.skipped += aref(s->skipped).load(std::memory_order_relaxed);
+  }
+  return c;
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------------------------------------
+// MpmcProducer
+
+Result<MpmcProducer> MpmcProducer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                        std::uint64_t type_hash) {
+  auto core = detail::MpmcCore::open(name, mode, options, type_hash, detail::MpmcCore::Role::kProducer);
+  if (!core) return fail(core.error());
+  MpmcProducer p;
+  p.core_ = std::move(*core);
+  return p;
+}
+
+MpmcProducer::MpmcProducer(MpmcProducer&& other) noexcept { *this = std::move(other); }
+
+MpmcProducer& MpmcProducer::operator=(MpmcProducer&& other) noexcept {
+  if (this == &other) return *this;
+  close();  // a reservation of ours is abandoned (skipped), never left held by a departed member
+  core_ = std::move(other.core_);
+  held_ = other.held_;
+  held_len_ = other.held_len_;
+  reserved_ = std::exchange(other.reserved_, false);
+  return *this;
+}
+
+MpmcProducer::~MpmcProducer() { close(); }
+
+void MpmcProducer::close() noexcept {
+  if (reserved_ && core_.usable()) core_.abandon(held_);
+  reserved_ = false;
+  core_.close();
+}
+
+Result<Reservation> MpmcProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
+  if (!core_.usable()) return fail(core_.unusable_error("channel_reserve"));
+  if (n > core_.max_message()) {
+    return fail_library(LibraryCode::kTooLarge, "channel_reserve", quoted(core_.name()),
+                        fmt::format("message of {} bytes exceeds the channel's max_message {}", n, core_.max_message()));
+  }
+  if (!reserved_) {
+    std::uint32_t spins = 0;
+    while (core_.claim_write(held_) != ChannelStatus::kOk) {
+      if (!may_wait) {
+        // try_: report departed consumers at most once per liveness_interval.
+        const ChannelStatus st = core_.poll_members();
+        return Reservation{st == ChannelStatus::kOk ? ChannelStatus::kWouldBlock : st, {}};
+      }
+      if (passed(deadline)) return Reservation{ChannelStatus::kTimeout, {}};
+      const ChannelStatus st = core_.wait(deadline, spins);
+      if (st != ChannelStatus::kOk) return Reservation{st, {}};
+    }
+    reserved_ = true;
+  }
+  // (A second reserve() before commit() keeps the slot and takes the new size.)
+  held_len_ = n;
+  return Reservation{ChannelStatus::kOk, std::span<std::byte>(held_.slot + kSlotHeader, n)};
+}
+
+Result<Reservation> MpmcProducer::try_reserve(std::size_t n) { return reserve_impl(n, kNoDeadline, false); }
+Result<Reservation> MpmcProducer::reserve(std::size_t n) { return reserve_impl(n, kNoDeadline, true); }
+Result<Reservation> MpmcProducer::reserve_until(std::size_t n, Deadline deadline) {
+  return reserve_impl(n, deadline, true);
+}
+
+Result<void> MpmcProducer::commit() { return commit_size(held_len_); }
+
+Result<void> MpmcProducer::commit_size(std::size_t used) {
+  if (!core_.usable()) return fail(core_.unusable_error("channel_commit"));
+  if (!reserved_) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_commit", quoted(core_.name()),
+                        "nothing reserved: call reserve() first");
+  }
+  if (used > held_len_) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_commit", quoted(core_.name()),
+                        fmt::format("commit of {} bytes exceeds the {} reserved", used, held_len_));
+  }
+  core_.publish(held_, used);
+  reserved_ = false;
+  return {};
+}
+
+Result<ChannelStatus> MpmcProducer::send_impl(std::span<const std::byte> message, Deadline deadline, bool may_wait) {
+  auto r = reserve_impl(message.size(), deadline, may_wait);
+  if (!r) return fail(r.error());
+  if (r->status != ChannelStatus::kOk) return r->status;
+  if (!message.empty()) std::memcpy(r->data.data(), message.data(), message.size());
+  core_.publish(held_, message.size());
+  reserved_ = false;
+  return ChannelStatus::kOk;
+}
+
+Result<ChannelStatus> MpmcProducer::try_send(std::span<const std::byte> message) {
+  return send_impl(message, kNoDeadline, false);
+}
+Result<ChannelStatus> MpmcProducer::send(std::span<const std::byte> message) {
+  return send_impl(message, kNoDeadline, true);
+}
+Result<ChannelStatus> MpmcProducer::send_until(std::span<const std::byte> message, Deadline deadline) {
+  return send_impl(message, deadline, true);
+}
+
+// ------------------------------------------------------------------------------------------------
+// MpmcConsumer
+
+Result<MpmcConsumer> MpmcConsumer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
+                                        std::uint64_t type_hash) {
+  auto core = detail::MpmcCore::open(name, mode, options, type_hash, detail::MpmcCore::Role::kConsumer);
+  if (!core) return fail(core.error());
+  MpmcConsumer c;
+  c.core_ = std::move(*core);
+  return c;
+}
+
+MpmcConsumer::MpmcConsumer(MpmcConsumer&& other) noexcept { *this = std::move(other); }
+
+MpmcConsumer& MpmcConsumer::operator=(MpmcConsumer&& other) noexcept {
+  if (this == &other) return *this;
+  close();  // a view of ours is handed to another consumer, never left held by a departed member
+  core_ = std::move(other.core_);
+  held_ = other.held_;
+  viewing_ = std::exchange(other.viewing_, false);
+  return *this;
+}
+
+MpmcConsumer::~MpmcConsumer() { close(); }
+
+void MpmcConsumer::close() noexcept {
+  if (viewing_ && core_.usable()) core_.abandon(held_);
+  viewing_ = false;
+  core_.close();
+}
+
+Result<ReceivedView> MpmcConsumer::receive_impl(Deadline deadline, bool may_wait) {
+  if (!core_.usable()) return fail(core_.unusable_error("channel_receive"));
+  if (viewing_) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_receive", quoted(core_.name()),
+                        "the previous view was not released: call release() first");
+  }
+  std::uint32_t spins = 0;
+  while (core_.claim_read(held_) != ChannelStatus::kOk) {
+    if (!may_wait) {
+      // try_: report a departed other side at most once per liveness_interval (wait() checks).
+      const ChannelStatus st = core_.poll_members();
+      return ReceivedView{st == ChannelStatus::kOk ? ChannelStatus::kWouldBlock : st, {}, false};
+    }
+    if (passed(deadline)) return ReceivedView{ChannelStatus::kTimeout, {}, false};
+    const ChannelStatus st = core_.wait(deadline, spins);
+    if (st != ChannelStatus::kOk) return ReceivedView{st, {}, false};
+  }
+  const std::uint64_t len = core_.length_at(held_);
+  if (len > core_.max_message()) {
+    // A garbage length (a scribbling process): never read past the slot. The slot is freed so the
+    // channel keeps moving; the error names the length.
+    core_.finish_read(held_);
+    return fail_library(LibraryCode::kCorrupt, "channel_receive", quoted(core_.name()),
+                        fmt::format("a slot holds length {} > max_message {}; the record was dropped", len,
+                                    core_.max_message()));
+  }
+  viewing_ = true;
+  return ReceivedView{ChannelStatus::kOk, std::span<const std::byte>(held_.slot + kSlotHeader, len),
+                      held_.redelivered};
+}
+
+Result<ReceivedView> MpmcConsumer::try_receive() { return receive_impl(kNoDeadline, false); }
+Result<ReceivedView> MpmcConsumer::receive() { return receive_impl(kNoDeadline, true); }
+Result<ReceivedView> MpmcConsumer::receive_until(Deadline deadline) { return receive_impl(deadline, true); }
+
+Result<void> MpmcConsumer::release() {
+  if (!core_.usable()) return fail(core_.unusable_error("channel_release"));
+  if (!viewing_) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_release", quoted(core_.name()),
+                        "nothing to release: receive() first");
+  }
+  viewing_ = false;
+  core_.finish_read(held_);
+  return {};
+}
+
+Result<ReceivedCopy> MpmcConsumer::copy_out(std::span<std::byte> buffer, Deadline deadline, bool may_wait) {
+  if (core_.valid() && buffer.size() < core_.max_message()) {
+    return fail_library(LibraryCode::kTooLarge, "channel_receive", quoted(core_.name()),
+                        fmt::format("buffer of {} bytes is smaller than the channel's max_message {}", buffer.size(),
+                                    core_.max_message()));
+  }
+  auto v = receive_impl(deadline, may_wait);
+  if (!v) return fail(v.error());
+  if (v->status != ChannelStatus::kOk) return ReceivedCopy{v->status, 0, false};
+  if (!v->data.empty()) std::memcpy(buffer.data(), v->data.data(), v->data.size());
+  ReceivedCopy out{ChannelStatus::kOk, v->data.size(), v->redelivered};
+  viewing_ = false;
+  core_.finish_read(held_);
+  return out;
+}
+
+Result<ReceivedCopy> MpmcConsumer::try_receive(std::span<std::byte> buffer) {
+  return copy_out(buffer, kNoDeadline, false);
+}
+Result<ReceivedCopy> MpmcConsumer::receive(std::span<std::byte> buffer) { return copy_out(buffer, kNoDeadline, true); }
+Result<ReceivedCopy> MpmcConsumer::receive_until(std::span<std::byte> buffer, Deadline deadline) {
+  return copy_out(buffer, deadline, true);
+}
+
+}  // namespace ipckit
