@@ -13,6 +13,7 @@
 
 #include "channel/message_check.hpp"
 #include "ipckit/channel/broadcast.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -20,10 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct BcName {
-  std::string name = test::unique_name();
-  ~BcName() { (void)BroadcastChannel::unlink(name); }
-};
+using BcName = test::ChannelName<BroadcastChannel>;
 
 BroadcastOptions bopts(BroadcastPolicy p, WaitStrategy w = WaitStrategy::kSpinThenFutex) {
   BroadcastOptions o;

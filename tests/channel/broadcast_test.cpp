@@ -12,6 +12,7 @@
 #include "channel/message_check.hpp"
 #include "ipckit/channel/broadcast.hpp"
 #include "ipckit/channel/spsc.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -19,10 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct BcName {
-  std::string name = test::unique_name();
-  ~BcName() { (void)BroadcastChannel::unlink(name); }
-};
+using BcName = test::ChannelName<BroadcastChannel>;
 
 BroadcastOptions bopts(BroadcastPolicy p, std::size_t capacity = 4096, std::size_t max = 112) {
   BroadcastOptions o;

@@ -20,6 +20,7 @@
 
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/core/poll.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -27,10 +28,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)SpscChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<SpscChannel>;
 
 ChannelOptions opts(std::chrono::milliseconds liveness = 50ms) {
   ChannelOptions o;

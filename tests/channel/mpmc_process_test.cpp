@@ -18,6 +18,7 @@
 
 #include "channel/message_check.hpp"
 #include "ipckit/channel/mpmc.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -25,10 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)MpmcChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<MpmcChannel>;
 
 ChannelOptions opts(WaitStrategy wait = WaitStrategy::kSpinThenFutex) {
   ChannelOptions o;

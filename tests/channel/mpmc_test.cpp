@@ -16,6 +16,7 @@
 #include "channel/message_check.hpp"
 #include "ipckit/channel/mpmc.hpp"
 #include "ipckit/channel/spsc.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -23,10 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)MpmcChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<MpmcChannel>;
 
 ChannelOptions small(WaitStrategy wait = WaitStrategy::kSpinThenFutex) {
   ChannelOptions o;

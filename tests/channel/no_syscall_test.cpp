@@ -19,6 +19,7 @@
 #include "channel/message_check.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/channel/typed.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace {
@@ -47,10 +48,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)SpscChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<SpscChannel>;
 
 TEST(NoSyscall, AllocationCounterSeesAllocations) {
   // The counter is real: a std::string of 100 chars allocates.

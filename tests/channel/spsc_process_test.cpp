@@ -19,6 +19,7 @@
 
 #include "channel/message_check.hpp"
 #include "ipckit/channel/spsc.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -26,10 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)SpscChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<SpscChannel>;
 
 ChannelOptions opts(WaitStrategy w, std::size_t capacity = 1 << 16, std::size_t max = 1024) {
   ChannelOptions o;

@@ -16,6 +16,7 @@
 
 #include "ipckit/channel/typed.hpp"
 #include "ipckit/core/mapping.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -25,10 +26,7 @@ namespace cl = channel_layout;
 using namespace std::chrono_literals;
 
 // Removes the channel at the end of a test.
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)SpscChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<SpscChannel>;
 
 ChannelOptions small(std::size_t capacity = 4096, std::size_t max = 256) {
   ChannelOptions o;

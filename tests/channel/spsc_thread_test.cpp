@@ -12,6 +12,7 @@
 #include "channel/message_check.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/channel/typed.hpp"
+#include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit {
@@ -19,10 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ChannelName {
-  std::string name = test::unique_name();
-  ~ChannelName() { (void)SpscChannel::unlink(name); }
-};
+using ChannelName = test::ChannelName<SpscChannel>;
 
 struct Case {
   WaitStrategy wait;

@@ -130,9 +130,26 @@ class IPCKIT_API MpmcCore {
   Clock::time_point next_check_{};
 };
 
+// What producers and consumers both answer (the endpoint's shared core and its accessors).
+class IPCKIT_API MpmcEndpoint {
+ public:
+  [[nodiscard]] bool valid() const noexcept { return core_.valid(); }
+  [[nodiscard]] std::size_t max_message() const noexcept { return core_.max_message(); }
+  [[nodiscard]] std::uint64_t slots() const noexcept { return core_.slots(); }
+  [[nodiscard]] const std::string& name() const noexcept { return core_.name(); }
+  // Totals of the channel (header) plus the counters of every attached member.
+  [[nodiscard]] ChannelCounters counters() const noexcept { return core_.counters(); }
+  // True when opening this endpoint repaired and took over a dead member's slot.
+  [[nodiscard]] bool reclaimed() const noexcept { return core_.reclaimed(); }
+
+ protected:
+  MpmcCore core_;
+  MpmcCore::Claimed held_;
+};
+
 }  // namespace detail
 
-class IPCKIT_API MpmcProducer {
+class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
  public:
   // Opens or creates `name` and joins as a producer (takes a free member slot, or repairs and takes
   // over a dead member's). The ring holds slots_for(capacity, max_message) slots (a power of two,
@@ -169,24 +186,15 @@ class IPCKIT_API MpmcProducer {
   // Leaves (a reservation not committed is published empty-handed: consumers skip it). Idempotent.
   void close() noexcept;
 
-  [[nodiscard]] bool valid() const noexcept { return core_.valid(); }
-  [[nodiscard]] std::size_t max_message() const noexcept { return core_.max_message(); }
-  [[nodiscard]] std::uint64_t slots() const noexcept { return core_.slots(); }
-  [[nodiscard]] const std::string& name() const noexcept { return core_.name(); }
-  [[nodiscard]] ChannelCounters counters() const noexcept { return core_.counters(); }
-  [[nodiscard]] bool reclaimed() const noexcept { return core_.reclaimed(); }
-
  private:
   Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
   Result<ChannelStatus> send_impl(std::span<const std::byte> message, Deadline deadline, bool may_wait);
 
-  detail::MpmcCore core_;
-  detail::MpmcCore::Claimed held_;
   std::size_t held_len_ = 0;
   bool reserved_ = false;
 };
 
-class IPCKIT_API MpmcConsumer {
+class IPCKIT_API MpmcConsumer : public detail::MpmcEndpoint {
  public:
   // Opens or creates `name` and joins as a consumer. Errors: as MpmcProducer::open.
   [[nodiscard]] static Result<MpmcConsumer> open(std::string_view name, OpenMode mode,
@@ -218,19 +226,10 @@ class IPCKIT_API MpmcConsumer {
   // Leaves; a view not released is handed to another consumer (redelivered). Idempotent.
   void close() noexcept;
 
-  [[nodiscard]] bool valid() const noexcept { return core_.valid(); }
-  [[nodiscard]] std::size_t max_message() const noexcept { return core_.max_message(); }
-  [[nodiscard]] std::uint64_t slots() const noexcept { return core_.slots(); }
-  [[nodiscard]] const std::string& name() const noexcept { return core_.name(); }
-  [[nodiscard]] ChannelCounters counters() const noexcept { return core_.counters(); }
-  [[nodiscard]] bool reclaimed() const noexcept { return core_.reclaimed(); }
-
  private:
   Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);
   Result<ReceivedCopy> copy_out(std::span<std::byte> buffer, Deadline deadline, bool may_wait);
 
-  detail::MpmcCore core_;
-  detail::MpmcCore::Claimed held_;
   bool viewing_ = false;
 };
 
