@@ -24,6 +24,7 @@
 #include <xxhash.h>
 
 #include "ipckit/channel/spsc.hpp"
+#include "idle_cpu.hpp"
 
 namespace {
 
@@ -248,19 +249,10 @@ BENCHMARK(BM_ShmPingPong)->UseRealTime();
 // iteration; the counter is CPU ns per second of waiting.
 void BM_IdleBlockingReceiverCpu(benchmark::State& state) {
   Channel ch(1 << 16, 64, ipckit::WaitStrategy::kBlocking);
-  double cpu_ns = 0, wall_s = 0;
-  for (auto _ : state) {
-    timespec a{}, b{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-    const auto start = std::chrono::steady_clock::now();
+  ipckit::bench::measure_idle_cpu(state, [&](auto) {
     auto v = ch.rx.receive_until(ipckit::deadline_after(2s));
     benchmark::DoNotOptimize(v);
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    cpu_ns += static_cast<double>((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
-  }
-  state.counters["cpu_ns_per_s"] = cpu_ns / wall_s;
-  state.counters["cpu_ms_per_10s"] = cpu_ns / wall_s * 10 / 1e6;
+  });
 }
 BENCHMARK(BM_IdleBlockingReceiverCpu)->Iterations(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -16,6 +16,7 @@
 #include <benchmark/benchmark.h>
 
 #include "ipckit/channel/spsc.hpp"
+#include "idle_cpu.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
 namespace {
@@ -103,21 +104,12 @@ BENCHMARK(BM_ChannelEpollRoundTrip)->UseRealTime();
 // once per second (default), nothing else does.
 void BM_IdleEpollReceiverCpu(benchmark::State& state) {
   Channel ch;
-  double cpu_ns = 0, wall_s = 0;
-  for (auto _ : state) {
-    timespec a{}, b{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-    const auto start = std::chrono::steady_clock::now();
+  ipckit::bench::measure_idle_cpu(state, [&](std::chrono::steady_clock::time_point start) {
     while (std::chrono::steady_clock::now() - start < 2s) {
       std::uint64_t v = 0;
       benchmark::DoNotOptimize(ch.next(v, 2000ms));
     }
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-    wall_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    cpu_ns += static_cast<double>((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec));
-  }
-  state.counters["cpu_ns_per_s"] = cpu_ns / wall_s;
-  state.counters["cpu_ms_per_10s"] = cpu_ns / wall_s * 10 / 1e6;
+  });
 }
 BENCHMARK(BM_IdleEpollReceiverCpu)->Iterations(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -56,6 +56,13 @@ ChannelCounters read_counters(cl::Header* h) noexcept {
   return c;
 }
 
+// open() and open_memfd() of both roles: the object mapped (or why not), then the role's attach().
+template <class Attach>
+auto map_then_attach(Result<detail::ChannelMap> map, Attach attach) -> decltype(attach(std::move(*map))) {
+  if (!map) return fail(map.error());
+  return attach(std::move(*map));
+}
+
 Unexpected corrupt(const detail::ChannelMap& m, std::string call, std::string detail) {
   return fail_library(LibraryCode::kCorrupt, std::move(call), quoted(m.name), std::move(detail));
 }
@@ -127,15 +134,13 @@ Result<ChannelCounters> SpscChannel::counters(std::string_view name) {
 
 Result<SpscProducer> SpscProducer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
                                         std::uint64_t type_hash) {
-  auto m = detail::open_segment(name, mode, options, type_hash);
-  if (!m) return fail(m.error());
-  return attach(std::move(*m), options);
+  return map_then_attach(detail::open_segment(name, mode, options, type_hash),
+                         [&](detail::ChannelMap&& m) { return attach(std::move(m), options); });
 }
 
 Result<SpscProducer> SpscProducer::open_memfd(const Memfd& channel, const ChannelOptions& options, std::uint64_t type_hash) {
-  auto m = detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash);
-  if (!m) return fail(m.error());
-  return attach(std::move(*m), options);
+  return map_then_attach(detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash),
+                         [&](detail::ChannelMap&& m) { return attach(std::move(m), options); });
 }
 
 Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
@@ -435,15 +440,13 @@ Result<ChannelStatus> SpscProducer::send_until(std::span<const std::byte> messag
 
 Result<SpscConsumer> SpscConsumer::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
                                         std::uint64_t type_hash) {
-  auto m = detail::open_segment(name, mode, options, type_hash);
-  if (!m) return fail(m.error());
-  return attach(std::move(*m), options);
+  return map_then_attach(detail::open_segment(name, mode, options, type_hash),
+                         [&](detail::ChannelMap&& m) { return attach(std::move(m), options); });
 }
 
 Result<SpscConsumer> SpscConsumer::open_memfd(const Memfd& channel, const ChannelOptions& options, std::uint64_t type_hash) {
-  auto m = detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash);
-  if (!m) return fail(m.error());
-  return attach(std::move(*m), options);
+  return map_then_attach(detail::open_fd_segment(channel.name(), channel.native_handle(), type_hash),
+                         [&](detail::ChannelMap&& m) { return attach(std::move(m), options); });
 }
 
 Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
