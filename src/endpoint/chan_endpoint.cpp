@@ -1,22 +1,26 @@
-// chan:/name: the ipckit shared-memory channel (channel/spsc.hpp). `create` makes it with
-// capacity=/max= from the URL (else EndpointOptions capacity/max_message, else 1 MiB / 64 KiB); the
-// sender is the producer, the receiver the consumer. A producer's finish() closes its role: the
-// consumer drains the ring and then sees end of stream; a producer found dead is kPeerDied.
-// pattern=mpmc|broadcast need the MPMC/broadcast channels; this version has SPSC.
+// chan:/name: the ipckit shared-memory channel. `create` makes it with capacity=/max= from the URL
+// (else EndpointOptions capacity/max_message, else 1 MiB / 64 KiB). pattern= picks the channel:
+//   spsc (default)  channel/spsc.hpp: one sender, one receiver
+//   mpmc            channel/mpmc.hpp: any number of senders and receivers, each message to one
+//   broadcast       channel/broadcast.hpp: one sender, any number of receivers, each message to all;
+//                   policy=block (default: a slow receiver holds the sender back, no loss) or lapse
+// A sender's finish() closes it: receivers drain what is there and then see end of stream (for
+// mpmc, once the last sender closed); a sender found dead is kPeerDied.
 #include "adapters.hpp"
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <vector>
+
+#include "ipckit/channel/broadcast.hpp"
+#include "ipckit/channel/mpmc.hpp"
 #include "ipckit/channel/spsc.hpp"
 
 namespace ipckit::detail {
 namespace {
 
-Result<ChannelOptions> channel_options(const Url& url, const EndpointOptions& options) {
-  if (auto p = url.option("pattern"); p && *p != "spsc") {
-    return fail_library(LibraryCode::kNotAvailable, "open", url_object(url),
-                        fmt::format("chan: pattern {} is not built in this version (spsc is)", *p));
-  }
+ChannelOptions channel_options(const Url& url, const EndpointOptions& options) {
   ChannelOptions co;
   if (auto v = url.option("capacity")) {
     co.capacity = *parse_size(*v, "capacity");  // checked by parse_url
@@ -33,86 +37,178 @@ Result<ChannelOptions> channel_options(const Url& url, const EndpointOptions& op
   return co;
 }
 
+BroadcastOptions broadcast_options(const Url& url, const EndpointOptions& options) {
+  BroadcastOptions bo;
+  bo.channel = channel_options(url, options);
+  bo.policy = url.option("policy") == "lapse" ? BroadcastPolicy::kLapse : BroadcastPolicy::kBlock;
+  return bo;
+}
+
 OpenMode open_mode(const EndpointOptions& options) {
   return options.create ? OpenMode::kOpenOrCreate : OpenMode::kOpenExisting;
 }
 
+// The channel outcomes in endpoint terms.
+SendStatus send_status(ChannelStatus s) {
+  switch (s) {
+    case ChannelStatus::kOk: return SendStatus::kOk;
+    case ChannelStatus::kWouldBlock:
+    case ChannelStatus::kTimeout: return SendStatus::kTimedOut;
+    case ChannelStatus::kPeerClosed:
+    case ChannelStatus::kPeerDied: return SendStatus::kPeerClosed;
+  }
+  return SendStatus::kPeerClosed;
+}
+SendStatus send_status(BroadcastStatus s) {
+  return s == BroadcastStatus::kOk ? SendStatus::kOk : SendStatus::kTimedOut;  // a publisher never sees closed
+}
+
+// kOk, or the status to return for an empty/closed channel.
+std::optional<ReceiveStatus> receive_status(ChannelStatus s) {
+  switch (s) {
+    case ChannelStatus::kOk: return std::nullopt;
+    case ChannelStatus::kWouldBlock:
+    case ChannelStatus::kTimeout: return ReceiveStatus::kTimedOut;
+    case ChannelStatus::kPeerClosed: return ReceiveStatus::kEndOfStream;
+    case ChannelStatus::kPeerDied: return ReceiveStatus::kPeerDied;
+  }
+  return ReceiveStatus::kPeerDied;
+}
+
+template <class Producer, class Unlink>
 class ChanSender final : public Sender {
  public:
-  ChanSender(Url url, SpscProducer producer) : Sender(std::move(url)), producer_(std::move(producer)) {}
+  ChanSender(Url url, Producer producer, std::size_t max) : Sender(std::move(url)), producer_(std::move(producer)), max_(max) {}
 
   [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
     auto r = producer_.send_until(message, deadline);
     if (!r) return fail(r.error());
-    switch (*r) {
-      case ChannelStatus::kOk:
-        return SendStatus::kOk;
-      case ChannelStatus::kWouldBlock:
-      case ChannelStatus::kTimeout:
-        return SendStatus::kTimedOut;
-      case ChannelStatus::kPeerClosed:
-      case ChannelStatus::kPeerDied:
-        return SendStatus::kPeerClosed;
-    }
-    return SendStatus::kPeerClosed;
+    return send_status(*r);
   }
-  // Publishes the last batch and closes the producer role: the consumer sees end of stream after it.
+  // Closes the sender: receivers drain what is there and then see end of stream.
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override {
     producer_.close();
     return SendStatus::kOk;
   }
-  [[nodiscard]] std::size_t max_message_size() const noexcept override { return producer_.max_message(); }
-  [[nodiscard]] Result<void> remove_object() override { return SpscChannel::unlink(url().address); }
+  [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
+  [[nodiscard]] Result<void> remove_object() override { return Unlink::unlink(url().address); }
 
  private:
-  SpscProducer producer_;
+  Producer producer_;
+  std::size_t max_;
 };
 
+// SPSC and MPMC consumers: zero-copy view, copied into the caller's string, then released.
+template <class Consumer, class Unlink>
 class ChanReceiver final : public Receiver {
  public:
-  ChanReceiver(Url url, SpscConsumer consumer) : Receiver(std::move(url)), consumer_(std::move(consumer)) {}
+  ChanReceiver(Url url, Consumer consumer) : Receiver(std::move(url)), consumer_(std::move(consumer)) {}
 
   [[nodiscard]] Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) override {
     auto v = consumer_.receive_until(deadline);
     if (!v) return fail(v.error());
-    switch (v->status) {
-      case ChannelStatus::kOk:
-        break;
-      case ChannelStatus::kWouldBlock:
-      case ChannelStatus::kTimeout:
-        return ReceiveStatus::kTimedOut;
-      case ChannelStatus::kPeerClosed:
-        return ReceiveStatus::kEndOfStream;
-      case ChannelStatus::kPeerDied:
-        return ReceiveStatus::kPeerDied;
-    }
+    if (auto st = receive_status(v->status)) return *st;
     out.assign(reinterpret_cast<const char*>(v->data.data()), v->data.size());
     if (auto r = consumer_.release(); !r) return fail(r.error());
     return ReceiveStatus::kOk;
   }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return consumer_.max_message(); }
-  [[nodiscard]] Result<void> remove_object() override { return SpscChannel::unlink(url().address); }
+  [[nodiscard]] Result<void> remove_object() override { return Unlink::unlink(url().address); }
 
  private:
-  SpscConsumer consumer_;
+  Consumer consumer_;
 };
+
+// A broadcast subscriber copies (its data mapping is read-only and validated like a seqlock). A
+// lapse or an eviction lost messages: an error that says how many, never a silent gap.
+class BroadcastReceiver final : public Receiver {
+ public:
+  BroadcastReceiver(Url url, BroadcastSubscriber sub)
+      : Receiver(std::move(url)), sub_(std::move(sub)), buffer_(sub_.max_message()) {}
+
+  [[nodiscard]] Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) override {
+    auto r = sub_.receive_until(buffer_, deadline);
+    if (!r) return fail(r.error());
+    switch (r->status) {
+      case BroadcastStatus::kOk:
+        out.assign(reinterpret_cast<const char*>(buffer_.data()), r->size);
+        return ReceiveStatus::kOk;
+      case BroadcastStatus::kWouldBlock:
+      case BroadcastStatus::kTimeout: return ReceiveStatus::kTimedOut;
+      case BroadcastStatus::kPeerClosed: return ReceiveStatus::kEndOfStream;
+      case BroadcastStatus::kPeerDied: return ReceiveStatus::kPeerDied;
+      case BroadcastStatus::kLapsed:
+      case BroadcastStatus::kEvicted: break;
+    }
+    return fail_library(LibraryCode::kNotAvailable, "receive", url_object(url()),
+                        fmt::format("this receiver was {} by the sender and lost {} message(s); {}", to_string(r->status),
+                                    r->lost,
+                                    r->status == BroadcastStatus::kLapsed
+                                        ? "use policy=block (the default) to make the sender wait instead"
+                                        : "the sender waited longer than its eviction deadline: receive faster"));
+  }
+  [[nodiscard]] std::size_t max_message_size() const noexcept override { return sub_.max_message(); }
+  [[nodiscard]] Result<void> remove_object() override { return BroadcastChannel::unlink(url().address); }
+
+ private:
+  BroadcastSubscriber sub_;
+  std::vector<std::byte> buffer_;
+};
+
+std::string_view pattern_of(const Url& url) {
+  const auto p = url.option("pattern");
+  return p ? (*p == "mpmc" ? "mpmc" : *p == "broadcast" ? "broadcast" : "spsc") : "spsc";
+}
+
+Result<void> check_policy(const Url& url) {
+  if (url.option("policy") && pattern_of(url) != "broadcast") {
+    return fail_library(LibraryCode::kInvalidArgument, "open", url_object(url),
+                        "option \"policy\" applies to pattern=broadcast only");
+  }
+  return {};
+}
 
 }  // namespace
 
 Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointOptions& options) {
-  auto co = channel_options(url, options);
-  if (!co) return fail(co.error());
-  auto p = SpscProducer::open(url.address, open_mode(options), *co);
+  if (auto c = check_policy(url); !c) return fail(c.error());
+  const ChannelOptions co = channel_options(url, options);
+  const std::string_view pattern = pattern_of(url);
+  if (pattern == "mpmc") {
+    auto p = MpmcProducer::open(url.address, open_mode(options), co);
+    if (!p) return fail(explain_missing(url, p.error()));
+    const std::size_t max = p->max_message();
+    return std::unique_ptr<Sender>(new ChanSender<MpmcProducer, MpmcChannel>(url, std::move(*p), max));
+  }
+  if (pattern == "broadcast") {
+    auto p = BroadcastPublisher::open(url.address, open_mode(options), broadcast_options(url, options));
+    if (!p) return fail(explain_missing(url, p.error()));
+    const std::size_t max = p->max_message();
+    return std::unique_ptr<Sender>(new ChanSender<BroadcastPublisher, BroadcastChannel>(url, std::move(*p), max));
+  }
+  auto p = SpscProducer::open(url.address, open_mode(options), co);
   if (!p) return fail(explain_missing(url, p.error()));
-  return std::unique_ptr<Sender>(new ChanSender(url, std::move(*p)));
+  const std::size_t max = p->max_message();
+  return std::unique_ptr<Sender>(new ChanSender<SpscProducer, SpscChannel>(url, std::move(*p), max));
 }
 
 Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const EndpointOptions& options) {
-  auto co = channel_options(url, options);
-  if (!co) return fail(co.error());
-  auto c = SpscConsumer::open(url.address, open_mode(options), *co);
+  if (auto c = check_policy(url); !c) return fail(c.error());
+  const ChannelOptions co = channel_options(url, options);
+  const std::string_view pattern = pattern_of(url);
+  if (pattern == "mpmc") {
+    auto c = MpmcConsumer::open(url.address, open_mode(options), co);
+    if (!c) return fail(explain_missing(url, c.error()));
+    return std::unique_ptr<Receiver>(new ChanReceiver<MpmcConsumer, MpmcChannel>(url, std::move(*c)));
+  }
+  if (pattern == "broadcast") {
+    auto s = BroadcastSubscriber::open(url.address, open_mode(options), broadcast_options(url, options));
+    if (!s) return fail(explain_missing(url, s.error()));
+    return std::unique_ptr<Receiver>(new BroadcastReceiver(url, std::move(*s)));
+  }
+  auto c = SpscConsumer::open(url.address, open_mode(options), co);
   if (!c) return fail(explain_missing(url, c.error()));
-  return std::unique_ptr<Receiver>(new ChanReceiver(url, std::move(*c)));
+  return std::unique_ptr<Receiver>(new ChanReceiver<SpscConsumer, SpscChannel>(url, std::move(*c)));
 }
 
 }  // namespace ipckit::detail

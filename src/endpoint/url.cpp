@@ -34,7 +34,7 @@ const SchemeInfo kSchemes[] = {
     {Scheme::kTcp, "tcp", "tcp:HOST:PORT (e.g. tcp:127.0.0.1:9000, tcp:[::1]:9000, tcp:*:9000)", {}},
     {Scheme::kUdp, "udp", "udp:HOST:PORT (e.g. udp:127.0.0.1:9000, udp:[::1]:9000)", {}},
     {Scheme::kChan, "chan", "chan:/name (e.g. chan:/jobs?pattern=spsc&capacity=1MiB&max=64KiB)",
-     {"pattern", "capacity", "max", "mode"}},
+     {"pattern", "capacity", "max", "mode", "policy"}},
 };
 
 const SchemeInfo& info(Scheme s) { return kSchemes[static_cast<std::size_t>(s)]; }
@@ -88,6 +88,8 @@ Result<void> check_option(std::string_view url, const Url& u, std::string_view k
     if (u.sysv_key) return bad_url(url, "option \"proj\" applies to sysvmq:/path only, not to a numeric key");
   } else if (key == "pattern") {
     if (value != "spsc" && value != "mpmc" && value != "broadcast") return bad("spsc, mpmc or broadcast");
+  } else if (key == "policy") {
+    if (value != "block" && value != "lapse") return bad("block or lapse (pattern=broadcast)");
   } else if (key == "msgsize" || key == "capacity" || key == "max") {
     auto n = parse_size(value, key);
     if (!n || *n == 0) return bad("a byte count above 0 such as 8192, 64KiB or 1MiB");

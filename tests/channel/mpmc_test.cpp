@@ -60,7 +60,9 @@ TEST(Mpmc, MessagesOfEverySizeRoundTripInOrderWithOneOfEach) {
     ASSERT_EQ(r.status, ChannelStatus::kOk);
     ASSERT_EQ(r.size, size);
     EXPECT_FALSE(r.redelivered);
-    if (size != 0) EXPECT_EQ(std::memcmp(buf.data(), m.data(), size), 0) << size;
+    if (size != 0) {
+      EXPECT_EQ(std::memcmp(buf.data(), m.data(), size), 0) << size;
+    }
   }
   const auto c = rx.counters();
   EXPECT_EQ(c.sent, 241u);

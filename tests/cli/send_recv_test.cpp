@@ -25,6 +25,7 @@ struct Case {
   std::size_t min_size;         // smallest (seqpacket: 1, a 0-byte message reads as end of stream)
   bool create;                  // --create on both sides (named objects)
   std::vector<std::string> recv_extra;  // options only the receiver gets
+  std::string query = "";               // appended to the URL (chan: ?pattern=...)
 };
 
 std::string make_url(const Case& c, const TempDir& dir) {
@@ -77,7 +78,7 @@ std::vector<std::string> random_messages(std::size_t n, std::size_t min, std::si
 // Runs one transfer and checks it message by message.
 void transfer(const Case& c, bool receiver_first) {
   TempDir dir;
-  const std::string url = make_url(c, dir);
+  const std::string url = make_url(c, dir) + c.query;
   // A fixed seed per case, so a failure repeats; every 16th message is empty where allowed.
   auto msgs = random_messages(scaled(1000), c.min_size, c.max_size, static_cast<std::uint64_t>(c.scheme) * 2 + receiver_first);
   if (c.min_size == 0) {
@@ -124,6 +125,8 @@ const Case kUnixSeqpacket{Scheme::kUnixSeqpacket, 4096, 1, false, {}};
 const Case kTcp{Scheme::kTcp, 4096, 0, false, {}};
 const Case kUdp{Scheme::kUdp, 1024, 0, false, {}};
 const Case kChan{Scheme::kChan, 4096, 0, true, {}};
+const Case kChanMpmc{Scheme::kChan, 4096, 0, true, {}, "?pattern=mpmc"};
+const Case kChanBroadcast{Scheme::kChan, 4096, 0, true, {}, "?pattern=broadcast"};
 
 TEST(SendRecv, FifoReceiverFirst) { transfer(kFifo, true); }
 TEST(SendRecv, FifoSenderFirst) { transfer(kFifo, false); }
@@ -137,6 +140,10 @@ TEST(SendRecv, UnixDgramReceiverFirst) { transfer(kUnixDgram, true); }
 TEST(SendRecv, UnixDgramSenderFirst) { transfer(kUnixDgram, false); }
 TEST(SendRecv, UnixSeqpacketReceiverFirst) { transfer(kUnixSeqpacket, true); }
 TEST(SendRecv, UnixSeqpacketSenderFirst) { transfer(kUnixSeqpacket, false); }
+TEST(SendRecv, ChannelMpmcReceiverFirst) { transfer(kChanMpmc, true); }
+TEST(SendRecv, ChannelMpmcSenderFirst) { transfer(kChanMpmc, false); }
+// Broadcast delivers what is published after a receiver joined: receiver first only.
+TEST(SendRecv, ChannelBroadcastReceiverFirst) { transfer(kChanBroadcast, true); }
 TEST(SendRecv, TcpReceiverFirst) { transfer(kTcp, true); }
 TEST(SendRecv, TcpSenderFirst) { transfer(kTcp, false); }
 // UDP: only receiver first (datagrams to a port nobody has bound are dropped).

@@ -93,6 +93,43 @@ TEST(Endpoint, ChannelRoundTripEndsWithEndOfStream) {
   EXPECT_TRUE(FailsWith(open_receiver("chan:" + test::unique_name(), {}), {"ENOENT", "pass --create"}));
 }
 
+TEST(Endpoint, MpmcAndBroadcastChannelsRoundTripAndEnd) {
+  EndpointOptions create;
+  create.create = true;
+  round_trip("chan:" + test::unique_name() + "?pattern=mpmc&capacity=64KiB&max=4KiB", create, 0, 4096, true);
+  // The receiver joins before the sender starts (round_trip's order): a broadcast receiver gets
+  // what is published after it joined, and under policy=block (the default) all of it.
+  round_trip("chan:" + test::unique_name() + "?pattern=broadcast&capacity=64KiB&max=4KiB", create, 0, 4096, true);
+  EXPECT_TRUE(FailsWith(open_receiver("chan:" + test::unique_name() + "?policy=lapse", create),
+                        {"\"policy\" applies to pattern=broadcast only"}));
+}
+
+TEST(Endpoint, BroadcastReceiverThatLapsedGetsAnErrorCountingTheLoss) {
+  EndpointOptions create;
+  create.create = true;
+  const std::string url = "chan:" + test::unique_name() + "?pattern=broadcast&policy=lapse&capacity=4KiB&max=48";
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, create));
+  // 4 KiB of 64-byte slots: 64 slots; 100 messages overtake the idle receiver.
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(tx->send("m" + std::to_string(i)).value(), SendStatus::kOk);
+  std::string got;
+  auto lapsed = rx->receive_until(got, deadline_after(std::chrono::seconds(5)));
+  ASSERT_TRUE(FailsWith(lapsed, {"lapsed", "policy=block"}));
+  // The error counts the loss exactly: what it says was lost plus what still arrives is everything.
+  const std::string text = lapsed.error().str();
+  const std::size_t at = text.find("lost ");
+  ASSERT_NE(at, std::string::npos);
+  const std::uint64_t lost = std::stoull(text.substr(at + 5));
+  std::uint64_t received = 0;
+  while (rx->receive_until(got, deadline_after(std::chrono::milliseconds(50))).value() == ReceiveStatus::kOk) {
+    ++received;
+    EXPECT_EQ(got, "m" + std::to_string(lost + received - 1));
+  }
+  EXPECT_GT(lost, 0u);
+  EXPECT_EQ(lost + received, 100u);
+  IPCKIT_EXPECT_OK(rx->remove_object());
+}
+
 TEST(Endpoint, LinesAndRawFramingOnAStream) {
   EndpointOptions lines;
   lines.framing = Framing::kLines;

@@ -120,6 +120,7 @@ class IPCKIT_API BroadcastPublisher {
 
   [[nodiscard]] bool valid() const noexcept;
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
   [[nodiscard]] BroadcastPolicy policy() const noexcept { return policy_; }
   [[nodiscard]] BroadcastCounters counters() const noexcept;
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
