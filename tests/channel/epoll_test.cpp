@@ -407,8 +407,10 @@ TEST(Epoll, IdleReceiverUsesAlmostNoCpu) {
   ASSERT_TRUE(child.ok()) << child.describe();
   std::int64_t ns = 0;
   ASSERT_EQ(::read(r.get(), &ns, sizeof ns), static_cast<ssize_t>(sizeof ns));
-  // The target is < 1 ms per 10 s (0.2 ms per 2 s); 10x generous for a loaded CI machine.
-  EXPECT_LT(ns, 2'000'000) << "CPU used by an idle epoll receiver in 2 s: " << ns << " ns";
+  // Not a performance figure (the < 1 ms per 10 s target is measured by
+  // bench/micro/channel_epoll_bench, BM_IdleEpollReceiverCpu): this catches a receiver that spins
+  // instead of waiting in epoll. The bound (5% of a CPU) leaves room for a loaded CI machine.
+  EXPECT_LT(ns, 100'000'000) << "CPU used by an idle epoll receiver in 2 s: " << ns << " ns";
   RecordProperty("idle_cpu_ns_per_2s", std::to_string(ns));
 }
 
