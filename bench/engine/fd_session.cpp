@@ -93,8 +93,16 @@ Result<void> FdSession::finish_sending() {
   return fd.close();
 }
 
-Result<void> ListenerSession::listen_on(SocketAddress address, bool nodelay) {
+void raise_socket_buffers(int fd, std::size_t message_size, int receive_buffer) noexcept {
+  const int want = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(4 * message_size + 4096, 262144), 64u << 20));
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
+  const int rcv = receive_buffer != 0 ? receive_buffer : want;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+}
+
+Result<void> ListenerSession::listen_on(SocketAddress address, bool nodelay, std::size_t message_size) {
   nodelay_ = nodelay;
+  message_size_ = message_size;
   auto s = make_socket(address.family(), type_, false, address.to_string());
   if (!s) return fail(s.error());
   if (address.family() != AF_UNIX) {
@@ -129,6 +137,7 @@ Result<void> ListenerSession::prepare(Role role) {
     owned_[0] = std::move(*s);
   }
   const int side = role == Role::kSender ? 0 : 1;
+  if (message_size_ != 0) raise_socket_buffers(owned_[static_cast<std::size_t>(side)].get(), message_size_);
   if (nodelay_) {
     const int one = 1;
     if (::setsockopt(owned_[static_cast<std::size_t>(side)].get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
@@ -151,12 +160,8 @@ Result<void> make_datagram_pair(std::array<UniqueFd, 4>& owned, const SocketAddr
     auto local = SocketAddress::local_of(s->get());
     if (!local) return fail(local.error());
     bound[i] = *local;
-    // Large frames need send buffers that hold them; raise them as far as the system allows
-    // (net.core.wmem_max/rmem_max; the bench never writes /proc/sys).
-    const int want_buf = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(4 * size + 4096, 262144), 64u << 20));
-    (void)::setsockopt(s->get(), SOL_SOCKET, SO_SNDBUF, &want_buf, sizeof want_buf);
-    const int rcv = lossy ? (8 << 20) : want_buf;
-    (void)::setsockopt(s->get(), SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    // Large frames need buffers that hold them.
+    raise_socket_buffers(s->get(), size, lossy ? (8 << 20) : 0);
     if (lossy) {
       timeval tv{0, static_cast<suseconds_t>(std::chrono::microseconds(TransportSession::kLossyTimeout).count())};
       if (::setsockopt(s->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {

@@ -49,14 +49,22 @@ class ListenerSession : public FdSession {
     ends_[1] = {1, 1};
   }
   // Parent: binds and listens. For inet addresses pass port 0; the bound port is read back.
-  [[nodiscard]] Result<void> listen_on(SocketAddress address, bool nodelay);
+  // `message_size` (seqpacket): both ends get buffers that hold a frame (a seqpacket send larger
+  // than the send buffer fails with EMSGSIZE); 0 leaves the defaults (streams).
+  [[nodiscard]] Result<void> listen_on(SocketAddress address, bool nodelay, std::size_t message_size = 0);
   [[nodiscard]] Result<void> prepare(Role role) override;
 
  private:
   int type_;
   bool nodelay_ = false;
+  std::size_t message_size_ = 0;
   SocketAddress address_;
 };
+
+// Raises the socket's send and receive buffers so frames of `message_size` fit, as far as the
+// system allows (net.core.wmem_max/rmem_max; the bench never writes /proc/sys). `receive_buffer`
+// overrides the receive size (lossy datagram receivers ask for more).
+void raise_socket_buffers(int fd, std::size_t message_size, int receive_buffer = 0) noexcept;
 
 // A pair of datagram sockets bound to `a` (sender) and `b` (receiver) and connected to each other,
 // created in the parent. lossy: receives time out (SO_RCVTIMEO) so lost frames cannot hang a side.

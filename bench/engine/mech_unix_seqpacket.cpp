@@ -16,11 +16,11 @@ class UnixSeqpacketMechanism final : public Mechanism {
   std::optional<std::string> limit(Pattern, std::size_t size) const override {
     return unix_message_limit(SOCK_SEQPACKET, size);
   }
-  Result<std::unique_ptr<Session>> open(Pattern, std::size_t) const override {
+  Result<std::unique_ptr<Session>> open(Pattern, std::size_t size) const override {
     auto address = fresh_abstract_address();
     if (!address) return fail(address.error());
     auto s = std::make_unique<ListenerSession>(TransportSession::Kind::kMessage, SOCK_SEQPACKET);
-    if (auto r = s->listen_on(*address, false); !r) return fail(r.error());
+    if (auto r = s->listen_on(*address, false, size); !r) return fail(r.error());
     return std::unique_ptr<Session>(std::move(s));
   }
 };

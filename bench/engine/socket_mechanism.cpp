@@ -27,9 +27,9 @@ std::optional<std::string> unix_message_limit(int type, std::size_t size) {
   if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) != 0) return fmt::format("socketpair: {}", errno_name(errno));
   UniqueFd a(sv[0]);
   UniqueFd b(sv[1]);
-  const int want = static_cast<int>(std::min<std::size_t>(std::max<std::size_t>(4 * size + 4096, 262144), 64u << 20));
-  (void)::setsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &want, sizeof want);
-  (void)::setsockopt(b.get(), SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  // The same buffers the run's sockets get (ListenerSession / make_datagram_pair).
+  raise_socket_buffers(a.get(), size);
+  raise_socket_buffers(b.get(), size);
   std::vector<std::byte> buf(size);
   const ssize_t n = ::send(a.get(), buf.data(), buf.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   if (n == static_cast<ssize_t>(size)) return std::nullopt;
