@@ -20,7 +20,8 @@ constexpr const char* kShmmaxPath = "/proc/sys/kernel/shmmax";
 constexpr const char* kShmallPath = "/proc/sys/kernel/shmall";
 constexpr const char* kShmmniPath = "/proc/sys/kernel/shmmni";
 
-std::string id_text(int id) { return fmt::format("shmid {}", id); }
+// Errors name System V objects sysv-KIND:ID, the KIND:NAME form of DESIGN.md (as sysv-sem: and sysv-mq:).
+std::string id_text(int id) { return fmt::format("sysv-shm:{}", id); }
 
 // Segments of this IPC namespace (/proc/sysvipc/shm shows the reader's namespace).
 std::optional<std::uint64_t> segment_count() {
@@ -47,7 +48,7 @@ std::string shmget_hint(int err, key_t key, std::size_t size, bool creating) {
         const int id = ::shmget(key, 0, 0);
         shmid_ds ds{};
         if (id >= 0 && ::shmctl(id, IPC_STAT, &ds) == 0 && ds.shm_segsz < size) {
-          return fmt::format("the existing segment (shmid {}) has {} bytes, fewer than the {} asked for", id,
+          return fmt::format("the existing segment (sysv-shm:{}) has {} bytes, fewer than the {} asked for", id,
                              ds.shm_segsz, size);
         }
       }

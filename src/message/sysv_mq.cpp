@@ -26,7 +26,8 @@ std::string key_text(key_t key) {
 }
 
 std::string object_of(int id, key_t key) {
-  return key == IPC_PRIVATE ? fmt::format("id {}", id) : fmt::format("id {}, {}", id, key_text(key));
+  // sysv-KIND:ID, the KIND:NAME form of DESIGN.md (as sysv-shm: and sysv-sem:), with the key when there is one.
+  return key == IPC_PRIVATE ? fmt::format("sysv-mq:{}", id) : fmt::format("sysv-mq:{}, {}", id, key_text(key));
 }
 
 // The exponential backoff of the _until forms: 50 µs doubling to 5 ms, never past the deadline.

@@ -125,7 +125,7 @@ TEST(SysvShm, OpenModesAndSizeChecks) {
   EXPECT_EQ(again.size(), 4096u);
   EXPECT_TRUE(test::FailsWith(
       SysvShm::create(key, 8192, OpenMode::kOpenOrCreate),
-      {"shmget(" + k + "): EINVAL: the existing segment (shmid " + std::to_string(first.id()) +
+      {"shmget(" + k + "): EINVAL: the existing segment (sysv-shm:" + std::to_string(first.id()) +
        ") has 4096 bytes, fewer than the 8192 asked for"}));
   EXPECT_TRUE(test::FailsWith(SysvShm::create(key, 0), {"size must be > 0"}));
   EXPECT_TRUE(test::FailsWith(SysvShm::create(IPC_PRIVATE, 4096), {"use SysvShm::create_private"}));
@@ -144,7 +144,7 @@ TEST(SysvShm, RemovedSegmentLivesUntilLastDetach) {
   EXPECT_FALSE(at.valid());
   IPCKIT_ASSERT_OK_AND_ASSIGN(removed, shm.remove());
   EXPECT_FALSE(removed);  // already gone: a value, not an error
-  EXPECT_TRUE(test::FailsWith(shm.info(), {"shmctl(IPC_STAT)(shmid " + std::to_string(shm.id()) + "): EINVAL"}));
+  EXPECT_TRUE(test::FailsWith(shm.info(), {"shmctl(IPC_STAT)(sysv-shm:" + std::to_string(shm.id()) + "): EINVAL"}));
   EXPECT_TRUE(test::FailsWith(SysvShm::from_id(shm.id()), {"no such segment"}));
 }
 

@@ -92,7 +92,7 @@ TEST(SysvMq, TypeSelectionFirstExactAndLowest) {
   EXPECT_FALSE(m.has_value());
   IPCKIT_ASSERT_OK_AND_ASSIGN(m, q.try_receive(9));
   EXPECT_EQ(m->data, "nine");
-  EXPECT_TRUE(test::FailsWith(q.send(0, as_bytes("x")), {"msgsnd(id ", "must be > 0"}));
+  EXPECT_TRUE(test::FailsWith(q.send(0, as_bytes("x")), {"msgsnd(sysv-mq:", "must be > 0"}));
 }
 
 TEST(SysvMq, FullAndEmptyAreValuesDeadlinesPoll) {
@@ -113,7 +113,7 @@ TEST(SysvMq, FullAndEmptyAreValuesDeadlinesPoll) {
   EXPECT_GE(Clock::now() - start, 30ms);
   // A message that can never fit is reported, not blocked on forever.
   EXPECT_TRUE(test::FailsWith(q.send(1, as_bytes(std::string(65, 'x'))),
-                              {"msgsnd(id ", "message of 65 bytes > this queue's msg_qbytes (64): it can never fit"}));
+                              {"msgsnd(sysv-mq:", "message of 65 bytes > this queue's msg_qbytes (64): it can never fit"}));
   // A receiver in another process waiting with a deadline gets the message sent meanwhile.
   const pid_t child = test::spawn_child([&]() -> int {
     auto m = SysvMq::from_id(q.id()).receive_until(2, deadline_after(10s));
@@ -129,7 +129,7 @@ TEST(SysvMq, OversizeFailsOrTruncatesOnlyWhenAsked) {
   IPCKIT_ASSERT_OK(q.send(1, as_bytes("0123456789")));
   SysvReceiveOptions small;
   small.max_size = 4;
-  EXPECT_TRUE(test::FailsWith(q.try_receive(0, small), {"msgrcv(id ", "E2BIG", "longer than max_size (4 bytes)",
+  EXPECT_TRUE(test::FailsWith(q.try_receive(0, small), {"msgrcv(sysv-mq:", "E2BIG", "longer than max_size (4 bytes)",
                                                         "SysvOversize::kTruncate"}));
   // The message stayed queued; exactly max_size is not truncation.
   SysvReceiveOptions exact;
@@ -179,7 +179,7 @@ TEST(SysvMq, StatSetAndRemoveWakesWaiters) {
   ASSERT_EQ(blocked_syscall(child), SYS_msgrcv);
   IPCKIT_ASSERT_OK(rm.q.remove());
   EXPECT_TRUE(test::wait_child(child).ok());
-  EXPECT_TRUE(test::FailsWith(SysvMq::from_id(id).try_send(1, as_bytes("x")), {"msgsnd(id ", "EINVAL"}));
+  EXPECT_TRUE(test::FailsWith(SysvMq::from_id(id).try_send(1, as_bytes("x")), {"msgsnd(sysv-mq:", "EINVAL"}));
 }
 
 // Limits, in a child with a fresh IPC namespace (default sysctls, no queues) and no CAP_SYS_RESOURCE.
@@ -207,7 +207,7 @@ TEST(SysvMqLimits, MsgmaxAndMsgmnbAreNamed) {
   in_limited_child([]() -> int {
     auto q = SysvMq::open(IPC_PRIVATE, OpenMode::kCreateExclusive);
     if (!q) return 20;
-    const std::string obj = "id " + std::to_string(q->id());
+    const std::string obj = "sysv-mq:" + std::to_string(q->id());
     int rc = expect_text(q->send(1, as_bytes(std::string(8193, 'x'))),
                          "msgsnd(" + obj + "): EINVAL: message of 8193 bytes > /proc/sys/kernel/msgmax (8192): "
                          "raise it there (as root) or send smaller messages");
