@@ -76,7 +76,8 @@ struct MpmcLine {
   std::uint64_t consumer_exit;   // 24
   std::uint64_t skipped;         // 32 totals of departed members (live members keep their own)
   std::int64_t orphans;          // 40 redelivered records not yet taken (may be briefly negative)
-  std::uint64_t reserved[10];
+  std::uint64_t departures;      // 48 members that closed or were reaped: waiters re-check the others
+  std::uint64_t reserved[9];
 };
 static_assert(sizeof(MpmcLine) == sizeof(cl::Header::reserved_line));
 MpmcLine* line(cl::Header* h) noexcept { return reinterpret_cast<MpmcLine*>(h->reserved_line); }
@@ -140,6 +141,35 @@ void bump(std::uint64_t& counter) noexcept {
   // Single writer (the member): a relaxed load + store, no locked instruction on the fast path.
   aref(counter).store(aref(counter).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
+
+// Sleeper counts are "sleepers not yet woken": a sleeper adds itself before it sleeps and never
+// removes itself; a waker takes one off (CAS) for each FUTEX_WAKE it makes. So a consumer that was
+// woken, but has not run yet, is not woken again by every following message (one syscall per
+// sleep, not per message). A sleeper that leaves by timeout, or finds work on its re-check, leaves
+// a stale count behind: it costs the next waker one FUTEX_WAKE that wakes nobody, never a lost
+// wake-up (removing it would risk taking another sleeper's count).
+// Called after the waker's seq_cst fence (Dekker with wait()). True when it woke (or tried).
+bool wake_one(std::uint32_t& sleeping, std::uint32_t& seq) noexcept {
+  std::uint32_t n = aref(sleeping).load(std::memory_order_relaxed);
+  while (n != 0 && !aref(sleeping).compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+  }
+  if (n == 0) return false;
+  // release: pairs with the sleeper's acquire load of `seq` before its re-check, so a sleeper that
+  // reads the new value also sees what we published.
+  aref(seq).fetch_add(1, std::memory_order_release);
+  futex_wake(&seq, 1);  // one message (or one free slot): one sleeper
+  return true;
+}
+
+// Wakes every sleeper of both sides (close, repairs): they re-check the ring and the members.
+void wake_everyone(cl::Header* h) noexcept {
+  aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
+  aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
+  aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
+  aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
+  futex_wake_all(&h->wait.data_seq);
+  futex_wake_all(&h->wait.space_seq);
+}
 }  // namespace
 
 MpmcCore::MpmcCore(MpmcCore&& other) noexcept { *this = std::move(other); }
@@ -161,6 +191,7 @@ MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   reclaimed_ = o.reclaimed_;
   options_ = o.options_;
   next_check_ = o.next_check_;
+  departures_seen_ = o.departures_seen_;
   return *this;
 }
 
@@ -246,6 +277,7 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   aref(role == Role::kProducer ? line(c.map_.header)->producer_joins : line(c.map_.header)->consumer_joins)
       .fetch_add(1, std::memory_order_relaxed);
   c.next_check_ = Clock::now() + options.liveness_interval;
+  c.departures_seen_ = aref(line(c.map_.header)->departures).load(std::memory_order_acquire);
   return c;
 }
 
@@ -258,11 +290,10 @@ void MpmcCore::close() noexcept {
     aref(role_ == Role::kProducer ? line(h)->producer_exit : line(h)->consumer_exit)
         .store(kExitClosed, std::memory_order_relaxed);
     release_role(me, claim_);
-    // Waiters of either side learn about the departure now rather than at their next check.
-    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
-    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
-    futex_wake_all(&h->wait.data_seq);
-    futex_wake_all(&h->wait.space_seq);
+    // Waiters of either side learn about the departure now rather than at their next check: the
+    // departures count makes their next wait() run check_members() at once.
+    aref(line(h)->departures).fetch_add(1, std::memory_order_release);
+    wake_everyone(h);
   }
   // In a forked child the member slot is the parent's: only our mapping goes.
   map_.mapping.reset();
@@ -318,11 +349,7 @@ void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
   // the slots; we publish, fence and read the count. One of us sees the other.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   cl::Header* h = map_.header;
-  if (aref(h->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
-    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
-    futex_wake(&h->wait.data_seq, 1);  // one message: one consumer
-    bump(stats()->futex_wakes);
-  }
+  if (wake_one(h->wait.consumer_sleeping, h->wait.data_seq)) bump(stats()->futex_wakes);
 }
 
 ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
@@ -399,11 +426,7 @@ void MpmcCore::finish_read(const Claimed& c) noexcept {
   if (c.redelivered) bump(s->redelivered);
   std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with a producer's wait(), as in publish()
   cl::Header* h = map_.header;
-  if (aref(h->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
-    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
-    futex_wake(&h->wait.space_seq, 1);
-    bump(s->futex_wakes);
-  }
+  if (wake_one(h->wait.producer_sleeping, h->wait.space_seq)) bump(s->futex_wakes);
 }
 
 void MpmcCore::abandon(const Claimed& c) noexcept {
@@ -444,13 +467,7 @@ bool MpmcCore::ready_now() const noexcept {
   return aref(line(h)->orphans).load(std::memory_order_relaxed) > 0;
 }
 
-void MpmcCore::wake_other_side() noexcept {
-  cl::Header* h = map_.header;
-  aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
-  aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
-  futex_wake_all(&h->wait.data_seq);
-  futex_wake_all(&h->wait.space_seq);
-}
+void MpmcCore::wake_other_side() noexcept { wake_everyone(map_.header); }
 
 void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   auto self = self_identity();
@@ -491,6 +508,7 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
       .store(kExitDied, std::memory_order_relaxed);
   aref(s->role).store(0, std::memory_order_relaxed);
   release_role(slot, make_claim(*self));
+  aref(line(h)->departures).fetch_add(1, std::memory_order_release);
   wake_other_side();
 }
 
@@ -527,7 +545,10 @@ ChannelStatus MpmcCore::check_members() {
 
 ChannelStatus MpmcCore::poll_members() {
   const auto now = Clock::now();
-  if (now < next_check_) return ChannelStatus::kOk;
+  // acquire: pairs with the release increment after a member closed or was reaped.
+  const std::uint64_t departures = aref(line(map_.header)->departures).load(std::memory_order_acquire);
+  if (now < next_check_ && departures == departures_seen_) return ChannelStatus::kOk;
+  departures_seen_ = departures;
   next_check_ = now + options_.liveness_interval;
   return check_members();
 }
@@ -551,6 +572,7 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
   if (auto st = poll_members(); st != ChannelStatus::kOk) return st;
   std::uint32_t& sleeping = producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping;
   std::uint32_t& seq_word = producer ? h->wait.space_seq : h->wait.data_seq;
+  // Counted as a sleeper until a waker takes the count off (see wake_one()); never removed here.
   aref(sleeping).fetch_add(1, std::memory_order_relaxed);
   // acquire: pairs with the waker's release increment; read before the re-check so a wake-up
   // between the re-check and the futex call changes the word and the futex returns at once.
@@ -562,7 +584,6 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
     if (deadline != kNoDeadline) left = std::min<Clock::duration>(left, deadline - now);
     futex_wait(&seq_word, seq, left);
   }
-  aref(sleeping).fetch_sub(1, std::memory_order_relaxed);
   if (passed(deadline)) return ChannelStatus::kTimeout;
   return ChannelStatus::kOk;
 }

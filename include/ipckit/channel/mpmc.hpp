@@ -128,6 +128,7 @@ class IPCKIT_API MpmcCore {
   bool reclaimed_ = false;
   ChannelOptions options_;
   Clock::time_point next_check_{};
+  std::uint64_t departures_seen_ = 0;  // MPMC line `departures` at our last check_members()
 };
 
 // What producers and consumers both answer (the endpoint's shared core and its accessors).
