@@ -109,6 +109,11 @@ struct Plan {
   std::vector<std::string> failures;
 };
 
+// Frames per second of one process over its measured window (0 when it has none).
+double side_rate(const SideStats& s) {
+  return s.elapsed_ns > 0 && s.msgs > 0 ? static_cast<double>(s.msgs) * 1e9 / static_cast<double>(s.elapsed_ns) : 0;
+}
+
 Row aggregate(const Plan& p) {
   Row row;
   row.mechanism = std::string(p.mechanism->name());
@@ -118,37 +123,59 @@ Row aggregate(const Plan& p) {
   row.wait = p.mechanism->wait();
   row.procs = p.mechanism->procs();
   row.zero_copy = p.mechanism->zero_copy();
+  const Delivery delivery = p.mechanism->delivery();
+  row.rate_of = p.pattern == Pattern::kRtt    ? "round-trips"
+                : delivery == Delivery::kEach ? "per-subscriber"
+                : row.procs.consumers > 1     ? "all-consumers"
+                                              : "receiver";
   if (p.limited) {
     row.limited = p.limited;
     return row;
   }
   const bool two = row.procs.consumers > 0;
   std::vector<double> rates;
+  std::vector<double> sender_rates;
   std::vector<double> p50s;
   Histogram merged;
   std::uint64_t cpu_s = 0, msgs_s = 0, cpu_r = 0, msgs_r = 0;
   bool verified = p.failures.empty();
   std::string note = p.failures.empty() ? "" : p.failures.front();
+  auto unverified = [&](const std::string& why) {
+    verified = false;
+    if (note.empty()) note = why;
+  };
   for (const RunOutcome& o : p.outcomes) {
-    const SideStats& rate_side = (p.pattern == Pattern::kThroughput && two) ? o.receiver : o.sender;
-    if (rate_side.elapsed_ns > 0 && rate_side.msgs > 0) {
-      rates.push_back(static_cast<double>(rate_side.msgs) * 1e9 / static_cast<double>(rate_side.elapsed_ns));
+    double sender_rate = 0;
+    for (const SideStats& s : o.senders) sender_rate += side_rate(s);
+    // The rate of the receiving side: its one receiver, or over several consumers the sum (each
+    // frame goes to one of them) or the mean (each receives every frame). Single-process mechanisms
+    // and rtt clients: the sender.
+    double rate = sender_rate;
+    if (p.pattern == Pattern::kThroughput && two) {
+      rate = 0;
+      for (const SideStats& r : o.receivers) rate += side_rate(r);
+      if (delivery == Delivery::kEach && !o.receivers.empty()) rate /= static_cast<double>(o.receivers.size());
     }
-    cpu_s += o.sender.cpu_ns;
-    msgs_s += o.sender.msgs;
-    cpu_r += o.receiver.cpu_ns;
-    msgs_r += o.receiver.msgs;
-    std::uint64_t lost = o.sender.lost;
-    if (p.pattern == Pattern::kThroughput && two && o.sender.msgs_total > o.receiver.msgs_total) {
-      lost += o.sender.msgs_total - o.receiver.msgs_total;
+    if (rate > 0) rates.push_back(rate);
+    if (p.pattern == Pattern::kThroughput && sender_rate > 0) sender_rates.push_back(sender_rate);
+    for (const SideStats& s : o.senders) {
+      cpu_s += s.cpu_ns;
+      msgs_s += s.msgs;
+      row.lost += s.lost;
+      if (!s.verified) unverified(s.error);
     }
-    row.lost += lost;
-    if (!o.sender.verified || (two && !o.receiver.verified)) {
-      verified = false;
-      if (note.empty()) note = !o.sender.verified ? o.sender.error : o.receiver.error;
+    for (const SideStats& r : o.receivers) {
+      cpu_r += r.cpu_ns;
+      msgs_r += r.msgs;
+      if (!r.verified) unverified(r.error);
+    }
+    if (p.pattern == Pattern::kThroughput && two) {
+      std::string problem;
+      row.lost += check_delivery(o, delivery, problem);
+      if (!problem.empty()) unverified(problem);
     }
     if (p.pattern == Pattern::kThroughput) {
-      row.samples += rate_side.msgs;
+      for (const SideStats& r : two ? o.receivers : o.senders) row.samples += r.msgs;
     } else {
       merged.merge(o.histogram);
       // Spread over the repeats whose p50 is meaningful (a repeat descheduled into a handful of
@@ -156,10 +183,7 @@ Row aggregate(const Plan& p) {
       if (auto q = o.histogram.reported_percentile(0.5)) p50s.push_back(*q);
     }
   }
-  if (row.lost > 0) {
-    verified = false;
-    if (note.empty()) note = fmt::format("{} messages lost", row.lost);
-  }
+  if (row.lost > 0) unverified(fmt::format("{} messages lost", row.lost));
   row.repeats = static_cast<int>(p.outcomes.size());
   row.verified = verified;
   if (p.outcomes.empty() && !p.failures.empty()) row.limited = "failed: " + p.failures.front();
@@ -171,6 +195,7 @@ Row aggregate(const Plan& p) {
       row.spread = spread_of(rates);
     }
   }
+  if (!sender_rates.empty()) row.sender_msgs_per_s = median(sender_rates);
   if (msgs_s > 0) row.cpu_sender = static_cast<double>(cpu_s) / static_cast<double>(msgs_s);
   if (two && msgs_r > 0) row.cpu_receiver = static_cast<double>(cpu_r) / static_cast<double>(msgs_r);
   if (p.pattern == Pattern::kRtt) {
@@ -293,6 +318,14 @@ Result<void> validate(const BenchOptions& o) {
   return {};
 }
 
+std::vector<const Mechanism*> default_mechanisms() {
+  std::vector<const Mechanism*> out;
+  for (const Mechanism* m : all_mechanisms()) {
+    if (m->in_default_run()) out.push_back(m);
+  }
+  return out;
+}
+
 Result<Report> run_bench(const BenchOptions& o, const std::function<void(const Progress&)>& progress) {
   if (auto v = validate(o); !v) return fail(v.error());
   const auto started = SideClock::now_ns();
@@ -324,6 +357,15 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   report.machine.pinned[0] = a;
   report.machine.pinned[1] = b;
   const bool cross_possible = a != b;
+  // Runs with several processes per side spread them over these as well (RunConfig::spare_cpus);
+  // --pin keeps them on the two CPUs named.
+  std::vector<int> spare;
+  if (!o.pin) {
+    for (int c : cpus) {
+      if (c != a && c != b) spare.push_back(c);
+    }
+  }
+  const int cross_cpus = static_cast<int>(spare.size()) + (cross_possible ? 2 : 1);
 
   const std::vector<std::size_t> tp_sizes =
       !o.sizes.empty() ? o.sizes
@@ -339,7 +381,7 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
 
   std::vector<const Mechanism*> mechs;
   if (o.mechanisms.empty()) {
-    mechs.assign(all_mechanisms().begin(), all_mechanisms().end());
+    mechs = default_mechanisms();
   } else {
     for (const auto& n : o.mechanisms) mechs.push_back(find_mechanism(n));
   }
@@ -357,9 +399,13 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   std::size_t max_size = 64;
   for (const Mechanism* m : mechs) {
     Availability av = m->available();
-    const bool busy_pair = m->wait() == Wait::kBusy && m->procs().consumers > 0;
-    if (av.ok && busy_pair && !cross_possible) {
-      av = {false, fmt::format("busy-poll needs 2 CPUs; {} available to this process", cpus.size())};
+    // Never busy-poll with more processes than CPUs: a spinning process would wait for its peer's
+    // time slice.
+    const Procs procs = m->procs();
+    const int busy_procs = m->wait() == Wait::kBusy && procs.consumers > 0 ? procs.producers + procs.consumers : 0;
+    if (av.ok && busy_procs > cross_cpus) {
+      av = {false, fmt::format("busy-poll needs {} CPUs; {} available to this process", busy_procs,
+                               o.pin ? 2 : static_cast<int>(cpus.size()))};
     }
     if (!av.ok) {
       report.not_available.push_back({std::string(m->name()), av.reason});
@@ -403,7 +449,16 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
                                 : static_cast<double>(total) * (duration * 1.25 + 0.02);
         progress(Progress{done, total, p.mechanism->name(), p.pattern, p.size, eta});
       }
-      RunConfig cfg{p.mechanism, p.pattern, p.size, p.cpu_a, p.cpu_b, warmup_ns, duration_ns, &payload};
+      RunConfig cfg;
+      cfg.mechanism = p.mechanism;
+      cfg.pattern = p.pattern;
+      cfg.size = p.size;
+      cfg.cpu_sender = p.cpu_a;
+      cfg.cpu_receiver = p.cpu_b;
+      if (p.cpu_a != p.cpu_b) cfg.spare_cpus = spare;  // same-cpu rows keep every process on one CPU
+      cfg.warmup_ns = warmup_ns;
+      cfg.duration_ns = duration_ns;
+      cfg.payload = &payload;
       auto out = run_once(cfg);
       if (!out) return fail(out.error());
       if (out->interrupted || stop_requested()) {

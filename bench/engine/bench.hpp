@@ -16,7 +16,7 @@
 namespace ipckit::bench {
 
 struct BenchOptions {
-  std::vector<std::string> mechanisms;  // empty: every registered mechanism
+  std::vector<std::string> mechanisms;  // empty: default_mechanisms()
   std::vector<std::size_t> sizes;       // empty: the defaults of each pattern
   std::optional<double> duration_s;     // measured window of one run (warm-up adds a quarter)
   std::optional<int> repeats;
@@ -45,7 +45,12 @@ struct Row {
   Wait wait = Wait::kBlocking;
   Procs procs;
   std::uint64_t samples = 0;
-  std::optional<double> msgs_per_s;  // rtt: round trips per second
+  std::optional<double> msgs_per_s;  // throughput: the receivers' rate (see rate_of); rtt: round trips per second
+  // What msgs_per_s is: "receiver" (the one receiving process), "all-consumers" (the sum over
+  // several consumers, each frame going to one of them), "per-subscriber" (the mean over the
+  // subscribers, each receiving every frame), "round-trips" (rtt).
+  std::string rate_of;
+  std::optional<double> sender_msgs_per_s;  // throughput: frames sent per second, summed over the senders
   std::optional<double> bytes_per_s;
   std::optional<double> p50, p90, p99, p999, max;  // rtt, ns
   std::optional<double> cpu_sender, cpu_receiver;  // ns per message (rtt: per round trip)
@@ -91,6 +96,10 @@ struct Progress {
   std::size_t size = 0;
   double eta_s = 0;
 };
+
+// The mechanisms a run without --mechanisms measures: every registered one but the variants that
+// run only when named (Mechanism::in_default_run()).
+[[nodiscard]] std::vector<const Mechanism*> default_mechanisms();
 
 // Runs the benchmark. Errors: a failed set-up of the harness itself (options are validated first).
 // Interrupted runs (request_stop()) return a Report with interrupted = true and no results.

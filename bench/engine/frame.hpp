@@ -74,4 +74,27 @@ inline FrameCheck check_frame(const std::byte* src, std::size_t got, std::size_t
   return (h.flags & kFlagEnd) ? FrameCheck::kEnd : FrameCheck::kOk;
 }
 
+// Checks a frame whose sequence number the receiver cannot predict (several producers share one
+// queue, each consumer sees a subset): the length and the hash, which is seeded with the sequence
+// number, so a frame's `seq` is as verified as its payload. Stores the sequence number in `seq`.
+inline FrameCheck check_frame_unordered(const std::byte* src, std::size_t got, std::size_t size,
+                                        std::uint64_t& seq) noexcept {
+  if (got != size || got < kFrameHeader) return FrameCheck::kBadLength;
+  const FrameHeader h = read_header(src);
+  if (h.length != size) return FrameCheck::kBadLength;
+  if (XXH3_64bits_withSeed(src + kFrameHeader, size - kFrameHeader, h.seq) != h.hash) return FrameCheck::kBadHash;
+  seq = h.seq;
+  return (h.flags & kFlagEnd) ? FrameCheck::kEnd : FrameCheck::kOk;
+}
+
+// A well-mixed 64-bit value per sequence number (the splitmix64 finalizer, a bijection): senders and
+// receivers add it up (SideStats::digest), and equal sums mean the same set of frames with high
+// probability, whichever consumer received which frame.
+inline constexpr std::uint64_t frame_digest(std::uint64_t seq) noexcept {
+  std::uint64_t z = seq + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 }  // namespace ipckit::bench

@@ -2,9 +2,10 @@
 //
 // A Mechanism describes one way of moving messages (a kernel IPC mechanism, a baseline, the ipckit
 // channel, or a peer library) and opens Sessions. A Session owns the objects of one benchmark run:
-// the parent creates it before fork(), each side's child calls prepare() and run(), and the parent
-// destroys it afterwards, which removes every object it created. Adding a mechanism (for example a
-// peer library) is one more mech_<name>.cpp that defines a Mechanism and one line in registry.cpp.
+// the parent creates it before fork(), each child (one per producer and per consumer) calls
+// prepare() and run(), and the parent destroys it afterwards, which removes every object it
+// created. Adding a mechanism (for example a peer library) is one more mech_<name>.cpp that defines
+// a Mechanism and one line in registry.cpp.
 #pragma once
 
 #include <atomic>
@@ -32,10 +33,19 @@ enum class Role { kSender = 0, kReceiver = 1 };
 [[nodiscard]] std::string_view to_string(Pattern p) noexcept;
 [[nodiscard]] std::string_view to_string(Wait w) noexcept;
 
+// Processes of one run: `producers` senders and `consumers` receivers, each a forked child of its
+// own (consumers = 0: one process does everything, e.g. memcpy).
 struct Procs {
   int producers = 1;
   int consumers = 1;
 };
+// The most processes on one side of a run (the broadcast rows go up to 8 subscribers).
+inline constexpr int kMaxSideProcs = 8;
+
+// Where the frames of a run go when there are several consumers: each frame to one of them (a
+// queue: the rate is the sum over consumers), or every frame to every consumer (broadcast: the rate
+// is per consumer, each receiving all of them).
+enum class Delivery { kOne, kEach };
 
 // What one side reports; written by the child into shared memory (trivially copyable).
 struct SideStats {
@@ -44,6 +54,11 @@ struct SideStats {
   std::uint64_t elapsed_ns = 0;  // after warm-up, on this side's clock
   std::uint64_t cpu_ns = 0;      // CLOCK_PROCESS_CPUTIME_ID after warm-up
   std::uint64_t lost = 0;        // round trips given up (lossy mechanisms)
+  // Sum of frame_digest(seq) over every frame sent/received, warm-up included (0 where a driver does
+  // not compute it). With several consumers sharing the frames, equal sums on both sides show that
+  // together they received exactly the frames sent: none lost, none twice (counts alone could hide a
+  // loss and a duplicate).
+  std::uint64_t digest = 0;
   std::uint32_t verified = 1;    // 0: a frame failed its check
   std::uint32_t failed = 0;      // 1: the side could not run; see error
   char error[240] = {};
@@ -56,7 +71,10 @@ struct SideStats {
 struct alignas(128) ControlBlock {
   std::atomic<std::uint32_t> stop{0};         // parent -> children: finish now
   alignas(128) std::atomic<std::uint32_t> sender_done{0};  // sender -> receiver (lossy mechanisms)
-  alignas(128) SideStats sides[2];
+  // One slot per process, written only by that process (before it exits), read by the parent after
+  // it reaped them all.
+  alignas(128) SideStats senders[kMaxSideProcs];
+  SideStats receivers[kMaxSideProcs];
   Histogram histogram;  // rtt: every round trip after warm-up, recorded by the client
 };
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
@@ -69,6 +87,8 @@ struct RunContext {
   std::uint64_t duration_ns = 0;  // measured window after warm-up
   ControlBlock* control = nullptr;
   const PayloadSource* payload = nullptr;
+  Procs procs;    // the run's processes
+  int index = 0;  // this process among its side's: 0 .. procs.producers/consumers - 1
 
   [[nodiscard]] bool stop_requested() const noexcept {
     return control->stop.load(std::memory_order_relaxed) != 0;  // a plain flag; no data depends on it
@@ -110,7 +130,7 @@ class Session {
   [[nodiscard]] virtual Result<void> run(Role role, const RunContext& ctx, SideStats& stats) = 0;
   // Parent, after the children are forked: close the parent's copies of their descriptors.
   virtual void after_fork() noexcept {}
-  // Parent, after both sides reported ready: remove names nobody needs to open any more.
+  // Parent, after every child reported ready: remove names nobody needs to open any more.
   virtual void after_ready() noexcept {}
 };
 
@@ -127,6 +147,11 @@ class Mechanism {
   [[nodiscard]] virtual std::string_view description() const noexcept = 0;
   [[nodiscard]] virtual Wait wait() const noexcept = 0;
   [[nodiscard]] virtual Procs procs() const noexcept { return {}; }
+  // With several consumers: whether each frame goes to one of them or to every one (see Delivery).
+  [[nodiscard]] virtual Delivery delivery() const noexcept { return Delivery::kOne; }
+  // False for variants of a row (more subscribers, more producers x consumers): they run only when
+  // named in --mechanisms, so the default run keeps its length.
+  [[nodiscard]] virtual bool in_default_run() const noexcept { return true; }
   [[nodiscard]] virtual bool supports(Pattern pattern) const noexcept = 0;
   // True for mechanisms that may drop messages (udp): gaps are counted as lost, not failures.
   [[nodiscard]] virtual bool lossy() const noexcept { return false; }

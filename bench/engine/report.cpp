@@ -113,6 +113,8 @@ json to_json(const Report& r) {
     x["procs"] = {{"producers", row.procs.producers}, {"consumers", row.procs.consumers}};
     x["samples"] = row.samples;
     x["msgs_per_s"] = opt(row.msgs_per_s);
+    x["rate_of"] = row.rate_of;
+    x["sender_msgs_per_s"] = opt(row.sender_msgs_per_s);
     x["bytes_per_s"] = opt(row.bytes_per_s);
     x["rtt_ns"] = {{"p50", opt(row.p50)}, {"p90", opt(row.p90)}, {"p99", opt(row.p99)},
                    {"p999", opt(row.p999)}, {"max", opt(row.max)}};
@@ -175,6 +177,26 @@ std::string format_table(const Report& r) {
                          human_size(row->size), row->placement, to_string(row->wait),
                          cell(row->msgs_per_s, human_count), cell(row->bytes_per_s, human_bytes_per_s),
                          row->spread * 100, cpu_pair(*row), row->samples, verified_text(*row), claim);
+    }
+  }
+
+  // Rows with several processes: what their msgs/s is, the senders' rate, and the deliveries.
+  std::vector<const Row*> multi;
+  for (const Row* row : tp) {
+    if (!row->limited && (row->rate_of != "receiver" || row->procs.producers > 1)) multi.push_back(row);
+  }
+  if (!multi.empty()) {
+    out += "\nSEVERAL PROCESSES (msgs/s above: per-subscriber = each subscriber's rate, every one receiving every "
+           "frame;\n  all-consumers = the sum over the consumers, each frame going to one of them)\n";
+    out += fmt::format("{:<22} {:>7} {:>5} {:>11} {:<15} {:>13} {:>13}\n", "mechanism", "size", "procs", "msgs/s",
+                       "rate of", "sender msgs/s", "deliveries/s");
+    for (const Row* row : multi) {
+      std::optional<double> deliveries = row->msgs_per_s;
+      if (deliveries && row->rate_of == "per-subscriber") *deliveries *= row->procs.consumers;
+      out += fmt::format("{:<22} {:>7} {:>5} {:>11} {:<15} {:>13} {:>13}\n", row->mechanism, human_size(row->size),
+                         fmt::format("{}x{}", row->procs.producers, row->procs.consumers),
+                         cell(row->msgs_per_s, human_count), row->rate_of, cell(row->sender_msgs_per_s, human_count),
+                         cell(deliveries, human_count));
     }
   }
 
@@ -355,18 +377,20 @@ std::string format_summary(const Report& r) {
 std::string to_csv(const Report& r) {
   std::string out =
       "mechanism,pattern,size,placement,wait,producers,consumers,samples,msgs_per_s,bytes_per_s,p50_ns,p90_ns,"
-      "p99_ns,p999_ns,max_ns,cpu_ns_sender,cpu_ns_receiver,repeats,spread,verified,limited,lost,zero_copy\n";
+      "p99_ns,p999_ns,max_ns,cpu_ns_sender,cpu_ns_receiver,repeats,spread,verified,limited,lost,zero_copy,"
+      "rate_of,sender_msgs_per_s\n";
   auto num = [](const std::optional<double>& v) { return v ? fmt::format("{:.6g}", *v) : std::string(); };
   for (const auto& row : r.results) {
     std::string limited = row.limited.value_or("");
     std::replace(limited.begin(), limited.end(), '"', '\'');
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},\"{}\",{},{}\n", row.mechanism,
-                       to_string(row.pattern), row.size, row.placement, to_string(row.wait), row.procs.producers,
-                       row.procs.consumers, row.samples, num(row.msgs_per_s), num(row.bytes_per_s), num(row.p50),
-                       num(row.p90), num(row.p99), num(row.p999), num(row.max), num(row.cpu_sender),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{},\"{}\",{},{},{},{}\n",
+                       row.mechanism, to_string(row.pattern), row.size, row.placement, to_string(row.wait),
+                       row.procs.producers, row.procs.consumers, row.samples, num(row.msgs_per_s),
+                       num(row.bytes_per_s), num(row.p50), num(row.p90), num(row.p99), num(row.p999), num(row.max),
+                       num(row.cpu_sender),
                        num(row.cpu_receiver), row.repeats, row.spread,
                        row.verified ? (*row.verified ? "true" : "false") : "", limited, row.lost,
-                       row.zero_copy ? "true" : "false");
+                       row.zero_copy ? "true" : "false", row.rate_of, num(row.sender_msgs_per_s));
   }
   return out;
 }
@@ -429,6 +453,8 @@ Result<std::string> compare_reports(const json& a, const json& b) {
     std::vector<std::pair<std::string, std::pair<std::optional<double>, std::optional<double>>>> figures = {
         {"msgs_per_s", {fig(row.value("msgs_per_s", json())), fig(other.value("msgs_per_s", json()))}},
         {"bytes_per_s", {fig(row.value("bytes_per_s", json())), fig(other.value("bytes_per_s", json()))}},
+        {"sender_msgs_per_s",
+         {fig(row.value("sender_msgs_per_s", json())), fig(other.value("sender_msgs_per_s", json()))}},
     };
     for (const char* q : {"p50", "p90", "p99", "p999", "max"}) {
       figures.push_back({std::string("rtt_ns.") + q,

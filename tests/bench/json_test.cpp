@@ -32,8 +32,9 @@ void check_schema(const json& j) {
   ASSERT_TRUE(m.at("pinned").is_array());
   EXPECT_EQ(m.at("pinned").size(), 2u);
   const std::set<std::string> row_keys = {"mechanism", "pattern", "size", "placement", "wait", "procs",
-                                          "samples", "msgs_per_s", "bytes_per_s", "rtt_ns", "cpu_ns_per_msg",
-                                          "repeats", "verified", "limited", "lost", "zero_copy"};
+                                          "samples", "msgs_per_s", "rate_of", "sender_msgs_per_s", "bytes_per_s",
+                                          "rtt_ns", "cpu_ns_per_msg", "repeats", "verified", "limited", "lost",
+                                          "zero_copy"};
   ASSERT_TRUE(j.at("results").is_array());
   ASSERT_FALSE(j.at("results").empty());
   for (const json& r : j.at("results")) {
@@ -51,6 +52,11 @@ void check_schema(const json& j) {
     EXPECT_TRUE(r.at("procs").at("consumers").is_number_integer());
     EXPECT_TRUE(r.at("samples").is_number_unsigned());
     EXPECT_TRUE(number_or_null(r.at("msgs_per_s")));
+    const std::string rate_of = r.at("rate_of");
+    EXPECT_TRUE(rate_of == "receiver" || rate_of == "all-consumers" || rate_of == "per-subscriber" ||
+                rate_of == "round-trips");
+    EXPECT_EQ(rate_of == "round-trips", r.at("pattern") == "rtt");
+    EXPECT_TRUE(number_or_null(r.at("sender_msgs_per_s")));
     EXPECT_TRUE(number_or_null(r.at("bytes_per_s")));
     EXPECT_EQ(r.at("rtt_ns").size(), 5u);
     for (const char* q : {"p50", "p90", "p99", "p999", "max"}) EXPECT_TRUE(number_or_null(r.at("rtt_ns").at(q))) << q;
@@ -64,6 +70,8 @@ void check_schema(const json& j) {
     EXPECT_TRUE(r.at("zero_copy").is_boolean());
     if (r.at("pattern") == "throughput") {
       EXPECT_TRUE(r.at("rtt_ns").at("p50").is_null());
+    } else {
+      EXPECT_TRUE(r.at("sender_msgs_per_s").is_null());
     }
   }
   ASSERT_TRUE(j.at("not_available").is_array());
@@ -124,7 +132,7 @@ TEST(BenchJson, CompareShowsTheRatioOfEveryFigure) {
   auto make = [](double rate, double p50) {
     json j = {{"schema_version", 1}, {"results", json::array()}};
     j["results"].push_back({{"mechanism", "pipe"}, {"pattern", "throughput"}, {"size", 64}, {"placement", "cross-cpu"},
-                            {"msgs_per_s", rate}, {"bytes_per_s", rate * 64},
+                            {"msgs_per_s", rate}, {"sender_msgs_per_s", rate}, {"bytes_per_s", rate * 64},
                             {"rtt_ns", {{"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"p999", nullptr}, {"max", nullptr}}},
                             {"cpu_ns_per_msg", {{"sender", 100.0}, {"receiver", 50.0}}}});
     j["results"].push_back({{"mechanism", "tcp"}, {"pattern", "rtt"}, {"size", 64}, {"placement", "cross-cpu"},
@@ -139,6 +147,7 @@ TEST(BenchJson, CompareShowsTheRatioOfEveryFigure) {
   auto text = compare_reports(a, b);
   ASSERT_TRUE(text) << text.error().str();
   EXPECT_NE(text->find("msgs_per_s"), std::string::npos);
+  EXPECT_NE(text->find("sender_msgs_per_s"), std::string::npos) << *text;
   EXPECT_NE(text->find("2.500"), std::string::npos) << *text;  // pipe msgs/s and bytes/s
   EXPECT_NE(text->find("0.250"), std::string::npos) << *text;  // tcp p50 and max
   EXPECT_NE(text->find("1.000"), std::string::npos) << *text;  // cpu unchanged
