@@ -7,12 +7,6 @@
 namespace ipckit::bench {
 namespace {
 
-const NotBuiltMechanism kNotBuilt[] = {
-    {"channel-mpmc", Wait::kSpinFutex, "not implemented yet: the channel has no MPMC pattern (issue 9)"},
-    {"channel-broadcast", Wait::kSpinFutex,
-     "no bench driver yet: the broadcast channel is measured by bench/micro/broadcast_bench (docs/channel.md)"},
-};
-
 // Peers whose package was missing at configure time (bench/CMakeLists.txt says which).
 #ifndef IPCKIT_BENCH_HAVE_BOOST
 const NotBuiltMechanism kNoBoost{"boost-mq", Wait::kBlocking, "not built: Boost.Interprocess headers (libboost-dev) not found at configure time"};
@@ -28,8 +22,6 @@ const NotBuiltMechanism kNoIceoryxWaitset{"iceoryx-waitset", Wait::kBlocking, kN
 
 }  // namespace
 
-const Mechanism& not_built_mechanism(int index) { return kNotBuilt[index]; }
-
 std::span<const Mechanism* const> all_mechanisms() {
   static const std::vector<const Mechanism*> table = {
       &memcpy_mechanism(),      &atomic_pingpong_mechanism(), &shm_handoff_mechanism(),
@@ -37,8 +29,10 @@ std::span<const Mechanism* const> all_mechanisms() {
       &unix_stream_mechanism(), &unix_dgram_mechanism(),      &unix_seqpacket_mechanism(),
       &tcp_mechanism(),         &tcp6_mechanism(),            &udp_mechanism(),
       &posix_mq_mechanism(),    &sysv_mq_mechanism(),         &shm_sem_mechanism(),
-      &channel_spsc_mechanism(), &channel_spsc_blocking_mechanism(), &channel_spsc_epoll_mechanism(), &not_built_mechanism(0),
-      &not_built_mechanism(1),
+      &channel_spsc_mechanism(), &channel_spsc_blocking_mechanism(), &channel_spsc_epoll_mechanism(),
+      &channel_mpmc_mechanism(1), &channel_mpmc_mechanism(2), &channel_mpmc_mechanism(4),
+      &channel_broadcast_mechanism(1), &channel_broadcast_mechanism(2), &channel_broadcast_mechanism(4),
+      &channel_broadcast_mechanism(8),
       // Peers.
 #ifdef IPCKIT_BENCH_HAVE_BOOST
       &boost_mq_mechanism(),

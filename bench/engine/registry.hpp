@@ -23,16 +23,18 @@ const Mechanism& udp_mechanism();
 const Mechanism& posix_mq_mechanism();
 const Mechanism& sysv_mq_mechanism();
 const Mechanism& shm_sem_mechanism();
-// The ipckit channel (not available while the channel layer is missing from the build).
+// The ipckit channel (SPSC: not available while the channel layer is missing from the build).
 const Mechanism& channel_spsc_mechanism();
 const Mechanism& channel_spsc_blocking_mechanism();
 const Mechanism& channel_spsc_epoll_mechanism();
+// 1 subscriber (in the default run), or 2, 4, 8 (run only when named).
+const Mechanism& channel_broadcast_mechanism(int subscribers);
+// 1 producer x 1 consumer (in the default run), or 2x2, 4x4 (run only when named).
+const Mechanism& channel_mpmc_mechanism(int n);
 // Peer libraries (bench/engine/peers/, compiled when their packages were found at configure time).
 const Mechanism& boost_mq_mechanism();
 const Mechanism& zmq_ipc_mechanism();
 const Mechanism& iceoryx_mechanism();
 const Mechanism& iceoryx_waitset_mechanism();
-// Mechanisms whose layer is not in this build: listed as not available with `reason`.
-const Mechanism& not_built_mechanism(int index);
 
 }  // namespace ipckit::bench

@@ -82,7 +82,7 @@ void check_schema(const json& j) {
 }
 
 TEST(BenchJson, RealTinyRunFollowsTheSchema) {
-  auto o = test::tiny({"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast"});
+  auto o = test::tiny({"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast-2", "channel-mpmc-2x2"});
   o.sizes = {64, 65536};
   auto report = run_bench(o);
   ASSERT_TRUE(report) << report.error().str();
@@ -94,18 +94,48 @@ TEST(BenchJson, RealTinyRunFollowsTheSchema) {
   if (read_proc_number("/proc/sys/fs/mqueue/msgsize_max").value_or(0) < 65536) {
     EXPECT_TRUE(saw_limited);
   }
-  ASSERT_EQ(j["not_available"].size(), 1u);
-  EXPECT_EQ(j["not_available"][0]["mechanism"], "channel-broadcast");
+  // Each row says what its msgs/s is, and records its processes.
+  for (const json& r : j["results"]) {
+    SCOPED_TRACE(r.dump());
+    if (r["pattern"] == "rtt") continue;
+    if (r["mechanism"] == "channel-broadcast-2") {
+      EXPECT_EQ(r["rate_of"], "per-subscriber");
+      EXPECT_EQ(r["procs"], json({{"producers", 1}, {"consumers", 2}}));
+    } else if (r["mechanism"] == "channel-mpmc-2x2") {
+      EXPECT_EQ(r["rate_of"], "all-consumers");
+      EXPECT_EQ(r["procs"], json({{"producers", 2}, {"consumers", 2}}));
+    } else {
+      EXPECT_EQ(r["rate_of"], "receiver");
+    }
+    if (r["limited"].is_null() && r["samples"].get<std::uint64_t>() > 0) {
+      EXPECT_TRUE(r["sender_msgs_per_s"].is_number());
+    }
+  }
+  EXPECT_TRUE(j["not_available"].empty()) << j["not_available"].dump();
   // CSV: a header and one line per row.
   const std::string csv = to_csv(*report);
   EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), report->results.size() + 1);
   EXPECT_EQ(csv.rfind("mechanism,pattern,size,", 0), 0u);
-  // The table names every row's mechanism and the not-available one.
+  EXPECT_NE(csv.find(",rate_of,sender_msgs_per_s\n"), std::string::npos);
+  // The table names every row's mechanism, and explains the rows with several processes.
   const std::string table = format_table(*report);
-  for (const char* name : {"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast", "limited: msgsize_max="}) {
+  for (const char* name : {"pipe", "posix-mq", "memcpy", "atomic-pingpong", "channel-broadcast-2", "channel-mpmc-2x2",
+                           "SEVERAL PROCESSES", "per-subscriber", "all-consumers", "limited: msgsize_max="}) {
     if (std::string(name) == "limited: msgsize_max=" && !saw_limited) continue;
     EXPECT_NE(table.find(name), std::string::npos) << name;
   }
+}
+
+TEST(BenchJson, TableListsMechanismsNotAvailableWithTheirReason) {
+  Report r;
+  r.not_available.push_back({"zmq-ipc", "not built: libzmq3-dev not found at configure time"});
+  const std::string table = format_table(r);
+  EXPECT_NE(table.find("Not available:"), std::string::npos);
+  EXPECT_NE(table.find("zmq-ipc: not built: libzmq3-dev"), std::string::npos) << table;
+  const json na = to_json(r)["not_available"];
+  ASSERT_EQ(na.size(), 1u);
+  EXPECT_EQ(na[0]["mechanism"], "zmq-ipc");
+  EXPECT_EQ(na[0]["reason"], "not built: libzmq3-dev not found at configure time");
 }
 
 TEST(BenchJson, QuickTableSaysIndicativeAndShowsP50P99) {

@@ -78,7 +78,8 @@ int run_compare(const BenchArgs& a) {
 int run_list() {
   for (const bench::Mechanism* m : bench::all_mechanisms()) {
     const auto av = m->available();
-    std::fputs(fmt::format("{:<22} {:<10} {}{}\n", m->name(), bench::to_string(m->wait()), m->description(),
+    std::fputs(fmt::format("{:<22} {:<10} {}{}{}\n", m->name(), bench::to_string(m->wait()), m->description(),
+                           m->in_default_run() ? "" : " [only when named]",
                            av.ok ? "" : " [not available: " + av.reason + "]")
                    .c_str(),
                stdout);
@@ -190,7 +191,8 @@ void add_bench_command(CLI::App& app, Context& ctx) {
       "Measure every IPC mechanism side by side on this machine: throughput, round-trip percentiles and CPU\n"
       "cost, every message verified (sequence + length + xxh3). Default run: under 3 minutes.");
   cmd->add_flag("--quick", args->quick, "short runs (under 30 s), indicative figures: p50/p99 only in the table");
-  cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all");
+  cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all but the rows\n"
+                  "marked [only when named] (channel-broadcast-2/4/8, channel-mpmc-2x2/4x4)");
   cmd->add_option("--sizes", args->sizes,
                   "message sizes for both patterns, e.g. 64,4KiB,1MiB (default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
   cmd->add_option("--duration", args->duration, "measured time of one run, e.g. 0.3 or 300ms (default 0.3 s; warm-up adds 25%)");
