@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <string>
@@ -48,6 +49,24 @@ bool has_children(pid_t pid) {
   return static_cast<bool>(in >> s);
 }
 
+std::vector<pid_t> children_of(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children");
+  std::vector<pid_t> out;
+  for (pid_t c; in >> c;) out.push_back(c);
+  return out;
+}
+
+// True when process `pid` maps a bench object whose name was removed ("/dev/shm/ipckit.bench.* (deleted)").
+bool maps_removed_bench_object(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/maps");
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("/dev/shm/ipckit.bench.") != std::string::npos && line.find("(deleted)") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int wait_status(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -79,6 +98,41 @@ TEST_F(BenchCliRun, CtrlCStopsChildrenAndRemovesEveryObject) {
     EXPECT_NE(err.find("interrupted"), std::string::npos) << err;
     EXPECT_TRUE(test::bench_objects(pid).empty());
     EXPECT_NE(::access(dir.file("x.json").c_str(), F_OK), 0) << "no partial report is left";
+  }
+}
+
+// Ctrl-C while many processes measure: the broadcast run's publisher and 8 subscribers (which keep
+// `<name>`, `<name>.ctl` and 8 `<name>.sub.*` until the run ends) and MPMC's 4 x 4 processes.
+TEST_F(BenchCliRun, CtrlCWithSeveralProcessesPerSideRemovesEveryObject) {
+  ::ipckit::test::TempDir dir;
+  for (const char* mech : {"channel-broadcast-8", "channel-mpmc-4x4"}) {
+    SCOPED_TRACE(mech);
+    const pid_t pid = spawn_cli({"bench", "--mechanisms", mech, "--sizes", "64", "--duration", "20", "--repeats", "1"},
+                                dir.file("err.txt"));
+    // Measuring: broadcast once every subscriber has joined (its record exists); MPMC once all 8
+    // children map the channel under a removed name (the parent removes it when every process has
+    // it open, just before the start).
+    const bool broadcast = std::string(mech) == "channel-broadcast-8";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    bool measuring = false;
+    while (!measuring && std::chrono::steady_clock::now() < deadline) {
+      if (broadcast) {
+        const auto objects = test::bench_objects(pid);
+        measuring = std::count_if(objects.begin(), objects.end(), [](const std::string& n) {
+                      return n.find(".sub.") != std::string::npos;
+                    }) == 8;
+      } else {
+        const auto kids = children_of(pid);
+        measuring = kids.size() == 8 && std::all_of(kids.begin(), kids.end(), maps_removed_bench_object);
+      }
+      if (!measuring) ::poll(nullptr, 0, 2);
+    }
+    ASSERT_TRUE(measuring);
+    ::kill(pid, SIGINT);
+    EXPECT_EQ(wait_status(pid), 130);
+    const std::string err = read_text_file(dir.file("err.txt")).value_or("");
+    EXPECT_NE(err.find("interrupted"), std::string::npos) << err;
+    EXPECT_TRUE(test::bench_objects(pid).empty());
   }
 }
 
