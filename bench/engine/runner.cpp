@@ -332,8 +332,18 @@ Result<RunOutcome> run_once(const RunConfig& cfg) {
     }
     if (done > 0 && first_exit == 0) first_exit = now;
     if ((first_exit != 0 && now - first_exit > 1'000'000'000ULL) || now > limit) {
+      // Name the child that ended the run early (crashed or failed), before the others are stopped.
+      std::string why = first_failure();
+      for (std::size_t i = 0; i < total && why.empty(); ++i) {
+        const Child& c = children[i];
+        if (c.done && !(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0)) {
+          why = describe_exit(proc_name(plan[i], procs), c);
+        }
+      }
       kill_all();
-      out.error = now > limit ? "the run did not finish in time" : "one side did not finish after the other ended";
+      out.error = now > limit     ? "the run did not finish in time"
+                  : why.empty()   ? "one side did not finish after the other ended"
+                                  : why + "; the others were stopped";
       break;
     }
     sleep_ms(done > 0 ? 2 : 20);
