@@ -41,12 +41,8 @@ class MpmcSession final : public Session {
     options_.max_message = std::max<std::size_t>(size, 64);
     // A ring of at least 1 MiB and 4 records, a power of two (it holds slots_for() slots).
     options_.capacity = std::bit_ceil(std::max<std::size_t>(std::size_t{1} << 20, 4 * (options_.max_message + 64)));
-    // A waiting consumer notices that the last producer closed only at its next liveness check,
-    // even though close() wakes it (the check is rate-limited to one per liveness_interval): with
-    // the default 1 s every run would end a second late, past the runner's one-second grace after
-    // the first process exits. 20 ms ends it promptly; the cost, one scan of the member table per
-    // 20 ms of waiting, is nothing next to the frames.
-    options_.liveness_interval = std::chrono::milliseconds(20);
+    // The default liveness interval: a consumer learns that the last producer closed at once (a
+    // close bumps the channel's departures count, which makes waiters check the members).
   }
   ~MpmcSession() override { remove(); }
 
@@ -103,7 +99,7 @@ class MpmcSession final : public Session {
     std::array<std::uint64_t, kMaxSideProcs> next{};
     std::uint64_t digest = 0;
     // The window ends at the last tick (mark_last), at most 15 frames before the last frame: the
-    // end of the run is seen only after a wait (up to liveness_interval), which must not count.
+    // end of the run is seen only after a wait, which must not count.
     SideClock clock(ctx);
     std::uint64_t got = 0;
     for (;;) {
