@@ -34,7 +34,7 @@ struct BroadcastCtl {
   alignas(cl::kCacheLine) std::uint64_t next_id;   // 128 subscriber ids (fetch_add)
   std::uint64_t join_gen;                           // 136 bumped after every join and leave
   alignas(cl::kCacheLine) std::uint32_t data_seq;  // 256 subscribers sleep here
-  std::uint32_t sleepers;                           // 260 subscribers about to sleep or sleeping
+  std::uint32_t sleepers;                           // 260 subscribers announced asleep, not yet woken
   alignas(cl::kCacheLine) std::uint32_t space_seq;          // 384 the kBlock publisher sleeps here
   std::uint32_t publisher_sleeping;                          // 388
   alignas(cl::kCacheLine) std::uint64_t reserved[16];        // 512
@@ -205,6 +205,16 @@ BroadcastPolicy read_policy(const cl::Header* h) noexcept {
 void wake(std::uint32_t& seq) noexcept {
   aref(seq).fetch_add(1, std::memory_order_release);  // pairs with the acquire load before sleeping
   detail::futex_wake_all(&seq);
+}
+
+// Wakes the sleepers announced in `announced` (the subscribers' count, or the publisher's flag) if
+// there are any, taking the announcements off so that the next message or the next advance does
+// not make the same syscall for sleepers that were woken but have not run yet. A sleeper never
+// removes its own announcement: one that left by timeout or found work on its re-check costs one
+// later wake that finds nobody, never a lost wake-up. Call after the Dekker seq_cst fence.
+void wake_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
+  if (aref(announced).load(std::memory_order_relaxed) == 0) return;
+  if (aref(announced).exchange(0, std::memory_order_relaxed) != 0) wake(seq);
 }
 
 }  // namespace
@@ -484,7 +494,7 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
   aref(map_.header->prod.sent).store(tail_, std::memory_order_relaxed);
   // Dekker with sleeping subscribers: they increment `sleepers` then re-check the slot.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (aref(ctl_->sleepers).load(std::memory_order_relaxed) != 0) wake(ctl_->data_seq);
+  wake_announced(ctl_->sleepers, ctl_->data_seq);
   return BroadcastStatus::kOk;
 }
 
@@ -641,7 +651,7 @@ void BroadcastSubscriber::advance(std::uint64_t to, std::uint64_t received, std:
   if (policy_ == BroadcastPolicy::kBlock) {
     // Dekker with a sleeping publisher: it sets publisher_sleeping, fences, re-reads cursors.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (aref(ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) wake(ctl_->space_seq);
+    wake_announced(ctl_->publisher_sleeping, ctl_->space_seq);
   }
 }
 
@@ -745,7 +755,8 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
           detail::cpu_relax();
           continue;
         }
-        // Sleep: announce, re-check, futex (Dekker with the publisher's fence + sleepers load).
+        // Sleep: announce, re-check, futex (Dekker with the publisher's fence + sleepers load). The
+        // announcement stays until a publisher takes it off (wake_announced()).
         const std::uint32_t seen = aref(ctl_->data_seq).load(std::memory_order_acquire);
         aref(ctl_->sleepers).fetch_add(1, std::memory_order_seq_cst);
         if (aref(slot->seq).load(std::memory_order_seq_cst) == s1 &&
@@ -757,7 +768,6 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
           // No publisher (not yet, or closed without us seeing it): poll slowly.
           detail::futex_wait(&ctl_->data_seq, seen, std::chrono::milliseconds(10));
         }
-        aref(ctl_->sleepers).fetch_sub(1, std::memory_order_relaxed);
         continue;
       }
     }
