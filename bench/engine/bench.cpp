@@ -47,18 +47,6 @@ std::vector<std::string_view> split(std::string_view s) {
   return out;
 }
 
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int i = 0; i < CPU_SETSIZE; ++i) {
-      if (CPU_ISSET(i, &set)) cpus.push_back(i);
-    }
-  }
-  return cpus;
-}
-
 std::string cpu_list(const std::vector<int>& cpus) {
   std::string s;
   for (int c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
@@ -211,6 +199,18 @@ Row aggregate(const Plan& p) {
 }
 
 }  // namespace
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int i = 0; i < CPU_SETSIZE; ++i) {
+      if (CPU_ISSET(i, &set)) cpus.push_back(i);
+    }
+  }
+  return cpus;
+}
 
 Result<std::size_t> parse_size(std::string_view text) {
   const std::string_view t = trim(text);

@@ -34,6 +34,8 @@ struct BenchOptions {
 [[nodiscard]] Result<double> parse_duration(std::string_view text);
 // Checks a whole option set (CPUs exist, sizes in range, repeats >= 1, ...).
 [[nodiscard]] Result<void> validate(const BenchOptions& options);
+// The CPUs this process may run on (sched_getaffinity), in ascending order.
+[[nodiscard]] std::vector<int> allowed_cpus();
 
 inline constexpr std::size_t kMaxMessage = 16u << 20;
 

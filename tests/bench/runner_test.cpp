@@ -9,23 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/bench.hpp"
 #include "engine/runner.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit::bench {
 namespace {
-
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
-    for (int i = 0; i < CPU_SETSIZE; ++i) {
-      if (CPU_ISSET(i, &set)) cpus.push_back(i);
-    }
-  }
-  return cpus;
-}
 
 // Each child reports what it was told and where it runs: msgs_total = index + 1, lost = producers *
 // 100 + consumers, digest = the one CPU it is pinned to. A receiver whose index is `fail_receiver`
