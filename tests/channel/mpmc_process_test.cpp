@@ -4,12 +4,15 @@
 // and endpoints inherited through fork() refused. Waits are blocking / spin-then-futex (never more
 // spinners than CPUs).
 // ipckit-test: timeout 240
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -54,13 +57,58 @@ struct SharedArray {
   std::size_t size;
 };
 
+// Children open their endpoint, say so, and start only once every member has joined. Without it a
+// consumer could see "every producer has gone" when the first producer finished before the second
+// one joined, and leave (end of stream is "no producer attached", as for a pipe).
+class StartGate {
+ public:
+  StartGate() {
+    if (::pipe2(ready_, O_CLOEXEC) != 0 || ::pipe2(go_, O_CLOEXEC) != 0) std::abort();
+  }
+  ~StartGate() {
+    for (int fd : {ready_[0], ready_[1], go_[0], go_[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  // Child, after opening its endpoint: reports ready and waits for open() (EOF on the go pipe).
+  void joined_and_wait() {
+    ::close(go_[1]);
+    const char b = 1;
+    (void)!::write(ready_[1], &b, 1);
+    char x;
+    while (::read(go_[0], &x, 1) < 0 && errno == EINTR) {
+    }
+  }
+  // Parent: waits (at most 30 s: a child that failed to open never reports) for `n` children to
+  // have joined, then lets everyone start. Children started later pass at once.
+  void open(int n) {
+    const Deadline until = deadline_after(std::chrono::seconds(30));
+    for (int i = 0; i < n; ++i) {
+      pollfd p{ready_[0], POLLIN, 0};
+      char x;
+      if (::poll(&p, 1, poll_timeout_ms(until)) != 1 || ::read(ready_[0], &x, 1) != 1) {
+        ADD_FAILURE() << "only " << i << " of " << n << " children joined the channel";
+        break;
+      }
+    }
+    ::close(go_[1]);
+    go_[1] = -1;
+  }
+
+ private:
+  int ready_[2] = {-1, -1};
+  int go_[2] = {-1, -1};
+};
+
 constexpr unsigned kSeqBits = 32;
 std::uint64_t message_id(std::uint64_t producer, std::uint64_t seq) { return (producer << kSeqBits) | seq; }
 
 // Sends `count` verified messages as producer `p`; committed[p] counts those whose commit returned.
-int produce(const std::string& name, std::uint64_t p, std::uint64_t count, std::atomic<std::uint64_t>* committed) {
+int produce(const std::string& name, std::uint64_t p, std::uint64_t count, std::atomic<std::uint64_t>* committed,
+            StartGate& gate) {
   auto tx = MpmcProducer::open(name, OpenMode::kOpenExisting, opts());
   if (!tx) return 10;
+  gate.joined_and_wait();
   for (std::uint64_t s = 0; s < count; ++s) {
     auto r = tx->reserve(test::message_size(p + 1, s, 240));
     if (!r || r->status != ChannelStatus::kOk) return 11;
@@ -74,9 +122,10 @@ int produce(const std::string& name, std::uint64_t p, std::uint64_t count, std::
 // Receives until the producers are gone; counts each message (by producer and seq) in `normal` or
 // `again` (redelivered) before releasing it, so a consumer killed at any point loses nothing.
 int consume(const std::string& name, std::uint64_t producers, std::uint64_t per_producer, std::atomic<std::uint32_t>* normal,
-            std::atomic<std::uint32_t>* again, std::atomic<std::uint64_t>* bad) {
+            std::atomic<std::uint32_t>* again, std::atomic<std::uint64_t>* bad, StartGate& gate) {
   auto rx = MpmcConsumer::open(name, OpenMode::kOpenExisting, opts());
   if (!rx) return 20;
+  gate.joined_and_wait();
   for (;;) {
     auto v = rx->receive_until(deadline_after(30s));
     if (!v) {
@@ -115,13 +164,15 @@ TEST(MpmcProcess, TwoProducerAndTwoConsumerProcessesDeliverEveryMessageExactlyOn
   SharedArray<std::atomic<std::uint64_t>> committed(producers);
   SharedArray<std::atomic<std::uint32_t>> normal(producers * per), again(producers * per);
   SharedArray<std::atomic<std::uint64_t>> bad(1);
+  StartGate gate;
   std::vector<pid_t> kids;
   for (std::uint64_t k = 0; k < 2; ++k) {
-    kids.push_back(test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data); }));
+    kids.push_back(test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data, gate); }));
   }
   for (std::uint64_t p = 0; p < producers; ++p) {
-    kids.push_back(test::spawn_child([&, p] { return produce(n.name, p, per, committed.data); }));
+    kids.push_back(test::spawn_child([&, p] { return produce(n.name, p, per, committed.data, gate); }));
   }
+  gate.open(static_cast<int>(kids.size()));
   for (pid_t k : kids) EXPECT_TRUE(test::wait_child(k).ok());
   EXPECT_EQ(bad[0].load(), 0u);
   std::uint64_t missing = 0, duplicated = 0, redelivered = 0;
@@ -217,13 +268,15 @@ TEST(MpmcProcess, MembersKilledAtRandomPointsNeverTearLoseOrSilentlyDuplicate) {
     SharedArray<std::atomic<std::uint64_t>> committed(producers);
     SharedArray<std::atomic<std::uint32_t>> normal(producers * per), again(producers * per);
     SharedArray<std::atomic<std::uint64_t>> bad(1);
+    StartGate gate;
     std::vector<pid_t> consumers, producer_pids;
     for (int k = 0; k < 2; ++k) {
-      consumers.push_back(test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data); }));
+      consumers.push_back(test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data, gate); }));
     }
     for (std::uint64_t p = 0; p < producers; ++p) {
-      producer_pids.push_back(test::spawn_child([&, p] { return produce(n.name, p, per, committed.data); }));
+      producer_pids.push_back(test::spawn_child([&, p] { return produce(n.name, p, per, committed.data, gate); }));
     }
+    gate.open(4);
     // Kill at a random point of the stream: once a random number of messages were committed.
     const std::uint64_t threshold = rng() % (producers * per);
     const Deadline until = deadline_after(10s);
@@ -233,7 +286,7 @@ TEST(MpmcProcess, MembersKilledAtRandomPointsNeverTearLoseOrSilentlyDuplicate) {
     if (victim < 2) {
       ::kill(consumers[victim], SIGKILL);
       (void)test::wait_child(consumers[victim]);
-      consumers[victim] = test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data); });
+      consumers[victim] = test::spawn_child([&] { return consume(n.name, producers, per, normal.data, again.data, bad.data, gate); });
     } else {
       ::kill(producer_pids[victim - 2], SIGKILL);
       killed_producer = true;
