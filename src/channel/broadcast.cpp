@@ -202,21 +202,6 @@ BroadcastPolicy read_policy(const cl::Header* h) noexcept {
                                                                                   : BroadcastPolicy::kLapse;
 }
 
-void wake(std::uint32_t& seq) noexcept {
-  aref(seq).fetch_add(1, std::memory_order_release);  // pairs with the acquire load before sleeping
-  detail::futex_wake_all(&seq);
-}
-
-// Wakes the sleepers announced in `announced` (the subscribers' count, or the publisher's flag) if
-// there are any, taking the announcements off so that the next message or the next advance does
-// not make the same syscall for sleepers that were woken but have not run yet. A sleeper never
-// removes its own announcement: one that left by timeout or found work on its re-check costs one
-// later wake that finds nobody, never a lost wake-up. Call after the Dekker seq_cst fence.
-void wake_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
-  if (aref(announced).load(std::memory_order_relaxed) == 0) return;
-  if (aref(announced).exchange(0, std::memory_order_relaxed) != 0) wake(seq);
-}
-
 }  // namespace
 
 const char* to_string(BroadcastPolicy policy) noexcept {
@@ -394,7 +379,7 @@ void BroadcastPublisher::evict(detail::SubscriberView& s) {
   aref(e->evictions).store(n + 1, std::memory_order_release);  // pairs with acquire in evicted_in_header()
   gone_.push_back(s.id);
   s.seen = false;
-  wake(ctl_->data_seq);  // a sleeping evictee learns it at once
+  detail::wake_seq(ctl_->data_seq);  // a sleeping evictee learns it at once
 }
 
 void BroadcastPublisher::drop_dead(detail::SubscriberView& s) {
@@ -494,7 +479,7 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
   aref(map_.header->prod.sent).store(tail_, std::memory_order_relaxed);
   // Dekker with sleeping subscribers: they increment `sleepers` then re-check the slot.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  wake_announced(ctl_->sleepers, ctl_->data_seq);
+  (void)detail::wake_all_announced(ctl_->sleepers, ctl_->data_seq);
   return BroadcastStatus::kOk;
 }
 
@@ -502,7 +487,7 @@ void BroadcastPublisher::close() noexcept {
   if (map_.header == nullptr) return;
   if (fork_generation_ == detail::fork_generation()) {
     detail::release_role(map_.header->producer, claim_);
-    wake(ctl_->data_seq);  // sleeping subscribers see the close
+    detail::wake_seq(ctl_->data_seq);  // sleeping subscribers see the close
   }
   subs_.clear();
   ctl_ = nullptr;
@@ -624,7 +609,7 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
   }
   // Wake a kBlock publisher that may wait for a rescan (it does not need to: a joiner never makes
   // it wait longer, but it lets it pick the new subscriber up at once).
-  if (aref(s.ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) wake(s.ctl_->space_seq);
+  if (aref(s.ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) detail::wake_seq(s.ctl_->space_seq);
   s.next_check_ = Clock::now() + options.channel.liveness_interval;
   return s;
 }
@@ -651,7 +636,7 @@ void BroadcastSubscriber::advance(std::uint64_t to, std::uint64_t received, std:
   if (policy_ == BroadcastPolicy::kBlock) {
     // Dekker with a sleeping publisher: it sets publisher_sleeping, fences, re-reads cursors.
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    wake_announced(ctl_->publisher_sleeping, ctl_->space_seq);
+    (void)detail::wake_all_announced(ctl_->publisher_sleeping, ctl_->space_seq);
   }
 }
 
@@ -756,7 +741,7 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
           continue;
         }
         // Sleep: announce, re-check, futex (Dekker with the publisher's fence + sleepers load). The
-        // announcement stays until a publisher takes it off (wake_announced()).
+        // announcement stays until a publisher takes it off (detail::wake_all_announced()).
         const std::uint32_t seen = aref(ctl_->data_seq).load(std::memory_order_acquire);
         aref(ctl_->sleepers).fetch_add(1, std::memory_order_seq_cst);
         if (aref(slot->seq).load(std::memory_order_seq_cst) == s1 &&
@@ -792,7 +777,7 @@ void BroadcastSubscriber::close() noexcept {
     aref(rec_->closed).store(1, std::memory_order_release);
     ::shm_unlink(rec_name_.c_str());
     aref(ctl_->join_gen).fetch_add(1, std::memory_order_seq_cst);
-    if (aref(ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) wake(ctl_->space_seq);
+    if (aref(ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) detail::wake_seq(ctl_->space_seq);
   }
   rec_ = nullptr;
   rec_map_.reset();

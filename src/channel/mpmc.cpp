@@ -142,33 +142,12 @@ void bump(std::uint64_t& counter) noexcept {
   aref(counter).store(aref(counter).load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-// Sleeper counts are "sleepers not yet woken": a sleeper adds itself before it sleeps and never
-// removes itself; a waker takes one off (CAS) for each FUTEX_WAKE it makes. So a consumer that was
-// woken, but has not run yet, is not woken again by every following message (one syscall per
-// sleep, not per message). A sleeper that leaves by timeout, or finds work on its re-check, leaves
-// a stale count behind: it costs the next waker one FUTEX_WAKE that wakes nobody, never a lost
-// wake-up (removing it would risk taking another sleeper's count).
-// Called after the waker's seq_cst fence (Dekker with wait()). True when it woke (or tried).
-bool wake_one(std::uint32_t& sleeping, std::uint32_t& seq) noexcept {
-  std::uint32_t n = aref(sleeping).load(std::memory_order_relaxed);
-  while (n != 0 && !aref(sleeping).compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
-  }
-  if (n == 0) return false;
-  // release: pairs with the sleeper's acquire load of `seq` before its re-check, so a sleeper that
-  // reads the new value also sees what we published.
-  aref(seq).fetch_add(1, std::memory_order_release);
-  futex_wake(&seq, 1);  // one message (or one free slot): one sleeper
-  return true;
-}
-
 // Wakes every sleeper of both sides (close, repairs): they re-check the ring and the members.
 void wake_everyone(cl::Header* h) noexcept {
   aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
   aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
-  aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);
-  aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
-  futex_wake_all(&h->wait.data_seq);
-  futex_wake_all(&h->wait.space_seq);
+  wake_seq(h->wait.data_seq);
+  wake_seq(h->wait.space_seq);
 }
 }  // namespace
 
@@ -349,7 +328,7 @@ void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
   // the slots; we publish, fence and read the count. One of us sees the other.
   std::atomic_thread_fence(std::memory_order_seq_cst);
   cl::Header* h = map_.header;
-  if (wake_one(h->wait.consumer_sleeping, h->wait.data_seq)) bump(stats()->futex_wakes);
+  if (wake_one_announced(h->wait.consumer_sleeping, h->wait.data_seq)) bump(stats()->futex_wakes);
 }
 
 ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
@@ -426,7 +405,7 @@ void MpmcCore::finish_read(const Claimed& c) noexcept {
   if (c.redelivered) bump(s->redelivered);
   std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with a producer's wait(), as in publish()
   cl::Header* h = map_.header;
-  if (wake_one(h->wait.producer_sleeping, h->wait.space_seq)) bump(s->futex_wakes);
+  if (wake_one_announced(h->wait.producer_sleeping, h->wait.space_seq)) bump(s->futex_wakes);
 }
 
 void MpmcCore::abandon(const Claimed& c) noexcept {
@@ -572,7 +551,7 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
   if (auto st = poll_members(); st != ChannelStatus::kOk) return st;
   std::uint32_t& sleeping = producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping;
   std::uint32_t& seq_word = producer ? h->wait.space_seq : h->wait.data_seq;
-  // Counted as a sleeper until a waker takes the count off (see wake_one()); never removed here.
+  // Counted as a sleeper until a waker takes the count off (see wake_one_announced()); never removed here.
   aref(sleeping).fetch_add(1, std::memory_order_relaxed);
   // acquire: pairs with the waker's release increment; read before the re-check so a wake-up
   // between the re-check and the futex call changes the word and the futex returns at once.

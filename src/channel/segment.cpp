@@ -428,4 +428,27 @@ void futex_wake(std::uint32_t* word, int count) noexcept {
   (void)::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
 }
 
+void wake_seq(std::uint32_t& seq) noexcept {
+  aref(seq).fetch_add(1, std::memory_order_release);
+  futex_wake_all(&seq);
+}
+
+bool wake_one_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
+  std::uint32_t n = aref(announced).load(std::memory_order_relaxed);
+  while (n != 0 && !aref(announced).compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+  }
+  if (n == 0) return false;
+  aref(seq).fetch_add(1, std::memory_order_release);  // as in wake_seq()
+  futex_wake(&seq, 1);
+  return true;
+}
+
+bool wake_all_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
+  // The plain load first: no locked instruction on the common path where nobody sleeps.
+  if (aref(announced).load(std::memory_order_relaxed) == 0) return false;
+  if (aref(announced).exchange(0, std::memory_order_relaxed) == 0) return false;
+  wake_seq(seq);
+  return true;
+}
+
 }  // namespace ipckit::detail
