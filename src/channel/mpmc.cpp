@@ -5,7 +5,7 @@
 //   [0]  state word: lap (40 bits) | state (2) | redelivered (1) | owner member index (21)
 //   [8]  payload length (written by the producer before the word turns full)
 //   [16] payload (max_message bytes), the slot padded to a multiple of 64 bytes
-// Position p lives in slot p & mask on lap p >> shift. A zero-filled object is therefore correct:
+// Position p lives in slot p & mask on lap p >> log2(slots). A zero-filled object is therefore correct:
 // every slot starts free on lap 0. Life of a slot on lap l:
 //   free(l) --producer CAS--> writing(l, owner) --store--> full(l) --consumer CAS--> reading(l, owner)
 //   --store--> free(l + 1)
@@ -162,6 +162,7 @@ MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   slots_base_ = std::exchange(o.slots_base_, nullptr);
   slots_ = o.slots_;
   mask_ = o.mask_;
+  shift_ = o.shift_;
   slot_size_ = o.slot_size_;
   role_ = o.role_;
   member_ = o.member_;
@@ -213,6 +214,7 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   c.map_ = std::move(*m);
   c.slots_ = slots;
   c.mask_ = slots - 1;
+  c.shift_ = static_cast<unsigned>(std::countr_zero(slots));
   c.slot_size_ = slot_size_for(c.map_.max_message);
   c.slots_base_ = c.map_.ring + kMemberTable;
   c.role_ = role;
@@ -284,7 +286,6 @@ void MpmcCore::close() noexcept {
 
 ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
   cl::Header* h = map_.header;
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   // relaxed: the counter is a hint; the slot word's acquire load/CAS is what orders the data.
   std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
   for (;;) {
@@ -292,9 +293,9 @@ ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
     // acquire: pairs with the consumer's release store of free(l) in finish_read(), so its reads of
     // the slot happen-before we overwrite it.
     std::uint64_t w = aref(*wp).load(std::memory_order_acquire);
-    const std::int64_t d = lap_diff(lap_of(w), pos >> shift);
+    const std::int64_t d = lap_diff(lap_of(w), pos >> shift_);
     if (d == 0 && state_of(w) == kFree) {
-      if (aref(*wp).compare_exchange_weak(w, make_word(pos >> shift, kWriting, member_), std::memory_order_acquire,
+      if (aref(*wp).compare_exchange_weak(w, make_word(pos >> shift_, kWriting, member_), std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
         std::uint64_t expected = pos;
         // relaxed: moving the hint on; failure means someone already moved it.
@@ -318,11 +319,10 @@ ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
 }
 
 void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   auto* words = reinterpret_cast<std::uint64_t*>(c.slot);
   aref(words[1]).store(length, std::memory_order_relaxed);
   // release: the payload and the length happen-before a consumer's acquire CAS of the word.
-  aref(words[0]).store(make_word(c.pos >> shift, kFull, 0), std::memory_order_release);
+  aref(words[0]).store(make_word(c.pos >> shift_, kFull, 0), std::memory_order_release);
   bump(stats()->sent);
   // Dekker with wait(): a consumer increments consumer_sleeping, fences (seq_cst) and re-checks
   // the slots; we publish, fence and read the count. One of us sees the other.
@@ -333,13 +333,12 @@ void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
 
 ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
   cl::Header* h = map_.header;
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);  // a hint, as in claim_write
   for (;;) {
     std::uint64_t* wp = word_of(pos);
     std::uint64_t w = aref(*wp).load(std::memory_order_acquire);  // pairs with publish()'s release
     const std::uint64_t lap = lap_of(w);
-    const std::int64_t d = lap_diff(lap, pos >> shift);
+    const std::int64_t d = lap_diff(lap, pos >> shift_);
     const State st = state_of(w);
     if (st == kFull && d <= 0) {
       // d == 0: the message at our position. d < 0: an orphan (a full word of an older lap sits
@@ -353,7 +352,7 @@ ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
           aref(h->cons.head).compare_exchange_strong(expected, pos + 1, std::memory_order_relaxed);
         }
         if (redelivered) aref(line(h)->orphans).fetch_sub(1, std::memory_order_relaxed);
-        out.pos = (lap << shift) | (pos & mask_);
+        out.pos = (lap << shift_) | (pos & mask_);
         out.slot = reinterpret_cast<std::byte*>(wp);
         out.redelivered = redelivered;
         return ChannelStatus::kOk;
@@ -378,11 +377,11 @@ ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
     const std::uint64_t first = pos + ((i - pos) & mask_);
     std::uint64_t* wp = word_of(first);
     std::uint64_t w = aref(*wp).load(std::memory_order_acquire);
-    if (state_of(w) != kFull || lap_diff(lap_of(w), first >> shift) >= 0) continue;
+    if (state_of(w) != kFull || lap_diff(lap_of(w), first >> shift_) >= 0) continue;
     if (aref(*wp).compare_exchange_strong(w, make_word(lap_of(w), kReading, member_, true), std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
       aref(line(h)->orphans).fetch_sub(1, std::memory_order_relaxed);
-      out.pos = (lap_of(w) << shift) | i;
+      out.pos = (lap_of(w) << shift_) | i;
       out.slot = reinterpret_cast<std::byte*>(wp);
       out.redelivered = true;
       return ChannelStatus::kOk;
@@ -396,10 +395,9 @@ ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
 }
 
 void MpmcCore::finish_read(const Claimed& c) noexcept {
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   auto* word = reinterpret_cast<std::uint64_t*>(c.slot);
   // release: our reads of the payload happen-before the producer's acquire CAS of free(l + 1).
-  aref(*word).store(make_word((c.pos >> shift) + 1, kFree, 0), std::memory_order_release);
+  aref(*word).store(make_word((c.pos >> shift_) + 1, kFree, 0), std::memory_order_release);
   Stats* s = stats();
   bump(s->received);
   if (c.redelivered) bump(s->redelivered);
@@ -409,9 +407,8 @@ void MpmcCore::finish_read(const Claimed& c) noexcept {
 }
 
 void MpmcCore::abandon(const Claimed& c) noexcept {
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   auto* word = reinterpret_cast<std::uint64_t*>(c.slot);
-  const std::uint64_t lap = c.pos >> shift;
+  const std::uint64_t lap = c.pos >> shift_;
   if (role_ == Role::kProducer) {
     // A reservation never committed: the slot is freed for the next lap, exactly as the repair of a
     // dead producer does; consumers skip it. release: pairs with the next producer's acquire.
@@ -432,15 +429,14 @@ std::uint64_t MpmcCore::length_at(const Claimed& c) const noexcept {
 
 bool MpmcCore::ready_now() const noexcept {
   cl::Header* h = map_.header;
-  const unsigned shift = static_cast<unsigned>(std::countr_zero(slots_));
   if (role_ == Role::kProducer) {
     const std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
     const std::uint64_t w = aref(*word_of(pos)).load(std::memory_order_acquire);
-    return lap_diff(lap_of(w), pos >> shift) >= 0;  // not the previous lap: claim_write makes progress
+    return lap_diff(lap_of(w), pos >> shift_) >= 0;  // not the previous lap: claim_write makes progress
   }
   const std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);
   const std::uint64_t w = aref(*word_of(pos)).load(std::memory_order_acquire);
-  const std::int64_t d = lap_diff(lap_of(w), pos >> shift);
+  const std::int64_t d = lap_diff(lap_of(w), pos >> shift_);
   if (state_of(w) == kFull && d <= 0) return true;
   if (d > 0 || (d == 0 && state_of(w) == kReading)) return true;  // stale hint: claim_read moves it
   return aref(line(h)->orphans).load(std::memory_order_relaxed) > 0;

@@ -144,11 +144,10 @@ Result<SpscProducer> SpscProducer::open_memfd(const Memfd& channel, const Channe
 }
 
 Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
-  detail::ChannelMap* m = &map;
-  auto claim = detail::claim_role(*m, m->header->producer, "producer", options.wait);
+  auto claim = detail::claim_role(map, map.header->producer, "producer", options.wait);
   if (!claim) return fail(claim.error());
   SpscProducer p;
-  p.map_ = std::move(*m);
+  p.map_ = std::move(map);
   p.options_ = options;
   p.claim_ = claim->claim;
   p.reclaimed_ = claim->reclaimed;
@@ -450,11 +449,10 @@ Result<SpscConsumer> SpscConsumer::open_memfd(const Memfd& channel, const Channe
 }
 
 Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const ChannelOptions& options) {
-  detail::ChannelMap* m = &map;
-  auto claim = detail::claim_role(*m, m->header->consumer, "consumer", options.wait);
+  auto claim = detail::claim_role(map, map.header->consumer, "consumer", options.wait);
   if (!claim) return fail(claim.error());
   SpscConsumer c;
-  c.map_ = std::move(*m);
+  c.map_ = std::move(map);
   c.options_ = options;
   c.claim_ = claim->claim;
   c.reclaimed_ = claim->reclaimed;

@@ -120,6 +120,7 @@ class IPCKIT_API MpmcCore {
   std::byte* slots_base_ = nullptr;
   std::uint64_t slots_ = 0;
   std::uint64_t mask_ = 0;
+  unsigned shift_ = 0;  // log2(slots_): position >> shift_ is its lap
   std::uint64_t slot_size_ = 0;
   Role role_ = Role::kProducer;
   std::uint32_t member_ = 0;
