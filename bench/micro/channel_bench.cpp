@@ -24,21 +24,14 @@
 #include <xxhash.h>
 
 #include "ipckit/channel/spsc.hpp"
-#include "idle_cpu.hpp"
+#include "micro_support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using ipckit::ChannelStatus;
 
-void pin(int cpu) {
-  const int n = static_cast<int>(std::thread::hardware_concurrency());
-  if (n < 2) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu % n, &set);
-  (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-}
+using ipckit::bench::pin;
 
 // [seq u64][len u64][hash u64][payload...]: the verified frame every mechanism carries.
 constexpr std::size_t kFrame = 24;

@@ -16,20 +16,13 @@
 #include <benchmark/benchmark.h>
 
 #include "ipckit/channel/spsc.hpp"
-#include "idle_cpu.hpp"
+#include "micro_support.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
 namespace {
 using namespace std::chrono_literals;
 
-void pin(int cpu) {
-  const int n = static_cast<int>(std::thread::hardware_concurrency());
-  if (n < 2) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu % n, &set);
-  (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-}
+using ipckit::bench::pin;
 
 struct Channel {
   std::string name = "/ipckit.bench.epoll." + std::to_string(::getpid()) + "." + std::to_string(counter++);
