@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Every dependency comes from a Debian package (scripts/install-deps installs them).
 find_package(Threads REQUIRED)
 find_package(tl-expected REQUIRED)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake --install: headers, the library, a CMake package (find_package(ipckit)) and ipckit.pc.
 include(CMakePackageConfigHelpers)
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Warning and sanitizer flags for ipckit's own targets (never applied to dependencies).
 add_library(ipckit_warnings INTERFACE)
 target_compile_options(ipckit_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)

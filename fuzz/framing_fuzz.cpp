@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes FrameDecoder, which reads untrusted bytes from any peer of a byte stream.
 //
 // Input: byte 0 picks the framing and the maximum message size, byte 1 seeds the split points; the

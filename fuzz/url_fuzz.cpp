@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes parse_url and parse_size, which read what users type (and what scripts generate).
 //
 // Checked: no crash or UB; a parsed URL is consistent (its scheme's name is the text's prefix, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit bench`: plans the runs (mechanisms x patterns x sizes x placements), runs them with
 // warm-up and interleaved repeats, and aggregates the figures into a Report.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FdSession: a TransportSession over file descriptors (pipes, FIFOs, sockets), shared by the kernel
 // drivers. The parent creates the descriptors (owned_); each side keeps the ones its role uses and
 // closes the rest, so end-of-stream reaches the reader when the writer closes.

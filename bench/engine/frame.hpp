@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The verified benchmark message (DESIGN.md, "Verification of benchmark messages").
 //
 // Every message is one frame of exactly the benchmarked size: a 24-byte header (sequence number,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Histogram: every latency sample recorded in log-linear buckets with at most 1% relative error.
 //
 // Values below 256 have one bucket each (exact). Above, each power of two [2^k, 2^(k+1)) is split

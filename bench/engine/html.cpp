@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HTML report: one self-contained page (Chart.js embedded, the data inline) that opens offline.
 // After the charts are drawn the page appends <div id="render-status" data-charts=N data-points=M>
 // so a headless browser (and the test) can tell that it rendered and the charts have data.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // atomic-pingpong: the floor of any round trip between two CPUs. The client stores a sequence
 // number into one cache line, the server spins until it sees it and stores it into a second line,
 // the client spins until it sees it back. Both sides check the sequence. Busy-poll only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // channel-broadcast and channel-broadcast-N: the ipckit broadcast channel (issue 9) with policy
 // kBlock, one publisher and 1, 2, 4 or 8 subscribers, each a process of its own. kBlock makes the
 // publisher wait for the slowest subscriber, so every subscriber receives and verifies every frame

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // channel-mpmc, channel-mpmc-2x2 and channel-mpmc-4x4: the ipckit MPMC channel (issue 9) with 1, 2
 // or 4 producers and as many consumers, each a process of its own; each frame goes to exactly one
 // consumer, so msgs/s is the sum over the consumers (Delivery::kOne). Waits are blocking (futex):

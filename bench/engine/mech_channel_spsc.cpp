@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // channel-spsc (busy-poll) and channel-spsc-blocking: the ipckit SPSC channel (issue 8). Each side
 // opens the channel by name (kOpenOrCreate; roles are claimed in the shared header, so the parent
 // never holds an endpoint a child could inherit); the parent unlinks the name once both have it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fifo: named pipes (mkfifo) that each side opens by path, as two unrelated programs would. The
 // parent creates them 0600 in a private temporary directory and removes them as soon as both sides
 // have opened them (and again on every exit path). Stream framing; blocking.

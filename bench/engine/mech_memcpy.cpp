@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memcpy: the upper bound. One process fills and hashes a frame in a source buffer, copies it with
 // memcpy into a destination buffer and verifies the destination's hash: the same fill/verify work
 // as every other mechanism with no second process and no synchronisation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pipe: an anonymous pipe from the sender to the receiver (and a second one back for round trips),
 // created by the parent before fork() like a shell pipeline. Stream framing; blocking.
 #include "engine/fd_session.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // posix-mq: POSIX message queues (mq_open), one message per frame; a second queue carries replies
 // for round trips. The parent creates each queue O_EXCL 0600 with msgsize = the frame size and as
 // many slots as msg_max and RLIMIT_MSGQUEUE allow, the children open it by name, and the parent

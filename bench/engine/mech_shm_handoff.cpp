@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shm-handoff: the zero-copy throughput baseline of the channel issue: one plain shared buffer and
 // a flag. The sender waits for the flag to be clear, fills and hashes a frame in place and sets the
 // flag; the receiver waits for it, verifies the frame in place and clears it. Both sides spin.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shm-pingpong: the busy-poll round-trip baseline of the channel issue: a verified frame in one
 // shared slot with a sequence word (request), and a second slot for the reply; both sides spin on
 // the sequence word, verify the frame in place and answer with a freshly filled frame.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shm-sem: the tutorials' classic: a POSIX shared-memory object (shm_open) holding a ring of frame
 // slots guarded by two process-shared POSIX semaphores (empty/full, the bounded-buffer pattern);
 // round trips use a request slot and a reply slot with one semaphore each. The parent creates the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sysv-mq: one System V message queue (msgget(IPC_PRIVATE), 0600): frames go as mtype 1, replies
 // as mtype 2, the classic one-queue request/reply layout. The parent removes the queue (IPC_RMID)
 // after the run on every exit path. Sizes above /proc/sys/kernel/msgmax (or the queue's byte

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tcp: TCP over loopback 127.0.0.1 with TCP_NODELAY: the receiver accepts, the sender connects.
 // Stream framing; blocking.
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // udp: two UDP sockets on 127.0.0.1 connected to each other. One datagram per frame. UDP may drop
 // datagrams when the receiver falls behind: gaps are counted as `lost` and make the row unverified;
 // receives time out so a lost end frame or reply cannot hang a side. Blocking.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix-dgram: two UNIX datagram sockets on abstract addresses, connected to each other by the
 // parent. One datagram per frame; reliable on Linux (a full receiver blocks the sender). Blocking.
 #include <sys/socket.h>

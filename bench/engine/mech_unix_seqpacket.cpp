@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix-seqpacket: UNIX seqpacket socket on an abstract address: the receiver accepts, the sender connects; one message per frame. Blocking.
 #include <sys/socket.h>
 

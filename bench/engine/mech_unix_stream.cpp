@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix-stream: UNIX stream socket on an abstract address: the receiver accepts, the sender connects; stream framing. Blocking.
 #include <sys/socket.h>
 

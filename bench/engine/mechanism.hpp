@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The mechanism driver interface of `ipckit bench`.
 //
 // A Mechanism describes one way of moving messages (a kernel IPC mechanism, a baseline, the ipckit

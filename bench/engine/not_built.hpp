@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A mechanism this build cannot run: it stays in the driver table so runs list it under
 // not_available with the reason, instead of hiding it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The driver table: one factory per mechanism file (mech_<name>.cpp). To add a mechanism, declare
 // its factory here and add it to the table in registry.cpp.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Output of `ipckit bench`: the table on stdout, the "which to choose" summary, JSON (the schema of
 // the bench issue), CSV, the HTML report, and --compare.
 #pragma once

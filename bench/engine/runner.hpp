@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One benchmark run: fork one child per producer and per consumer, pin each to its CPU, prepare them
 // all, release them together, wait (bounded), collect their figures, and remove every object the run
 // created.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the shared-memory drivers: an anonymous shared region laid out in cache lines.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the socket drivers (unix-*, tcp, tcp6, udp).
 #pragma once
 

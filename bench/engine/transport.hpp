@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TransportSession: the throughput and round-trip bodies shared by every mechanism that moves
 // messages through send/receive calls (kernel mechanisms, and peer libraries later).
 //

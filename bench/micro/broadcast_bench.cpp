@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Broadcast channel throughput: one publisher, N subscriber processes (fork), 64 B messages, policy
 // kBlock (the publisher waits for the slowest, so every subscriber verifies every message: seq +
 // xxh3). Waits are spin-then-futex / blocking, never pure busy-polling (more processes than CPUs).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Google Benchmark micro-benchmarks of the channel's fast path, with baselines in the same run.
 // Every message is verified as DESIGN.md says: sequence number + length + xxh3 of the payload
 // (inlined: XXH_INLINE_ALL), written by the sender and checked by the receiver; the baselines do

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SPSC channel in epoll mode (wait: epoll): 64 B round trip where both sides wait in
 // epoll_wait on the consumer's notification fd, and the CPU of an idle epoll receiver. Compare with
 // BM_ChannelRoundTrip/0 (busy) and /2 (blocking) of channel_bench in the same session.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the channel micro-benchmarks share: pinning their threads, and measuring an idle receiver.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One epoll loop waits on an ipckit channel, a timerfd and a signalfd: the channel's notification
 // fd (SpscConsumer::native_handle) is an ordinary pollable descriptor.
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A producer process streams variable-length records to a consumer through an ipckit channel:
 // zero-copy on both sides, batched publishing, the orderly end of stream, and cleanup.
 #include <sys/wait.h>

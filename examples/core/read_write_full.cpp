@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Full reads and writes over a pipe between two processes, with errors as values.
 #include <fcntl.h>
 #include <sys/wait.h>

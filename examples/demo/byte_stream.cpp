@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte stream versus message boundaries: three writes into a pipe arrive as one undelimited run of
 // bytes (a read takes whatever is there), while three sends on a datagram socket arrive as three
 // messages, one per receive; a message longer than the buffer is cut, not split.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A UNIX socket with descriptor passing: a server listens on a socket path; a client process
 // connects and sends, with SCM_RIGHTS, the descriptor of a file it opened; the server reads the
 // file through the received descriptor (a new fd number in its table for the same open file).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A FIFO between two unrelated processes: the writer creates /tmp/ipckit.demo.fifo.PID and starts a
 // separate program (this executable re-run with --reader PATH) that shares no descriptor with it;
 // each opens the FIFO by path, and each open blocks until the other side opens too.

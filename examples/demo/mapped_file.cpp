@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tutorials' file mapping shared by two processes: the parent creates a file and maps it
 // MAP_SHARED; a child opens the same path on its own (as an unrelated process would), maps it and
 // writes into it; the parent sees the bytes through its own mapping without any read(), and msync

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A process-shared mutex and condition variable in shared memory: a consumer process waits on the
 // condition "a job is queued" (pthread_cond_wait releases the mutex while it sleeps); the producer
 // sets the job under the mutex and signals.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tutorials' pipe to a child: a program whose stdin and stdout are pipes to its parent. The
 // child's descriptors 0 and 1 are dup2()ed onto the pipes' ends before exec (Subprocess does it),
 // the parent writes the input, closes its end (end of stream for the child), and reads the output

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // popen()/pclose() without a shell: read a command's output ("r"), then feed a command's input
 // ("w"). Subprocess::open_read/open_write take an argv, so no quoting or injection problems; a shell
 // runs only when asked for (Subprocess::shell).

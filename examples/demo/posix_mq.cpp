@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POSIX message queue: priorities and notification. The parent creates the queue and registers for
 // notification (mq_notify, by thread); a child opens the queue by name, is refused its own
 // registration (only one process may be registered), and sends three messages with priorities

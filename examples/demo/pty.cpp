@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A pseudoterminal: the child runs with the slave side as its stdin, stdout, stderr and controlling
 // terminal (a new session), so it behaves as in a terminal window; the parent holds the master side
 // and sees what a terminal emulator or sshd would see (note the \r\n: the tty's output processing).

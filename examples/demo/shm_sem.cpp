@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tutorials' producer/consumer: POSIX shared memory holding a ring of sensor readings, and two
 // named POSIX semaphores counting the free and the filled slots (a single semaphore used as a lock,
 // as in the tutorial, gives exclusion but not order: the consumer could read before anything was

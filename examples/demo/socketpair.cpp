@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // socketpair(): two connected UNIX stream sockets, one kept by the parent and one by a forked child.
 // Unlike a pipe it is bidirectional: the parent sends requests, the child answers on the same socket;
 // shutdown(SHUT_WR) ends the requests while the answers can still come back.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System V message queue: typed messages. A child sends messages of types 3, 1, 2 and 1; the
 // parent picks them by type: exactly type 2 first, then "the lowest type <= 3" (msgtyp < 0, which
 // works as a priority), then whatever is first (msgtyp 0). The queue is removed with IPC_RMID.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An unnamed process-shared semaphore (sem_init with pshared = 1) lives inside memory both processes
 // map: here MAP_SHARED|MAP_ANONYMOUS memory inherited across fork(). Two of them make a ping-pong:
 // each side waits on its own semaphore and posts the other's.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files as IPC: publish a config atomically (readers see old or new, never half) and let several
 // processes append to one log without interleaving.
 #include <sys/wait.h>

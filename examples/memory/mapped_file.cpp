@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A file mapped shared: writes go to the file (msync makes them durable), resize grows it with
 // posix_fallocate and remaps.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memfd with seals: the creator fills the memory, then seals its size and contents. A receiver
 // (here a forked child that opens it through /proc; a real peer gets the fd over a UNIX socket)
 // checks the seals before mapping, so a hostile creator cannot shrink it under the receiver, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POSIX shared memory between two processes: the parent creates and fills /ipckit.example.PID, a
 // child opens it read-only by name and prints it. The name is removed by the UnlinkGuard.
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tutorials' counter: anonymous MAP_SHARED memory inherited by forked children. Four children
 // increment two counters; the plain `++` loses updates (load, add, store can interleave), the
 // atomic fetch_add never does.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System V shared memory: an IPC_PRIVATE segment shared with a forked child by id, its IPC_STAT
 // bookkeeping, and IPC_RMID.
 #include <sys/wait.h>

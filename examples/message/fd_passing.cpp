@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hands a memfd to a child over a socketpair; the child writes into it and the parent reads what
 // the child wrote. The memfd is created after fork(), so the socket is the only way it can arrive.
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A POSIX message queue between a parent and a child: priorities decide the order, the queue is
 // removed at the end. (The tutorials' demo, with 0600, error handling and cleanup.)
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A System V message queue used as a priority queue: the receiver asks for the lowest type first
 // (type -10: lowest type <= 10). The queue is removed (IPC_RMID) at the end.
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UDP on the IPv4 loopback: the server binds port 0 (the kernel picks one), a child sends a
 // datagram and waits for the echo with a deadline, since UDP may lose datagrams.
 #include <sys/wait.h>

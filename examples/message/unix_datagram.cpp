@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A UNIX datagram server on an abstract address (no file to clean up) answers a child's requests;
 // each receive returns exactly one message.
 #include <sys/wait.h>

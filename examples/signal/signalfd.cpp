@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Signals as data: block a real-time signal, read it (with its payload) from a signalfd.
 #include <sys/wait.h>
 #include <unistd.h>

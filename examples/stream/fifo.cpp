@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A FIFO: create it 0600, a child opens it for writing, the parent for reading (each open waits for
 // the other side), then remove it.
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A pipe between a parent and a forked child: the child writes records, the parent reads them to
 // end of stream. Build and run: example_stream_pipe.
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Run a program on a pseudoterminal: it sees a real terminal of the size we chose.
 #include <cstdio>
 #include <string>

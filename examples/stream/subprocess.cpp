@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running programs: capture a command's output, and feed one through stdin while reading stdout.
 #include <cstdio>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A TCP server on a kernel-chosen loopback port and a forked client with TCP_NODELAY.
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A UNIX stream socket server and a forked client: echo, SO_PEERCRED, then remove the socket file.
 #include <sys/wait.h>
 #include <unistd.h>

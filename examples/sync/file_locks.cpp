@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Advisory file locks: an OFD lock held by one process, seen (and waited for) by another.
 #include <fcntl.h>
 #include <sys/wait.h>

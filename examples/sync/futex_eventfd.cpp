@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // futex: wait for a 32-bit word in shared memory to change; eventfd: a counter you can epoll.
 #include <sys/wait.h>
 #include <unistd.h>

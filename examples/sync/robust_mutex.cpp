@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A robust mutex in shared memory survives its owner being killed: the next locker is told
 // "owner died", repairs the data, marks the mutex consistent and carries on.
 #include <signal.h>

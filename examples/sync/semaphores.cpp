@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A named POSIX semaphore between two processes, and a System V set taking two semaphores at once.
 #include <sys/ipc.h>
 #include <sys/wait.h>

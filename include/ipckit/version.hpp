@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit's version. CMakeLists.txt reads IPCKIT_VERSION_STRING from this file, so it is the one source.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MPMC channel (include/ipckit/channel/mpmc.hpp; docs/channel.md "Part 2: MPMC").
 //
 // Object: the common 1024-byte header, then the member table (kMaxMembers RoleSlots, one per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ipckit/channel/notify.hpp"
 
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: the channel's shared-memory object (create/open/validate), role claims, futex waits.
 // Kept inside src/channel so the channel does not depend on the general POSIX shm type.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private helper: whether this process has a capability in its effective set (capget(2)); used to
 // say in limit errors whether CAP_SYS_RESOURCE could have bypassed a limit.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private helper: what kind of file a mode describes, for errors such as
 // `mkfifo("/tmp/x"): EEXIST: the path is a regular file, not a FIFO`.
 #pragma once

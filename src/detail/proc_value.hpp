@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private helper of every layer: reading kernel tunables (/proc/sys/...) for error hints.
 #pragma once
 

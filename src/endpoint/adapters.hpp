@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to src/endpoint: the per-scheme adapters and the helpers they share.
 //
 // Each scheme lives in its own <scheme>_endpoint.cpp, built on its mechanism layer's types, and is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // chan:/name: the ipckit shared-memory channel. `create` makes it with capacity=/max= from the URL
 // (else EndpointOptions capacity/max_message, else 1 MiB / 64 KiB). pattern= picks the channel:
 //   spsc (default)  channel/spsc.hpp: one sender, one receiver

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to src/endpoint: Sender and Receiver over the message layer's DatagramSocket, shared by
 // unix-dgram:, unix-seqpacket: and udp:. One send is one message, one receive one message.
 //

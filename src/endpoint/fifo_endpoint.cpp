@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fifo:/path: FIFOs (stream/fifo.hpp), framed (framing.hpp).
 //
 // The receiver opens its end without waiting (so it can report ready, and writers can open), then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to src/endpoint: a Sender and a Receiver over any byte stream of the stream layer (pipe,
 // FIFO, UNIX stream socket, TCP), framing messages with framing.hpp.
 //

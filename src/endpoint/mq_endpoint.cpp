@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mq:/name: POSIX message queues (message/posix_mq.hpp). `create` makes the queue with maxmsg/msgsize
 // from the URL (else EndpointOptions capacity/max_message, else the system's msg_default and
 // msgsize_default); messages are sent with priority= (or EndpointOptions::priority).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pipe: -- CMD ARGS: an anonymous pipe to the child's stdin (sender) or from its stdout (receiver),
 // through stream/subprocess.hpp. Raw by default (the child is an ordinary program); --lines frames
 // lines. The child's exit code is the endpoint's exit_status().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private to src/endpoint: the Sender and Receiver for connected stream sockets (unix:, tcp:), over
 // the stream layer's StreamSocket and StreamListener. The receiver accepts one connection, on its
 // first receive; the sender shuts down its write side at finish, so the receiver sees end of stream.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sysvmq:0xKEY and sysvmq:/path?proj=N: System V message queues (message/sysv_mq.hpp). Senders send
 // with type= (or EndpointOptions::type); a receiver takes type= when the URL gives one, else any type.
 #include "adapters.hpp"

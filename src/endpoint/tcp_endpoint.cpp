@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tcp:HOST:PORT and tcp:[v6]:PORT: TCP (stream/tcp.hpp), framed (framing.hpp).
 #include <cerrno>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // udp:HOST:PORT and udp:[v6]:PORT: UDP (message/udp.hpp). The receiver binds and raises SO_RCVBUF to
 // net.core.rmem_max (with SO_RCVBUFFORCE beyond it when the process has CAP_NET_ADMIN), so a
 // loopback burst is not dropped for want of buffer; UDP may still lose datagrams, and nothing here

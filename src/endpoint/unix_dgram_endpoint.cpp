@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix-dgram:/path and unix-dgram:@name: UNIX datagram sockets (message/unix_datagram.hpp). The
 // receiver binds; senders connect (retrying until the socket exists) and may be many.
 #include "adapters.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix:/path and unix:@name: UNIX stream sockets (stream/unix_stream.hpp), framed (framing.hpp).
 #include <cerrno>
 

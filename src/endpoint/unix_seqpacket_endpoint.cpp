@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unix-seqpacket:/path and unix-seqpacket:@name: UNIX seqpacket sockets (message/unix_datagram.hpp):
 // connection-oriented like unix:, but each message arrives whole, so no framing is needed. The
 // receiver listens and serves one connection; the end of it is the end of stream.

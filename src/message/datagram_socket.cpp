@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ipckit/message/datagram_socket.hpp"
 
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "socket_detail.hpp"
 
 #include <sys/socket.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private helpers for the message layer's sockets.
 #pragma once
 

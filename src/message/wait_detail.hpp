@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Private helpers shared by the message layer: how the three forms of a blocking verb (blocking,
 // try_, _until) map onto one attempt loop.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by unix_stream.cpp and tcp.cpp: connect with a deadline.
 #pragma once
 

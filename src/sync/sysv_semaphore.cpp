@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ipckit/sync/sysv_semaphore.hpp"
 
 #include <sys/ipc.h>

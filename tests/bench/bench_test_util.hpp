@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the bench tests: tiny runs and the objects a run may leave behind.
 #pragma once
 

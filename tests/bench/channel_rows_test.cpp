@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: timeout 240
 // The broadcast and MPMC rows of `ipckit bench` (issue 9): each runs verified with its processes,
 // says what its msgs/s is, reports the senders' rate too, and leaves no object behind; the variants

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The latency histogram: bucket bounds, percentiles against known distributions within 1%, and the
 // sample counts below which a percentile is not reported.
 #include "engine/histogram.hpp"

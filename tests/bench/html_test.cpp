@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: timeout 180
 // The HTML report of a real tiny run opens offline in headless Chromium: the page renders, its
 // charts have data (the page writes a marker with the counts after drawing), and the browser's

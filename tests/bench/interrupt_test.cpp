@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: timeout 120
 // Ctrl-C during `ipckit bench`: the CLI stops its children, removes every IPC object and exits 130.
 // Also: exit 0 for a completed run, and the JSON/CSV/HTML files are written.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The JSON report of a real tiny run has every key of the schema in every row, with the right
 // types; CSV has one line per row; --compare prints the ratio of every figure.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Option parsing of `ipckit bench`, and bad options rejected by the CLI with one clear line.
 #include <fcntl.h>
 #include <sys/wait.h>

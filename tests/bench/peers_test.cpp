@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock roudi
 // ipckit-test: timeout 240
 // The peer libraries in `ipckit bench` (boost-mq, zmq-ipc, iceoryx, iceoryx-waitset): a tiny verified

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: timeout 240
 // A tiny run of every registered mechanism: each available one must produce verified figures for
 // both patterns and leave nothing behind; the others must be listed as not available.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The runner with several processes per side: one child per producer and per consumer, each told
 // its index and the run's processes, pinned round robin, its failure named; and check_delivery(),
 // which finds frames lost, received twice, or a loss hidden by a duplicate.

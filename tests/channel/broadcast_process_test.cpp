@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The broadcast channel between real processes: block-policy delivery to several subscriber
 // processes, lapse accounting under a concurrent publisher, subscribers and publishers SIGKILLed at
 // random points. Waits are blocking / spin-then-futex (never more spinners than CPUs).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The broadcast channel in one process: basic delivery, join/leave mid-stream, exact lapse
 // accounting, pattern mismatch, read-only enforcement, garbage slots, cleanup.
 #include <sys/mman.h>

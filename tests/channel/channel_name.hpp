@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A unique channel name for one test, whose objects are removed when the test ends (pass or fail):
 //   test::ChannelName<SpscChannel> n;  ...open(n.name, ...)
 #pragma once

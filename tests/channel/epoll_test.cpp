@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Epoll integration of the SPSC channel: the consumer's notification fd in an epoll set with other
 // channels and fds, no lost wake-up under arm/disarm races, a producer that dies between
 // publishing and notifying, later producers and consumers, fd hygiene, idle CPU.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memfd hand-over of an SPSC channel: sealed against shrink/grow, no name in /dev/shm, handed to
 // another process over a UNIX socket, verified (seals, size, header) before mapping.
 #include <dirent.h>

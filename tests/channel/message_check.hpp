@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Verified test messages for the channel tests: the size and bytes of message `seq` are a pure
 // function of (seed, seq), and the first 16 bytes carry seq and an xxh3 of the rest, so a receiver
 // detects gaps, reordering, wrong lengths and torn payloads.

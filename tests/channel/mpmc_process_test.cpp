@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MPMC channel between real processes: exactly-once delivery across producer and consumer
 // processes, a producer killed mid-write (its slot is skipped, never exposed), a consumer killed
 // holding a message (redelivered once, flagged), random SIGKILL rounds, departed peers detected,

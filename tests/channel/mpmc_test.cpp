@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MPMC channel inside one process: the API contract (sizes, full and empty rings, zero-copy,
 // errors), abandoned slots on close, and producers and consumers in threads, run here so
 // ThreadSanitizer checks the slot protocol's memory orders (payloads are plain memory published by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Proof that the busy-poll send/receive path makes no heap allocation and no system call after
 // setup: a forked child opens both ends, counts operator new, installs a seccomp filter that kills
 // the process on any syscall but exit_group, then moves messages with every fast-path call.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SPSC channel between real processes: verified traffic for every wait strategy, producers and
 // consumers SIGKILLed at random points, death detection, idle CPU.
 // ipckit-test: timeout 300

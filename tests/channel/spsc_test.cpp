@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Single-process behaviour of the SPSC channel: API contracts, limits, roles, corrupt shared state.
 #include "ipckit/channel/spsc.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The SPSC channel between two threads of one process: the same protocol as between processes,
 // run here so ThreadSanitizer checks every memory order (payload bytes are plain memory published
 // by release/acquire on the commit words and the consumer index).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs ipckit (and socat, nc) as real processes for the CLI tests: stdin from a string, stdout and
 // stderr captured, and an optional --ready-fd handshake on fd 3 (never a sleep).
 #pragma once

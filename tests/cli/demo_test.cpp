@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit demo`: every demo runs to exit 0 and narrates; the listing names them all; an unknown name
 // is a clear error that lists the names. The demos are the examples (built next to the ipckit binary).
 // ipckit-test: timeout 300

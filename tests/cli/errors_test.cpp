@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // Every failure of `ipckit send`/`recv` ends with one clear line on stderr and a non-zero exit code:
 // a missing object, a timeout, a message too large (for --size or for the mechanism), a peer that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit talks to ordinary tools: socat and nc on the other end of fifo:, unix:, tcp: and udp:, with
 // --lines (newline framing; on udp one datagram per line, newline included, as those tools send) and
 // --raw (plain bytes). Both directions. Readiness: ipckit's --ready-fd; the ipckit sender retries

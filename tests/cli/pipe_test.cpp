@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit send pipe: -- CMD` and `ipckit recv pipe: -- CMD`: the child's stdin/stdout, raw by
 // default, and the child's exit code as ipckit's.
 #include <csignal>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // ipckit-test: timeout 300
 // `ipckit recv` and `ipckit send` as real processes, for every scheme: 1,000 messages of random sizes

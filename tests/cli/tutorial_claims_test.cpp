@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reference tutorials' claims about the kernel, checked on this machine. Each TEST is cited as
 // evidence in docs/tutorial-errata.md: where a tutorial is wrong or imprecise, the test shows what
 // Linux really does. Tests use raw system calls where the claim is about the kernel itself, and

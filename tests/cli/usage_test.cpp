@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit --help`, `ipckit send/recv --help` and every bad-usage case: one clear line on stderr and a
 // non-zero exit code, as real processes.
 #include <string>

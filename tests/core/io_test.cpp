@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 #include "ipckit/core/io.hpp"
 

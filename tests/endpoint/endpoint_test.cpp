@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // The library face of endpoints: open_sender/open_receiver for every scheme, with the sender in a
 // forked child; options; the frame kept across a timed-out send; argument errors.

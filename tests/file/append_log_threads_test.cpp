@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 // AppendLog and OFD file locks between threads of one process (no fork), also run under TSan.
 #include <fcntl.h>

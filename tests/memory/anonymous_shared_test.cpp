@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Anonymous MAP_SHARED memory shared with forked children: the tutorials' counter example.
 #include <sys/mman.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every descriptor the memory layer opens is O_CLOEXEC: an exec'd child inherits none of them
 // (leveldb's fork+exec leak test).
 #include <unistd.h>

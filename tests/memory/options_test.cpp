@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Mapping options: MAP_POPULATE, mlock (RLIMIT_MEMLOCK), huge pages.
 #include <linux/capability.h>
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ipckit/memory/posix_shm.hpp"
 
 #include <fcntl.h>

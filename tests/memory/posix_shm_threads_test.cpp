@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 // PosixShm from many threads of one process (no fork, so it also runs under TSan): OpenOrCreate
 // races, concurrent map/unmap, and atomics through two mappings of the same object.

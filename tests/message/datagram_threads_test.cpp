@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 // Several threads on one socket (also run under TSan): each message is atomic, none is lost or torn,
 // and descriptors passed from several threads at once all arrive.

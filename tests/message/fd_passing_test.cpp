@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Passing descriptors and credentials over UNIX sockets: a pipe and a memfd handed to another
 // process and used there, many descriptors up to SCM_MAX_FD, MSG_CTRUNC with nothing leaked,
 // O_CLOEXEC on arrival, credentials received and checked by the kernel.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // Golden errors for every POSIX mq limit. Each runs in a child that enters a new IPC namespace (its
 // own mqueue sysctls at their defaults and its own queue count: nothing on the host is touched or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // mq_notify in every mode (signal with value, thread) and every rule: fires only on empty ->
 // non-empty, once per registration; one process per queue (EBUSY); NULL deregisters; no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // POSIX message queues: two processes, priorities, the three forms of each verb, attributes, epoll
 // on the descriptor, listing. Small attributes throughout: RLIMIT_MSGQUEUE is per user.

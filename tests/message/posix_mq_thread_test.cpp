@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: resource-lock mqueue
 // In-process thread tests for SIGEV_THREAD notification: the callback runs on glibc's notification
 // thread while this thread re-registers, cancels and closes. Not in the TSan pass: glibc starts its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System V message queues: two processes by ftok key, type selection, the three forms of each verb,
 // truncation as an explicit option, IPC_STAT/IPC_SET/IPC_RMID, golden limit errors. Every queue is
 // removed (IPC_RMID) by the test that made it.

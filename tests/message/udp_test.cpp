@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UDP over IPv4 and IPv6 loopback: boundaries between two processes, truncation reported, the
 // payload limit named, ICMP "port unreachable" as a value. Loss and reordering are possible by
 // design (docs/udp.md); on loopback with a small count and a reply per datagram none is expected,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UNIX datagram and seqpacket sockets: boundaries, path and abstract names, connected and
 // unconnected, truncation reported, buffer sizes and EMSGSIZE naming SO_SNDBUF, two processes.
 #include "ipckit/message/unix_datagram.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every test runs its signal work in a forked child, so masks, handlers and pending signals never
 // leak into the gtest process (or into other tests).
 #include <fcntl.h>

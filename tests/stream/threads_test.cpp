@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 // In-process (thread) use of the byte streams, also run under ThreadSanitizer: one reader and one
 // writer thread per stream, a listener accepting while another thread connects.

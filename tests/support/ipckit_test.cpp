@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/ipckit_test.hpp"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared helpers for ipckit's tests: unique names, child processes, privileges, handshakes.
 //
 // Rules (STYLE.md, Tests): every IPC name comes from unique_name()/unique_path() so runs never

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit_leak_audit setup|check STATEFILE — the ctest fixture that proves tests leave nothing behind.
 //
 // setup snapshots every IPC object with the test prefix (and every System V id); check lists them

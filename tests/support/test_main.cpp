@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() for every test binary: runs GoogleTest, or a registered helper when invoked as
 // `<test binary> --ipckit-helper NAME ARGS...` (how tests exec a fresh process of their own).
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every wait in the sync layer under a storm of signals whose handler does NOT set SA_RESTART:
 // EINTR must be retried, timed waits must keep their absolute deadline (never end early, never
 // report an error), and blocking waits must still complete. Runs in a forked child so the handler and

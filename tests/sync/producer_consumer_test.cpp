@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tutorials' classic: a producer and a consumer process sharing a POSIX shared-memory buffer,
 // synchronised by two named semaphores ("empty slots" and "full slots"). The consumer is a fresh
 // exec of this test binary that finds everything by name, as an unrelated process would.

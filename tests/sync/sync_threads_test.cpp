@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit-test: tsan
 // In-process thread tests of the sync primitives (no fork), also run under ThreadSanitizer.
 #include <atomic>

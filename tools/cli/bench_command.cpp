@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit bench`: every mechanism measured side by side on this machine. The measuring lives in the
 // bench engine (bench/engine); this file parses options, reports progress, installs the Ctrl-C
 // handler and writes the outputs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Registration of the ipckit subcommands. Each add_*_command() attaches a CLI11 subcommand whose
 // callback does the work and stores the process exit code in `exit_code`.
 #pragma once

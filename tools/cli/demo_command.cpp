@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit demo [NAME]`: runs the reference tutorials' classic programs, narrated. Each demo is an
 // example program already built and run as a test (examples/<layer>/<name>.cpp ->
 // example_<layer>_<name>), so the demos, the docs and the test suite share one source. The CLI only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit — inter-process communication toolkit: bench | send | recv | demo.
 #include <csignal>
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `ipckit send URL` and `ipckit recv URL`: move messages between stdin/stdout and any mechanism.
 //
 // All IPC goes through the endpoint layer (open_sender/open_receiver); this file only turns stdin into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // boost-mq: Boost.Interprocess message_queue, depth 64, one message per frame; a second queue
 // carries replies for round trips. The parent creates each queue (create_only, 0600, max_msg_size =
 // the frame size) in /dev/shm under a unique name and drops its own mapping; each side opens it by

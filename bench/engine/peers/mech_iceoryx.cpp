@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // iceoryx / iceoryx-waitset: iceoryx 2.0 publish/subscribe through RouDi's shared memory, zero-copy.
 //
 // The parent makes sure a RouDi runs (RouDiDaemon: reuse, or start a private one) and picks a unique

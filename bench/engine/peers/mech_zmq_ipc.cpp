@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // zmq-ipc: ZeroMQ over ipc:// (a Unix stream socket file), one zmq message per frame. Throughput uses
 // PUSH (sender) -> PULL (receiver); round trips use REQ (client) <-> REP (server). The parent only
 // picks the socket path (/tmp/ipckit.bench.<pid>.<n>.zmq); each side creates its own context in its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RouDi, iceoryx's broker daemon, for the iceoryx peer of `ipckit bench`.
 //
 // iceoryx applications only run while a RouDi serves them. If one is already running on this machine

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ipckit broadcast channel: one publisher, any number of subscribers that join and leave at run
 // time; every subscriber sees every message (policy kBlock) or the newest ones (policy kLapse).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memfd hand-over: an SPSC channel in an anonymous, sealed memfd (no name in /dev/shm), handed to a
 // peer over a UNIX socket (SCM_RIGHTS). See docs/channel.md "memfd hand-over".
 //

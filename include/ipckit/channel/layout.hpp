@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared-memory layout of an ipckit channel (`chan:/name`), layout version 1.1.
 //
 // One object holds a fixed 1024-byte header followed by the ring (capacity bytes, a power of two).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ipckit MPMC channel: several producers and several consumers on one shared-memory object
 // (`chan:/name`, pattern 2); each message goes to exactly one consumer.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Epoll integration of a channel (layout 1.1): the consumer's notification fd and the producer's
 // side of it. See docs/channel.md "Epoll integration".
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Options, wait strategies, outcomes and counters shared by every channel endpoint.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ipckit SPSC channel: zero-copy variable-length messages between two processes through one
 // shared-memory object (`chan:/name`), surviving crashed peers.
 //

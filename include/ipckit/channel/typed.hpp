@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Channel<T>: the SPSC channel carrying one trivially copyable T per message.
 //
 // The channel's header records a hash of T's name, size and alignment; opening a channel created

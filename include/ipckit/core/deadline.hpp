@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Deadlines: absolute steady_clock time points, so that retries after EINTR never stretch a wait.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ipckit::Error: one error type for every real failure in the library.
 //
 // An Error records what failed in the words a user can act on: the error code (an errno value, or a

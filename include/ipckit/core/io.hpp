@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Blocking and non-blocking byte IO on file descriptors, EINTR-safe.
 //
 // The *_full helpers loop until every byte is transferred, retrying EINTR without bound and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process identity and liveness checks for crash detection.
 //
 // A pid alone cannot tell whether a peer is alive: pids are reused. A ProcessIdentity adds the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Mapping: sole owner of a memory mapping (mmap/munmap).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validation of POSIX IPC names (shm_open, mq_open, sem_open) with errors a user can act on.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // How a named object is opened. Every named-object type in ipckit takes one of these.
 #pragma once
 

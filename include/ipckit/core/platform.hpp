@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Run-time detection of optional kernel features.
 //
 // ipckit builds against Debian 12's headers (glibc 2.36) but may run on other kernels. Features that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Waiting for one descriptor with a steady-clock deadline.
 #pragma once
 

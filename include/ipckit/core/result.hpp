@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Result<T>: a value or an ipckit::Error. This is the only file that spells tl::.
 //
 // Why tl::expected and not std::expected: std::expected needs -std=c++2b on g++ 12, and clang 14

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SigpipeBlock: write to pipes and FIFOs without letting SIGPIPE kill the process.
 //
 // Sockets avoid SIGPIPE with MSG_NOSIGNAL; pipes have no such flag. The library never changes signal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SocketAddress: one socket address (UNIX path, UNIX abstract, IPv4, IPv6) with the text a user wrote.
 //
 // Shared by the stream and message layers: UNIX stream, datagram and seqpacket sockets, TCP and UDP.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UniqueFd: sole owner of a file descriptor.
 //
 // Move-only; the destructor closes the descriptor once and ignores the result. close() is never

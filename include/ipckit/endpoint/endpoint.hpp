@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Endpoints: one message interface over every mechanism, chosen by a URL (see url.hpp).
 //
 //   auto tx = ipckit::open_sender("unix:/tmp/jobs.sock", {});      // or "tcp:127.0.0.1:9000", "chan:/jobs"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Framing: how messages travel over a byte stream (pipe, FIFO, UNIX stream socket, TCP).
 //
 // Message mechanisms (mq, sysvmq, datagram and seqpacket sockets, the channel) keep message

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Endpoint URLs: one string names any ipckit mechanism (DESIGN.md, "One name per mechanism").
 //
 //   pipe: -- CMD ARGS          anonymous pipe to (send) or from (recv) a child process

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files as IPC, part 2: an append-only log shared by several writer processes.
 //
 // Each record is framed (magic, length, payload) and written with O_APPEND, so the kernel places it

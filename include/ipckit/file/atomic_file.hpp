@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files as IPC, part 1: publishing a whole file atomically.
 //
 // atomic_replace() writes the new contents to a temporary file in the same directory, fsync()s it,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Huge pages (MAP_HUGETLB): fewer TLB misses for large shared buffers.
 //
 // Linux serves MAP_HUGETLB only from a pool the administrator reserves (vm.nr_hugepages, or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MappedFile: a regular file mapped into memory, shared (writes reach the file and every process
 // mapping it) or private (copy-on-write: writes stay in this process), with msync and resize.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Memfd: anonymous shared memory with a file descriptor (memfd_create) and seals — the safe way to
 // share memory with a peer you do not trust.
 //

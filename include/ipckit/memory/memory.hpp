@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything in the memory layer: POSIX and System V shared memory, mapped files, memfd with seals,
 // mlock and huge pages. See docs/memory.md.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // MemoryLock: keeps a range of memory resident (mlock), so a latency-sensitive process never waits
 // for a page to come back from swap; munlock on destruction.
 //

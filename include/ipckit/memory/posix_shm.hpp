@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PosixShm: a POSIX shared-memory object (shm_open, /dev/shm/NAME) and the UnlinkGuard that removes
 // its name.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SysvShm: a System V shared-memory segment (shmget/shmat/shmdt/shmctl), and SysvShmAttachment,
 // the RAII owner of one shmat().
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DatagramSocket: a message-preserving socket (UNIX datagram or seqpacket, UDP over IPv4/IPv6).
 //
 // Each send is one message and each receive returns exactly one message: boundaries are kept. A

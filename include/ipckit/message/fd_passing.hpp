@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Passing file descriptors (SCM_RIGHTS) and credentials (SCM_CREDENTIALS) over a UNIX socket.
 //
 // Works on any connected UNIX socket: stream, seqpacket, datagram, or one end of a socketpair. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PosixMq: a POSIX message queue (mq_open), named "/name", with priorities and notification.
 //
 // Messages keep their boundaries and come out highest priority first (FIFO within one priority).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SysvMq: a System V message queue (msgget/msgsnd/msgrcv/msgctl).
 //
 // A queue is found by a key: ftok(path, proj) (SysvMq::key_for) or IPC_PRIVATE (a new queue only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UDP sockets over IPv4 and IPv6.
 //
 // UDP keeps message boundaries but promises nothing else: datagrams may be lost (a full receive

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UNIX datagram (SOCK_DGRAM) and seqpacket (SOCK_SEQPACKET) sockets.
 //
 // Both keep message boundaries and are reliable and ordered on one machine. Datagram sockets are

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sending signals: kill(2) and sigqueue(3) with an int or pointer-sized payload.
 //
 // A payload travels intact in siginfo_t::si_value (handlers) or signalfd_siginfo::ssi_int/ssi_ptr

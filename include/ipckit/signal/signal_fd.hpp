@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SignalFd: signals read as data from a descriptor (signalfd(2)), waitable with poll/epoll.
 //
 // The signals must be blocked in every thread (ScopedSignalMask before creating threads), otherwise

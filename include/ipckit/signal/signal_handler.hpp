@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ScopedSignalHandler: installs a sigaction() handler only when the caller asks, restores the previous
 // disposition when destroyed. ipckit itself never installs handlers or changes dispositions.
 //

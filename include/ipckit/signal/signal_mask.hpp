@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ScopedSignalMask: blocks signals in the calling thread for a scope, then restores the previous mask.
 //
 // Blocking is the first step of reading signals as data (SignalFd) and of sending to oneself without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SignalSet: a sigset_t built from a list of signal numbers, and helpers for real-time signals.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The read and write verbs shared by every byte stream in ipckit: pipes, FIFOs, stream sockets
 // (UNIX and TCP) and pseudoterminal masters all offer the same set, so code written against one works
 // against the others.

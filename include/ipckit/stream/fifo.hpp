@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FIFOs (named pipes): mkfifo 0600, open with the kernel's real blocking semantics or a deadline,
 // remove. The ends are the PipeReader/PipeWriter of pipe.hpp, named by the FIFO's path.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Anonymous pipes: pipe2(O_CLOEXEC) with a read end and a write end, capacity control and PIPE_BUF
 // atomicity. FIFOs (fifo.hpp) hand out the same PipeReader/PipeWriter types.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pseudoterminals: open a master/slave pair (posix_openpt, grantpt, unlockpt, ptsname_r), run a
 // child with the slave as its controlling terminal (setsid + TIOCSCTTY), set the window size, and
 // read what the child prints.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Umbrella header for ipckit's byte streams: pipes, FIFOs, subprocesses, UNIX stream sockets, TCP
 // and pseudoterminals. Each mechanism also has its own header; include only what you use.
 #pragma once

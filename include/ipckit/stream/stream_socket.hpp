@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // StreamSocket and StreamListener: one connected byte stream and one listening socket, the same
 // types for UNIX stream sockets (unix_stream.hpp) and TCP (tcp.hpp), so code written for one works
 // with the other.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Subprocess: run a program (argv, no shell unless asked) with any of stdin/stdout/stderr connected
 // to pipes, wait for it with its exit status or signal, and a popen-like convenience.
 //

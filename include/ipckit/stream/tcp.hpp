@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // TCP over IPv4 and IPv6: listen and connect by host and port (resolved with getaddrinfo through
 // SocketAddress::resolve), SO_REUSEADDR on listeners, TCP_NODELAY as an option, connect with a
 // deadline. Connections are StreamSockets, the same type UNIX stream sockets use.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UNIX stream sockets: listen, accept, connect on a filesystem path ("/run/app.sock") or a Linux
 // abstract name ("@app"), socketpair, shutdown and SO_PEERCRED. Connections are StreamSockets, the
 // same type TCP uses (stream_socket.hpp).

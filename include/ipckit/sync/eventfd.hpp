@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EventFd: a kernel 64-bit counter behind a file descriptor (eventfd(2)), for wake-ups that must also
 // be waitable with poll()/epoll (native_handle()).
 //

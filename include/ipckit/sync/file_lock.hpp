@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FileLock: advisory locks on files — flock(2), POSIX record locks (fcntl F_SETLK) and open file
 // description (OFD) locks (F_OFD_SETLK) — as an RAII value that releases on destruction.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // futex wait/wake on a 32-bit word in shared memory (Linux futex(2), shared — not FUTEX_PRIVATE —
 // so waiters and wakers may be different processes mapping the same page).
 //

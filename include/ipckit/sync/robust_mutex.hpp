@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RobustMutex: a process-shared, robust, error-checking pthread mutex that lives in shared memory.
 //
 // If the owner dies (crash, SIGKILL) while holding it, the kernel releases it (robust futex list) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // POSIX semaphores: named (sem_open) and unnamed process-shared ones placed in shared memory.
 //
 // Both kinds count down with wait() and up with post(). Three forms of each wait: wait() blocks,

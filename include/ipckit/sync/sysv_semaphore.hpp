@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SysvSemaphoreSet: a System V semaphore set (semget/semop/semctl).
 //
 // What it adds over POSIX semaphores: several operations on several semaphores of one set applied

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program outside the ipckit tree, built against an installed ipckit.
 #include <fcntl.h>
 #include <unistd.h>
