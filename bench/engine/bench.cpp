@@ -345,7 +345,7 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   report.build.type = IPCKIT_BUILD_TYPE;
 
   const auto cpus = allowed_cpus();
-  if (cpus.empty()) return fail_errno(errno, "sched_getaffinity", "", "cannot read this process's CPU set");
+  if (cpus.empty()) return last_errno().fail("sched_getaffinity", "", "cannot read this process's CPU set");
   int a = cpus[0];
   int b = cpus.size() > 1 ? cpus[1] : cpus[0];
   if (o.pin) std::tie(a, b) = *o.pin;

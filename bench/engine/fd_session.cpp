@@ -61,7 +61,7 @@ Result<bool> FdSession::send(std::span<const std::byte> frame) {
     if (errno == EINTR) continue;
     if (peer_gone_errno(errno)) return false;
     if (errno == ENOBUFS) continue;  // the kernel ran short of buffers for a moment; try again
-    return fail_errno(errno, "send", fd_object(out_fd_));
+    return last_errno().fail("send", fd_object(out_fd_));
   }
 }
 
@@ -80,7 +80,7 @@ Result<std::optional<std::size_t>> FdSession::receive(std::span<std::byte> buf) 
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::optional<std::size_t>();  // SO_RCVTIMEO
     if (peer_gone_errno(errno)) return std::optional<std::size_t>(0);
-    return fail_errno(errno, "recv", fd_object(in_fd_));
+    return last_errno().fail("recv", fd_object(in_fd_));
   }
 }
 
@@ -88,7 +88,7 @@ Result<void> FdSession::finish_sending() {
   if (kind() != Kind::kStream || out_index_ < 0) return {};
   auto& fd = owned_[static_cast<std::size_t>(out_index_)];
   if (socket_) {
-    if (::shutdown(fd.get(), SHUT_WR) != 0 && errno != ENOTCONN) return fail_errno(errno, "shutdown", fd_object(fd.get()));
+    if (::shutdown(fd.get(), SHUT_WR) != 0 && errno != ENOTCONN) return last_errno().fail("shutdown", fd_object(fd.get()));
     return {};
   }
   return fd.close();
@@ -111,9 +111,9 @@ Result<void> ListenerSession::listen_on(SocketAddress address, bool nodelay, std
     (void)::setsockopt(s->get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   }
   if (::bind(s->get(), address.get(), address.size()) != 0) {
-    return fail_errno(errno, "bind", ipckit::quoted(address.to_string()));
+    return last_errno().fail("bind", ipckit::quoted(address.to_string()));
   }
-  if (::listen(s->get(), 4) != 0) return fail_errno(errno, "listen", ipckit::quoted(address.to_string()));
+  if (::listen(s->get(), 4) != 0) return last_errno().fail("listen", ipckit::quoted(address.to_string()));
   auto local = SocketAddress::local_of(s->get());
   if (!local) return fail(local.error());
   address_ = *local;
@@ -126,7 +126,7 @@ Result<void> ListenerSession::prepare(Role role) {
     int fd;
     while ((fd = ::accept4(owned_[2].get(), nullptr, nullptr, SOCK_CLOEXEC)) < 0 && errno == EINTR) {
     }
-    if (fd < 0) return fail_errno(errno, "accept4", ipckit::quoted(address_.to_string()));
+    if (fd < 0) return last_errno().fail("accept4", ipckit::quoted(address_.to_string()));
     owned_[1].reset(fd);
   } else {
     auto s = make_socket(address_.family(), type_, false, address_.to_string());
@@ -134,7 +134,7 @@ Result<void> ListenerSession::prepare(Role role) {
     int r;
     while ((r = ::connect(s->get(), address_.get(), address_.size())) != 0 && errno == EINTR) {
     }
-    if (r != 0) return fail_errno(errno, "connect", ipckit::quoted(address_.to_string()));
+    if (r != 0) return last_errno().fail("connect", ipckit::quoted(address_.to_string()));
     owned_[0] = std::move(*s);
   }
   const int side = role == Role::kSender ? 0 : 1;
@@ -142,7 +142,7 @@ Result<void> ListenerSession::prepare(Role role) {
   if (nodelay_) {
     const int one = 1;
     if (::setsockopt(owned_[static_cast<std::size_t>(side)].get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
-      return fail_errno(errno, "setsockopt(TCP_NODELAY)", ipckit::quoted(address_.to_string()));
+      return last_errno().fail("setsockopt(TCP_NODELAY)", ipckit::quoted(address_.to_string()));
     }
   }
   return FdSession::prepare(role);
@@ -156,7 +156,7 @@ Result<void> make_datagram_pair(std::array<UniqueFd, 4>& owned, const SocketAddr
     auto s = make_socket(want[i]->family(), type, false, want[i]->to_string());
     if (!s) return fail(s.error());
     if (::bind(s->get(), want[i]->get(), want[i]->size()) != 0) {
-      return fail_errno(errno, "bind", ipckit::quoted(want[i]->to_string()));
+      return last_errno().fail("bind", ipckit::quoted(want[i]->to_string()));
     }
     auto local = SocketAddress::local_of(s->get());
     if (!local) return fail(local.error());
@@ -166,7 +166,7 @@ Result<void> make_datagram_pair(std::array<UniqueFd, 4>& owned, const SocketAddr
     if (lossy) {
       timeval tv{0, static_cast<suseconds_t>(std::chrono::microseconds(TransportSession::kLossyTimeout).count())};
       if (::setsockopt(s->get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
-        return fail_errno(errno, "setsockopt(SO_RCVTIMEO)", ipckit::quoted(want[i]->to_string()));
+        return last_errno().fail("setsockopt(SO_RCVTIMEO)", ipckit::quoted(want[i]->to_string()));
       }
     }
     owned[static_cast<std::size_t>(i)] = std::move(*s);
@@ -174,7 +174,7 @@ Result<void> make_datagram_pair(std::array<UniqueFd, 4>& owned, const SocketAddr
   for (int i = 0; i < 2; ++i) {
     const SocketAddress& peer = bound[1 - i];
     if (::connect(owned[static_cast<std::size_t>(i)].get(), peer.get(), peer.size()) != 0) {
-      return fail_errno(errno, "connect", ipckit::quoted(peer.to_string()));
+      return last_errno().fail("connect", ipckit::quoted(peer.to_string()));
     }
   }
   return {};

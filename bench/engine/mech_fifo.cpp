@@ -27,7 +27,7 @@ class FifoSession final : public FdSession {
     rtt_ = pattern == Pattern::kRtt;
     // "/tmp/ipckit.bench.<pid>.XXXXXX": attributable to this run like the other objects' names.
     std::string tmpl = "/tmp" + unique_object_name() + ".XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) return fail_errno(errno, "mkdtemp", ipckit::quoted(tmpl));
+    if (::mkdtemp(tmpl.data()) == nullptr) return last_errno().fail("mkdtemp", ipckit::quoted(tmpl));
     dir_ = tmpl;
     for (int p = 0; p < (rtt_ ? 2 : 1); ++p) {
       paths_[p] = fmt::format("{}/fifo{}", dir_, p);

@@ -86,7 +86,7 @@ class MqSession final : public TransportSession {
     for (;;) {
       const ssize_t n = ::mq_receive(in_.native_handle(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
       if (n >= 0) return std::optional<std::size_t>(static_cast<std::size_t>(n));
-      if (errno != EINTR) return fail_errno(errno, "mq_receive", ipckit::quoted(display_));
+      if (errno != EINTR) return last_errno().fail("mq_receive", ipckit::quoted(display_));
     }
   }
 
@@ -118,7 +118,7 @@ class PosixMqMechanism final : public Mechanism {
     attr.mq_maxmsg = 1;
     attr.mq_msgsize = 64;
     const mqd_t q = ::mq_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600, &attr);
-    if (q == static_cast<mqd_t>(-1)) return {false, Error::system(errno, "mq_open", ipckit::quoted(name)).str()};
+    if (q == static_cast<mqd_t>(-1)) return {false, last_errno().error("mq_open", ipckit::quoted(name)).str()};
     ::mq_close(q);
     ::mq_unlink(name.c_str());
     return {};

@@ -40,7 +40,7 @@ class ShmSemSession final : public Session {
     // empty = free slots, full = filled slots (throughput); req/resp (round trip).
     const unsigned initial[4] = {static_cast<unsigned>(slots_), 0, 0, 0};
     for (int i = 0; i < 4; ++i) {
-      if (::sem_init(&sem(i), 1, initial[i]) != 0) return fail_errno(errno, "sem_init", ipckit::quoted(name_));
+      if (::sem_init(&sem(i), 1, initial[i]) != 0) return last_errno().fail("sem_init", ipckit::quoted(name_));
     }
     return {};
   }
@@ -71,12 +71,12 @@ class ShmSemSession final : public Session {
   }
   Result<void> wait(int i) {
     while (::sem_wait(&sem(i)) != 0) {
-      if (errno != EINTR) return fail_errno(errno, "sem_wait", ipckit::quoted(name_));
+      if (errno != EINTR) return last_errno().fail("sem_wait", ipckit::quoted(name_));
     }
     return {};
   }
   Result<void> post(int i) {
-    if (::sem_post(&sem(i)) != 0) return fail_errno(errno, "sem_post", ipckit::quoted(name_));
+    if (::sem_post(&sem(i)) != 0) return last_errno().fail("sem_post", ipckit::quoted(name_));
     return {};
   }
 

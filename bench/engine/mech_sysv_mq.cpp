@@ -45,7 +45,7 @@ class SysvMqSession final : public TransportSession {
     std::memcpy(buf_.data() + sizeof(long), frame.data(), frame.size());
     while (::msgsnd(id_, buf_.data(), frame.size(), 0) != 0) {
       if (errno == EIDRM) return false;
-      if (errno != EINTR) return fail_errno(errno, "msgsnd", fmt::format("id {}", id_));
+      if (errno != EINTR) return last_errno().fail("msgsnd", fmt::format("id {}", id_));
     }
     return true;
   }
@@ -58,7 +58,7 @@ class SysvMqSession final : public TransportSession {
         return std::optional<std::size_t>(static_cast<std::size_t>(n));
       }
       if (errno == EIDRM) return std::optional<std::size_t>(0);
-      if (errno != EINTR) return fail_errno(errno, "msgrcv", fmt::format("id {}", id_));
+      if (errno != EINTR) return last_errno().fail("msgrcv", fmt::format("id {}", id_));
     }
   }
 

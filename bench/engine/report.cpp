@@ -403,14 +403,14 @@ std::string chart_js_path() {
 
 Result<std::string> read_text_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(errno, "open", ipckit::quoted(path));
+  if (fd < 0) return last_errno().fail("open", ipckit::quoted(path));
   UniqueFd owner(fd);
   return read_all(fd, ipckit::quoted(path));
 }
 
 Result<void> write_text_file(const std::string& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail_errno(errno, "open", ipckit::quoted(path));
+  if (fd < 0) return last_errno().fail("open", ipckit::quoted(path));
   UniqueFd owner(fd);
   auto w = write_full(fd, as_bytes(text), nullptr, ipckit::quoted(path));
   if (!w) return fail(w.error());

@@ -30,7 +30,7 @@ constexpr char kFailed = 'E';
 
 Result<std::pair<UniqueFd, UniqueFd>> make_pipe(const char* what) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", what);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return last_errno().fail("pipe2", what);
   return std::pair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -39,7 +39,7 @@ Result<void> pin_to(int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (::sched_setaffinity(0, sizeof set, &set) != 0) {
-    return fail_errno(errno, "sched_setaffinity", fmt::format("cpu {}", cpu));
+    return last_errno().fail("sched_setaffinity", fmt::format("cpu {}", cpu));
   }
   return {};
 }

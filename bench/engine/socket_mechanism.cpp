@@ -44,7 +44,7 @@ Availability loopback_available(int family) {
   auto s = make_socket(family, SOCK_STREAM, false, addr->to_string());
   if (!s) return {false, s.error().str()};
   if (::bind(s->get(), addr->get(), addr->size()) != 0) {
-    return {false, Error::system(errno, "bind", ipckit::quoted(addr->to_string())).str()};
+    return {false, last_errno().error("bind", ipckit::quoted(addr->to_string())).str()};
   }
   return {};
 }

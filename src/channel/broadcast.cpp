@@ -139,15 +139,15 @@ Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o) {
       aref(c->ready).store(cl::kReady, std::memory_order_release);  // pairs with the acquire below
       return std::move(*m);
     }
-    if (errno != EEXIST) return fail_errno(errno, "shm_open", quoted(n));
+    if (errno != EEXIST) return last_errno().fail("shm_open", quoted(n));
     fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
       if (errno == ENOENT && Clock::now() < deadline) continue;
-      return fail_errno(errno, "shm_open", quoted(n));
+      return last_errno().fail("shm_open", quoted(n));
     }
     UniqueFd f(fd);
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(n));
+    if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(n));
     if (static_cast<std::uint64_t>(st.st_size) == detail::kCtlSize) {
       auto m = Mapping::map(fd, detail::kCtlSize, {}, 0, quoted(n));
       if (!m) return fail(m.error());
@@ -574,7 +574,7 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
     const int fd = ::shm_open(s.rec_name_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.channel.mode);
     if (fd < 0) {
       if (errno == EEXIST && attempt < 100) continue;  // a stale record from a reset ctl object
-      return fail_errno(errno, "shm_open", quoted(s.rec_name_));
+      return last_errno().fail("shm_open", quoted(s.rec_name_));
     }
     UniqueFd f(fd);
     if (::fchmod(fd, options.channel.mode) != 0 || ::ftruncate(fd, detail::kRecordSize) != 0) {

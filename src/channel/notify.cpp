@@ -136,7 +136,7 @@ Result<void> NotifyReceiver::enable(const ChannelMap& map, std::uint64_t consume
   if (!ev) return fail(ev.error());
   const std::string sock_name = control_socket_name(map, consumer_claim);
   const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (ls < 0) return fail_errno(errno, "socket", quoted(map.name));
+  if (ls < 0) return last_errno().fail("socket", quoted(map.name));
   UniqueFd listener(ls);
   sockaddr_un addr{};
   const socklen_t len = abstract_address(sock_name, addr);
@@ -146,9 +146,9 @@ Result<void> NotifyReceiver::enable(const ChannelMap& map, std::uint64_t consume
                       err == EADDRINUSE ? "another endpoint of this consumer already asked for a notification fd"
                                         : "");
   }
-  if (::listen(listener.get(), 16) != 0) return fail_errno(errno, "listen", quoted("@" + sock_name));
+  if (::listen(listener.get(), 16) != 0) return last_errno().fail("listen", quoted("@" + sock_name));
   const int tfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (tfd < 0) return fail_errno(errno, "timerfd_create", quoted(map.name));
+  if (tfd < 0) return last_errno().fail("timerfd_create", quoted(map.name));
   UniqueFd timer(tfd);
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                       std::max(liveness_interval, std::chrono::milliseconds(1)))
@@ -157,15 +157,15 @@ Result<void> NotifyReceiver::enable(const ChannelMap& map, std::uint64_t consume
   spec.it_interval.tv_sec = static_cast<time_t>(ns / 1000000000);
   spec.it_interval.tv_nsec = static_cast<long>(ns % 1000000000);
   spec.it_value = spec.it_interval;
-  if (::timerfd_settime(timer.get(), 0, &spec, nullptr) != 0) return fail_errno(errno, "timerfd_settime", quoted(map.name));
+  if (::timerfd_settime(timer.get(), 0, &spec, nullptr) != 0) return last_errno().fail("timerfd_settime", quoted(map.name));
   const int efd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (efd < 0) return fail_errno(errno, "epoll_create1", quoted(map.name));
+  if (efd < 0) return last_errno().fail("epoll_create1", quoted(map.name));
   UniqueFd ep(efd);
   for (const int fd : {ev->native_handle(), listener.get(), timer.get()}) {
     epoll_event e{};
     e.events = EPOLLIN;
     e.data.fd = fd;
-    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &e) != 0) return fail_errno(errno, "epoll_ctl", quoted(map.name));
+    if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, fd, &e) != 0) return last_errno().fail("epoll_ctl", quoted(map.name));
   }
   eventfd_ = std::move(*ev);
   listener_ = std::move(listener);

@@ -208,7 +208,7 @@ Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const Channe
   const Deadline deadline = deadline_after(o.open_timeout);
   for (;;) {
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "fstat", quoted(name));
+    if (::fstat(fd.get(), &st) != 0) return last_errno().fail("fstat", quoted(name));
     const auto size = static_cast<std::uint64_t>(st.st_size);
     if (size >= cl::kHeaderSize) {
       MapOptions mo;
@@ -237,7 +237,7 @@ Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const Channe
 Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash) {
   (void)fork_generation();
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(name));
+  if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(name));
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (size < cl::kHeaderSize) {
     return fail_library(LibraryCode::kCorrupt, "channel_open", quoted(name),

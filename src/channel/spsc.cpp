@@ -119,7 +119,7 @@ ChannelStatus peer_status(cl::RoleSlot& slot, detail::PeerWatch& watch, std::uin
 Result<void> SpscChannel::unlink(std::string_view name) {
   if (auto v = validate_posix_name(name, NameKind::kShm, "shm_unlink"); !v) return fail(v.error());
   const std::string n(name);
-  if (::shm_unlink(n.c_str()) != 0) return fail_errno(errno, "shm_unlink", quoted(name));
+  if (::shm_unlink(n.c_str()) != 0) return last_errno().fail("shm_unlink", quoted(name));
   return {};
 }
 

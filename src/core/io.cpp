@@ -37,7 +37,7 @@ Result<IoResult> read_some(int fd, std::span<std::byte> buf, ReadFn fn, std::str
     if (n == 0) return IoResult{0, buf.empty() ? IoStatus::kOk : IoStatus::kEndOfStream};
     if (errno == EINTR) continue;
     if (would_block(errno)) return IoResult{0, IoStatus::kWouldBlock};
-    return fail_errno(errno, "read", name_of(fd, object));
+    return last_errno().fail("read", name_of(fd, object));
   }
 }
 
@@ -49,7 +49,7 @@ Result<IoResult> write_some(int fd, std::span<const std::byte> buf, WriteFn fn, 
     if (errno == EINTR) continue;
     if (would_block(errno)) return IoResult{0, IoStatus::kWouldBlock};
     if (errno == EPIPE) return IoResult{0, IoStatus::kPeerClosed};
-    return fail_errno(errno, "write", name_of(fd, object));
+    return last_errno().fail("write", name_of(fd, object));
   }
 }
 

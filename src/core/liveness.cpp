@@ -28,7 +28,7 @@ struct StatFields {
 Result<StatFields> read_stat(pid_t pid) {
   const std::string path = fmt::format("/proc/{}/stat", pid);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno(errno, "open", quoted(path));
+  if (!fd) return last_errno().fail("open", quoted(path));
   char buf[1024];
   auto r = read_some(fd.get(), std::as_writable_bytes(std::span(buf, sizeof buf - 1)), nullptr, path);
   if (!r) return fail(r.error());
@@ -72,7 +72,7 @@ const char* to_string(Liveness liveness) noexcept {
 
 Result<std::uint64_t> current_pid_namespace() {
   struct stat st {};
-  if (::stat("/proc/self/ns/pid", &st) != 0) return fail_errno(errno, "stat", quoted("/proc/self/ns/pid"));
+  if (::stat("/proc/self/ns/pid", &st) != 0) return last_errno().fail("stat", quoted("/proc/self/ns/pid"));
   return static_cast<std::uint64_t>(st.st_ino);
 }
 

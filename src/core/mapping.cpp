@@ -65,7 +65,7 @@ Result<Mapping> Mapping::anonymous(std::size_t size, MapOptions options) {
 Result<void> Mapping::sync(bool async) const {
   if (addr_ == nullptr) return {};
   if (::msync(addr_, size_, async ? MS_ASYNC : MS_SYNC) != 0) {
-    return fail_errno(errno, "msync", fmt::format("{} bytes at {}", size_, addr_));
+    return last_errno().fail("msync", fmt::format("{} bytes at {}", size_, addr_));
   }
   return {};
 }

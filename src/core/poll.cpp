@@ -16,7 +16,7 @@ Result<short> poll_one(int fd, short events, Deadline deadline) {
       continue;
     }
     if (errno == EINTR) continue;  // retried with the time left: the deadline is absolute
-    return fail_errno(errno, "poll", fd_object(fd));
+    return last_errno().fail("poll", fd_object(fd));
   }
 }
 

@@ -59,7 +59,7 @@ Result<std::vector<SocketAddress>> SocketAddress::resolve(std::string_view host,
   const int rc = ::getaddrinfo(host_s.empty() ? nullptr : host_s.c_str(), port_s.c_str(), &hints, &list);
   const std::string object = quoted(fmt::format("{}:{}", host, port));
   if (rc != 0) {
-    if (rc == EAI_SYSTEM) return fail_errno(errno, "getaddrinfo", object);
+    if (rc == EAI_SYSTEM) return last_errno().fail("getaddrinfo", object);
     return fail_library(LibraryCode::kInvalidArgument, "getaddrinfo", object, ::gai_strerror(rc));
   }
   std::vector<SocketAddress> out;
@@ -84,14 +84,14 @@ SocketAddress SocketAddress::from_raw(const sockaddr* addr, socklen_t len) {
 Result<SocketAddress> SocketAddress::local_of(int fd) {
   SocketAddress a;
   a.len_ = sizeof(a.storage_);
-  if (::getsockname(fd, a.get(), &a.len_) != 0) return fail_errno(errno, "getsockname", fd_object(fd));
+  if (::getsockname(fd, a.get(), &a.len_) != 0) return last_errno().fail("getsockname", fd_object(fd));
   return a;
 }
 
 Result<SocketAddress> SocketAddress::peer_of(int fd) {
   SocketAddress a;
   a.len_ = sizeof(a.storage_);
-  if (::getpeername(fd, a.get(), &a.len_) != 0) return fail_errno(errno, "getpeername", fd_object(fd));
+  if (::getpeername(fd, a.get(), &a.len_) != 0) return last_errno().fail("getpeername", fd_object(fd));
   return a;
 }
 
@@ -134,7 +134,7 @@ std::string SocketAddress::to_string() const {
 
 Result<UniqueFd> make_socket(int family, int type, bool nonblocking, std::string_view object) {
   const int fd = ::socket(family, type | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
-  if (fd < 0) return fail_errno(errno, "socket", std::string(object));
+  if (fd < 0) return last_errno().fail("socket", std::string(object));
   return UniqueFd(fd);
 }
 

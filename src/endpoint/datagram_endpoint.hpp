@@ -141,7 +141,7 @@ inline Result<void> chmod_unix_socket_path(const Url& url, const EndpointOptions
   // default) right away. (A bind-time mode, as UnixStream::listen has, would close the short window.)
   if (url.address.front() == '@') return {};
   if (::chmod(url.address.c_str(), effective_mode(url, options)) != 0) {
-    return fail_errno(errno, "chmod", quoted(url.address));
+    return last_errno().fail("chmod", quoted(url.address));
   }
   return {};
 }

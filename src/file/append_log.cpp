@@ -40,12 +40,12 @@ Result<AppendLog> AppendLog::open(const std::string& path, OpenMode mode, mode_t
         }
         return AppendLog(std::move(owned), path);
       }
-      if (errno != EEXIST || mode == OpenMode::kCreateExclusive) return fail_errno(errno, "open", quoted(path));
+      if (errno != EEXIST || mode == OpenMode::kCreateExclusive) return last_errno().fail("open", quoted(path));
     }
     const int fd = ::open(path.c_str(), base);
     if (fd >= 0) return AppendLog(UniqueFd(fd), path);
     if (errno == ENOENT && mode == OpenMode::kOpenOrCreate) continue;
-    return fail_errno(errno, "open", quoted(path));
+    return last_errno().fail("open", quoted(path));
   }
 }
 
@@ -78,7 +78,7 @@ Result<void> AppendLog::append(std::span<const std::byte> payload) {
         return fail_errno(ENOSPC, "write", quoted(path_),
                           fmt::format("only {} of {} bytes were appended (disk full?)", n, record.size()));
       }
-      if (errno != EINTR) return fail_errno(errno, "write", quoted(path_));
+      if (errno != EINTR) return last_errno().fail("write", quoted(path_));
     }
   }
   auto w = write_full(fd_.get(), record, nullptr, quoted(path_));
@@ -88,7 +88,7 @@ Result<void> AppendLog::append(std::span<const std::byte> payload) {
 
 Result<LogContents> read_log(const std::string& path) {
   const int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (raw < 0) return fail_errno(errno, "open", quoted(path));
+  if (raw < 0) return last_errno().fail("open", quoted(path));
   UniqueFd fd(raw);
   // A shared lock waits out any large record in progress, so we never read half of one.
   auto lock = FileLock::lock(fd.get(), LockSpec{LockStyle::kOfd, LockKind::kShared, 0, 0}, path);

@@ -38,7 +38,7 @@ int fallocate_to(int fd, std::size_t size) {
 
 Result<std::size_t> regular_file_size(int fd, std::string_view path) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(path));
+  if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(path));
   if (!S_ISREG(st.st_mode)) {
     return fail_library(LibraryCode::kInvalidArgument, "mmap", quoted(path),
                         "not a regular file (only regular files have a size to map)");
@@ -166,7 +166,7 @@ Result<void> MappedFile::resize(std::size_t new_size) {
     map_ = std::move(*m);
   } else {
     void* moved = ::mremap(map_.data(), old_size, new_size, MREMAP_MAYMOVE);
-    if (moved == MAP_FAILED) return fail_errno(errno, "mremap", quoted(path_));
+    if (moved == MAP_FAILED) return last_errno().fail("mremap", quoted(path_));
     (void)map_.release();  // the old range is now owned by the new mapping
     map_ = Mapping(moved, new_size);
   }

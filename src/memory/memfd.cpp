@@ -137,7 +137,7 @@ Result<Memfd> Memfd::adopt(UniqueFd fd, MemfdRequirements required) {
                                     seals_text(missing), seals_text(static_cast<unsigned>(seals))));
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "fstat", object);
+  if (::fstat(fd.get(), &st) != 0) return last_errno().fail("fstat", object);
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size < required.min_size) {
     return fail_library(LibraryCode::kCorrupt, "memfd", object,
@@ -178,7 +178,7 @@ Result<void> Memfd::add_seals(unsigned seals_to_add) const {
 
 Result<unsigned> Memfd::seals() const {
   const int s = ::fcntl(fd_.get(), F_GET_SEALS);
-  if (s < 0) return fail_errno(errno, "fcntl(F_GET_SEALS)", object_of(name_));
+  if (s < 0) return last_errno().fail("fcntl(F_GET_SEALS)", object_of(name_));
   return static_cast<unsigned>(s);
 }
 

@@ -48,7 +48,7 @@ int sys_munlock(const void* addr, std::size_t len) { return static_cast<int>(::s
 
 Result<MemlockLimit> memlock_limit() {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_MEMLOCK, &rl) != 0) return fail_errno(errno, "getrlimit", "RLIMIT_MEMLOCK");
+  if (::getrlimit(RLIMIT_MEMLOCK, &rl) != 0) return last_errno().fail("getrlimit", "RLIMIT_MEMLOCK");
   return MemlockLimit{rl.rlim_cur, rl.rlim_max, locked_bytes_now()};
 }
 

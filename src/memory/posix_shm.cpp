@@ -48,7 +48,7 @@ std::string shm_hint(int err, std::string_view name) {
 
 Result<std::size_t> fstat_size(int fd, std::string_view name) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(name));
+  if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(name));
   return static_cast<std::size_t>(st.st_size);
 }
 

@@ -127,7 +127,7 @@ Result<key_t> sysv_key_from_path(std::string_view path, int proj) {
   }
   const std::string p(path);
   const key_t key = ::ftok(p.c_str(), proj);
-  if (key == -1) return fail_errno(errno, "ftok", quoted(path));
+  if (key == -1) return last_errno().fail("ftok", quoted(path));
   return key;
 }
 
@@ -154,7 +154,7 @@ Result<void> SysvShmAttachment::detach() {
   void* addr = addr_;
   addr_ = nullptr;
   size_ = 0;
-  if (::shmdt(addr) != 0) return fail_errno(errno, "shmdt", fmt::format("{}", addr));
+  if (::shmdt(addr) != 0) return last_errno().fail("shmdt", fmt::format("{}", addr));
   return {};
 }
 

@@ -85,12 +85,12 @@ Result<Datagram> do_receive(int fd, const std::string& name, std::span<std::byte
 Result<int> get_int(int fd, const std::string& name, int opt, const char* call) {
   int v = 0;
   socklen_t len = sizeof v;
-  if (::getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0) return fail_errno(errno, call, object_of(fd, name));
+  if (::getsockopt(fd, SOL_SOCKET, opt, &v, &len) != 0) return last_errno().fail(call, object_of(fd, name));
   return v;
 }
 
 Result<void> set_int(int fd, const std::string& name, int opt, int v, const char* call) {
-  if (::setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v) != 0) return fail_errno(errno, call, object_of(fd, name));
+  if (::setsockopt(fd, SOL_SOCKET, opt, &v, sizeof v) != 0) return last_errno().fail(call, object_of(fd, name));
   return {};
 }
 
@@ -146,7 +146,7 @@ Result<void> DatagramSocket::connect(const SocketAddress& peer) {
   for (;;) {
     if (::connect(fd_.get(), peer.get(), peer.size()) == 0) return {};
     if (errno == EINTR) continue;
-    return fail_errno(errno, "connect", ipckit::quoted(peer.to_string()));
+    return last_errno().fail("connect", ipckit::quoted(peer.to_string()));
   }
 }
 

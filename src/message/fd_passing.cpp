@@ -205,7 +205,7 @@ Result<IoStatus> send_credentials(int socket_fd, std::span<const std::byte> data
 Result<void> enable_credentials(int socket_fd) {
   const int on = 1;
   if (::setsockopt(socket_fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
-    return fail_errno(errno, "setsockopt(SO_PASSCRED)", fd_object(socket_fd));
+    return last_errno().fail("setsockopt(SO_PASSCRED)", fd_object(socket_fd));
   }
   return {};
 }
@@ -214,7 +214,7 @@ Result<Credentials> peer_credentials(int socket_fd) {
   ucred u{};
   socklen_t len = sizeof u;
   if (::getsockopt(socket_fd, SOL_SOCKET, SO_PEERCRED, &u, &len) != 0) {
-    return fail_errno(errno, "getsockopt(SO_PEERCRED)", fd_object(socket_fd));
+    return last_errno().fail("getsockopt(SO_PEERCRED)", fd_object(socket_fd));
   }
   return Credentials{u.pid, u.uid, u.gid};
 }

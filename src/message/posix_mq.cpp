@@ -204,7 +204,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
           return fail_errno(err, "fchmod", ipckit::quoted(name));
         }
         mq_attr got{};
-        if (::mq_getattr(fd, &got) != 0) return fail_errno(errno, "mq_getattr", ipckit::quoted(name));
+        if (::mq_getattr(fd, &got) != 0) return last_errno().fail("mq_getattr", ipckit::quoted(name));
         return PosixMq(std::move(owned), n, got.mq_msgsize);
       }
       const int err = errno;
@@ -217,7 +217,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
     if (fd >= 0) {
       UniqueFd owned(fd);
       mq_attr got{};
-      if (::mq_getattr(fd, &got) != 0) return fail_errno(errno, "mq_getattr", ipckit::quoted(name));
+      if (::mq_getattr(fd, &got) != 0) return last_errno().fail("mq_getattr", ipckit::quoted(name));
       return PosixMq(std::move(owned), n, got.mq_msgsize);
     }
     const int err = errno;
@@ -230,7 +230,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
 
 Result<void> PosixMq::unlink(std::string_view name) {
   if (auto v = validate_posix_name(name, NameKind::kMessageQueue, "mq_unlink"); !v) return fail(std::move(v.error()));
-  if (::mq_unlink(std::string(name).c_str()) != 0) return fail_errno(errno, "mq_unlink", ipckit::quoted(name));
+  if (::mq_unlink(std::string(name).c_str()) != 0) return last_errno().fail("mq_unlink", ipckit::quoted(name));
   return {};
 }
 
@@ -269,14 +269,14 @@ Result<std::vector<std::string>> PosixMq::list() {
                         "mount -t mqueue none /dev/mqueue");
   }
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", ipckit::quoted(object));
+  if (::pipe2(fds, O_CLOEXEC) != 0) return last_errno().fail("pipe2", ipckit::quoted(object));
   UniqueFd reader(fds[0]);
   UniqueFd writer(fds[1]);
   // A child mounts an mqueue filesystem over /tmp in its own private mount namespace (nothing
   // reaches the host) and writes the names to the pipe. Only async-signal-safe calls after fork():
   // the parent may have other threads.
   const pid_t pid = ::fork();
-  if (pid < 0) return fail_errno(errno, "fork", ipckit::quoted(object));
+  if (pid < 0) return last_errno().fail("fork", ipckit::quoted(object));
   if (pid == 0) {
     if (::unshare(CLONE_NEWNS) != 0) ::_exit(10);
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(11);
@@ -328,14 +328,14 @@ Result<std::vector<std::string>> PosixMq::list() {
 
 Result<MqState> PosixMq::state() const {
   mq_attr a{};
-  if (::mq_getattr(fd_.get(), &a) != 0) return fail_errno(errno, "mq_getattr", ipckit::quoted(name_));
+  if (::mq_getattr(fd_.get(), &a) != 0) return last_errno().fail("mq_getattr", ipckit::quoted(name_));
   return MqState{a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs, (a.mq_flags & O_NONBLOCK) != 0};
 }
 
 Result<void> PosixMq::set_nonblocking(bool on) {
   mq_attr a{};
   a.mq_flags = on ? O_NONBLOCK : 0;
-  if (::mq_setattr(fd_.get(), &a, nullptr) != 0) return fail_errno(errno, "mq_setattr", ipckit::quoted(name_));
+  if (::mq_setattr(fd_.get(), &a, nullptr) != 0) return last_errno().fail("mq_setattr", ipckit::quoted(name_));
   return {};
 }
 
@@ -489,7 +489,7 @@ Result<void> PosixMq::notify_thread(std::function<void()> callback) {
 
 Result<void> PosixMq::cancel_notification() {
   forget_thread_callback();
-  if (::mq_notify(fd_.get(), nullptr) != 0) return fail_errno(errno, "mq_notify(NULL)", ipckit::quoted(name_));
+  if (::mq_notify(fd_.get(), nullptr) != 0) return last_errno().fail("mq_notify(NULL)", ipckit::quoted(name_));
   return {};
 }
 

@@ -58,7 +58,7 @@ Result<key_t> SysvMq::key_for(std::string_view path, int proj) {
   errno = 0;
   const key_t key = ::ftok(p.c_str(), proj);
   if (key == -1) {
-    return fail_errno(errno, "ftok", ipckit::quoted(path),
+    return last_errno().fail("ftok", ipckit::quoted(path),
                       errno == ENOENT ? "ftok needs an existing file: create it first (its inode makes the key)" : "");
   }
   return key;
@@ -213,7 +213,7 @@ Result<std::optional<SysvMessage>> SysvMq::receive_until(long type, Deadline dea
 
 Result<SysvMqStat> SysvMq::stat() const {
   msqid_ds ds{};
-  if (::msgctl(id_, IPC_STAT, &ds) != 0) return fail_errno(errno, "msgctl(IPC_STAT)", object_of(id_, key_));
+  if (::msgctl(id_, IPC_STAT, &ds) != 0) return last_errno().fail("msgctl(IPC_STAT)", object_of(id_, key_));
   SysvMqStat s;
   s.key = ds.msg_perm.__key;
   s.uid = ds.msg_perm.uid;
@@ -229,7 +229,7 @@ Result<SysvMqStat> SysvMq::stat() const {
 
 Result<void> SysvMq::set(uid_t uid, gid_t gid, mode_t mode, std::size_t max_bytes) {
   msqid_ds ds{};
-  if (::msgctl(id_, IPC_STAT, &ds) != 0) return fail_errno(errno, "msgctl(IPC_STAT)", object_of(id_, key_));
+  if (::msgctl(id_, IPC_STAT, &ds) != 0) return last_errno().fail("msgctl(IPC_STAT)", object_of(id_, key_));
   ds.msg_perm.uid = uid;
   ds.msg_perm.gid = gid;
   ds.msg_perm.mode = static_cast<unsigned short>(mode & 0777);
@@ -256,7 +256,7 @@ Result<void> SysvMq::set_max_bytes(std::size_t max_bytes) {
 }
 
 Result<void> SysvMq::remove() {
-  if (::msgctl(id_, IPC_RMID, nullptr) != 0) return fail_errno(errno, "msgctl(IPC_RMID)", object_of(id_, key_));
+  if (::msgctl(id_, IPC_RMID, nullptr) != 0) return last_errno().fail("msgctl(IPC_RMID)", object_of(id_, key_));
   id_ = -1;
   return {};
 }

@@ -31,7 +31,7 @@ Result<DatagramSocket> open_udp(std::string_view host, std::uint16_t port, int f
   } else {
     while (::connect(fd->get(), addr.get(), addr.size()) != 0) {
       if (errno == EINTR) continue;
-      return fail_errno(errno, "connect", ipckit::quoted(text));
+      return last_errno().fail("connect", ipckit::quoted(text));
     }
   }
   return DatagramSocket(std::move(*fd), text);

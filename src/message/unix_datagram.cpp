@@ -69,7 +69,7 @@ Result<DatagramSocket> UnixDatagram::connect(std::string_view address, std::stri
 Result<std::pair<DatagramSocket, DatagramSocket>> UnixDatagram::pair(UnixMessageKind kind) {
   int fds[2];
   if (::socketpair(AF_UNIX, sock_type(kind) | SOCK_CLOEXEC, 0, fds) != 0) {
-    return fail_errno(errno, "socketpair", kind == UnixMessageKind::kDatagram ? "SOCK_DGRAM" : "SOCK_SEQPACKET");
+    return last_errno().fail("socketpair", kind == UnixMessageKind::kDatagram ? "SOCK_DGRAM" : "SOCK_SEQPACKET");
   }
   return std::pair<DatagramSocket, DatagramSocket>(DatagramSocket(UniqueFd(fds[0]), "socketpair[0]"),
                                                    DatagramSocket(UniqueFd(fds[1]), "socketpair[1]"));
@@ -92,7 +92,7 @@ Result<SeqPacketListener> SeqPacketListener::listen(std::string_view address, in
   auto fd = make_socket(AF_UNIX, SOCK_SEQPACKET, true, address);
   if (!fd) return fail(std::move(fd.error()));
   if (auto b = bind_to(fd->get(), *addr, address); !b) return fail(std::move(b.error()));
-  if (::listen(fd->get(), backlog) != 0) return fail_errno(errno, "listen", ipckit::quoted(address));
+  if (::listen(fd->get(), backlog) != 0) return last_errno().fail("listen", ipckit::quoted(address));
   return SeqPacketListener(std::move(*fd), std::string(address));
 }
 
@@ -125,7 +125,7 @@ Result<DatagramSocket> SeqPacketListener::accept_until(Deadline deadline) {
 Result<void> unlink_socket(std::string_view address) {
   if (!address.empty() && address.front() == '@') return {};
   const std::string path(address);
-  if (::unlink(path.c_str()) != 0) return fail_errno(errno, "unlink", ipckit::quoted(address));
+  if (::unlink(path.c_str()) != 0) return last_errno().fail("unlink", ipckit::quoted(address));
   return {};
 }
 

@@ -34,7 +34,7 @@ Result<void> queue(pid_t pid, int signo, sigval value) {
 }  // namespace
 
 Result<void> send_signal(pid_t pid, int signo) {
-  if (::kill(pid, signo) != 0) return fail_errno(errno, "kill", target(pid, signo));
+  if (::kill(pid, signo) != 0) return last_errno().fail("kill", target(pid, signo));
   return {};
 }
 

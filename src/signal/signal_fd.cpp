@@ -31,7 +31,7 @@ Result<SignalFd> SignalFd::create(const SignalSet& signals) {
     }
   }
   const int fd = ::signalfd(-1, &signals.native(), SFD_CLOEXEC | SFD_NONBLOCK);
-  if (fd < 0) return fail_errno(errno, "signalfd", "");
+  if (fd < 0) return last_errno().fail("signalfd", "");
   return SignalFd(UniqueFd(fd), signals);
 }
 
@@ -45,7 +45,7 @@ Result<std::optional<SignalInfo>> SignalFd::try_read() {
                           fmt::format("{} bytes, expected {}", n, sizeof si));
     }
     if (errno == EAGAIN) return std::optional<SignalInfo>();
-    if (errno != EINTR) return fail_errno(errno, "read", object_of(fd_.get()));
+    if (errno != EINTR) return last_errno().fail("read", object_of(fd_.get()));
   }
   SignalInfo info;
   info.signo = static_cast<int>(si.ssi_signo);

@@ -12,7 +12,7 @@ Result<ScopedSignalHandler> ScopedSignalHandler::install(int signo, SignalHandle
   sa.sa_mask = also_block.native();
   sa.sa_flags = SA_SIGINFO | (restart == Restart::kYes ? SA_RESTART : 0);
   struct sigaction old{};
-  if (::sigaction(signo, &sa, &old) != 0) return fail_errno(errno, "sigaction", signal_name(signo));
+  if (::sigaction(signo, &sa, &old) != 0) return last_errno().fail("sigaction", signal_name(signo));
   return ScopedSignalHandler(signo, old);
 }
 
@@ -21,7 +21,7 @@ Result<ScopedSignalHandler> ScopedSignalHandler::ignore(int signo) {
   sa.sa_handler = SIG_IGN;
   ::sigemptyset(&sa.sa_mask);
   struct sigaction old{};
-  if (::sigaction(signo, &sa, &old) != 0) return fail_errno(errno, "sigaction", signal_name(signo));
+  if (::sigaction(signo, &sa, &old) != 0) return last_errno().fail("sigaction", signal_name(signo));
   return ScopedSignalHandler(signo, old);
 }
 
@@ -36,7 +36,7 @@ ScopedSignalHandler::~ScopedSignalHandler() {
 
 Result<bool> restarts_syscalls(int signo) {
   struct sigaction cur{};
-  if (::sigaction(signo, nullptr, &cur) != 0) return fail_errno(errno, "sigaction", signal_name(signo));
+  if (::sigaction(signo, nullptr, &cur) != 0) return last_errno().fail("sigaction", signal_name(signo));
   return (cur.sa_flags & SA_RESTART) != 0;
 }
 

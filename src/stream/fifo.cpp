@@ -52,7 +52,7 @@ Result<UniqueFd> open_fifo(const std::string& path, int flags, const char* call)
   }
   UniqueFd owned(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return fail_errno(errno, "fstat", quoted(path));
+  if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(path));
   if (!S_ISFIFO(st.st_mode)) return fail(not_a_fifo(call, path, st.st_mode).error());
   return owned;
 }
@@ -98,10 +98,10 @@ Result<void> Fifo::remove(std::string_view path_view) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
-    return fail_errno(errno, "lstat", quoted(path));
+    return last_errno().fail("lstat", quoted(path));
   }
   if (!S_ISFIFO(st.st_mode)) return not_a_fifo("unlink", path, st.st_mode);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(path));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return last_errno().fail("unlink", quoted(path));
   return {};
 }
 

@@ -24,7 +24,7 @@ std::string object_of(int fd, std::string_view object) {
 
 Result<std::size_t> pipe_capacity(int fd, std::string_view object) {
   const int n = ::fcntl(fd, F_GETPIPE_SZ);
-  if (n < 0) return fail_errno(errno, "fcntl(F_GETPIPE_SZ)", object_of(fd, object));
+  if (n < 0) return last_errno().fail("fcntl(F_GETPIPE_SZ)", object_of(fd, object));
   return static_cast<std::size_t>(n);
 }
 

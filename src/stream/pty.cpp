@@ -21,8 +21,8 @@ Result<Pty> Pty::open() {
   }
   Pty pty;
   pty.master_.reset(fd);
-  if (::grantpt(fd) != 0) return fail_errno(errno, "grantpt", fd_object(fd));
-  if (::unlockpt(fd) != 0) return fail_errno(errno, "unlockpt", fd_object(fd));
+  if (::grantpt(fd) != 0) return last_errno().fail("grantpt", fd_object(fd));
+  if (::unlockpt(fd) != 0) return last_errno().fail("unlockpt", fd_object(fd));
   char name[128];
   if (const int err = ::ptsname_r(fd, name, sizeof name); err != 0) return fail_errno(err, "ptsname_r", fd_object(fd));
   pty.slave_path_ = name;
@@ -35,7 +35,7 @@ Result<UniqueFd> Pty::open_slave() const {
   do {
     fd = ::open(slave_path_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return fail_errno(errno, "open", quoted(slave_path_));
+  if (fd < 0) return last_errno().fail("open", quoted(slave_path_));
   return UniqueFd(fd);
 }
 
@@ -43,13 +43,13 @@ Result<void> Pty::set_window_size(WindowSize size) {
   winsize ws{};
   ws.ws_row = size.rows;
   ws.ws_col = size.cols;
-  if (::ioctl(master_.get(), TIOCSWINSZ, &ws) != 0) return fail_errno(errno, "ioctl(TIOCSWINSZ)", quoted(slave_path_));
+  if (::ioctl(master_.get(), TIOCSWINSZ, &ws) != 0) return last_errno().fail("ioctl(TIOCSWINSZ)", quoted(slave_path_));
   return {};
 }
 
 Result<WindowSize> Pty::window_size() const {
   winsize ws{};
-  if (::ioctl(master_.get(), TIOCGWINSZ, &ws) != 0) return fail_errno(errno, "ioctl(TIOCGWINSZ)", quoted(slave_path_));
+  if (::ioctl(master_.get(), TIOCGWINSZ, &ws) != 0) return last_errno().fail("ioctl(TIOCGWINSZ)", quoted(slave_path_));
   return WindowSize{ws.ws_row, ws.ws_col};
 }
 

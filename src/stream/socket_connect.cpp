@@ -50,7 +50,7 @@ Result<std::optional<UniqueFd>> connect_stream(const SocketAddress& addr, Deadli
       int so_error = 0;
       socklen_t len = sizeof so_error;
       if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0) {
-        return fail_errno(errno, "getsockopt(SO_ERROR)", object);
+        return last_errno().fail("getsockopt(SO_ERROR)", object);
       }
       if (so_error == 0) break;
       err = so_error;

@@ -15,7 +15,7 @@
 namespace ipckit {
 
 Result<void> StreamSocket::shutdown(ShutdownHow how) {
-  if (::shutdown(fd_.get(), static_cast<int>(how)) != 0) return fail_errno(errno, "shutdown", quoted(name_));
+  if (::shutdown(fd_.get(), static_cast<int>(how)) != 0) return last_errno().fail("shutdown", quoted(name_));
   return {};
 }
 
@@ -23,7 +23,7 @@ Result<PeerCredentials> StreamSocket::peer_credentials() const {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (::getsockopt(fd_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-    return fail_errno(errno, "getsockopt(SO_PEERCRED)", quoted(name_));
+    return last_errno().fail("getsockopt(SO_PEERCRED)", quoted(name_));
   }
   return PeerCredentials{cred.pid, cred.uid, cred.gid};
 }
@@ -31,7 +31,7 @@ Result<PeerCredentials> StreamSocket::peer_credentials() const {
 Result<void> StreamSocket::set_nodelay(bool on) {
   const int v = on ? 1 : 0;
   if (::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
-    return fail_errno(errno, "setsockopt(TCP_NODELAY)", quoted(name_), "TCP_NODELAY applies to TCP sockets only");
+    return last_errno().fail("setsockopt(TCP_NODELAY)", quoted(name_), "TCP_NODELAY applies to TCP sockets only");
   }
   return {};
 }
@@ -90,11 +90,11 @@ Result<void> StreamListener::close_and_unlink() {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
-    return fail_errno(errno, "lstat", quoted(path));
+    return last_errno().fail("lstat", quoted(path));
   }
   // Another server may have replaced our (stale) file since: leave its socket alone.
   if (st.st_dev != dev_ || st.st_ino != ino_) return {};
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(path));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return last_errno().fail("unlink", quoted(path));
   return {};
 }
 

@@ -142,7 +142,7 @@ struct ParentPipe {
 // program expects, a blocking descriptor. `child_reads` says which end is the child's.
 Result<ParentPipe> make_stdio_pipe(bool child_reads, const std::string& object) {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", object);
+  if (::pipe2(fds, O_CLOEXEC) != 0) return last_errno().fail("pipe2", object);
   ParentPipe p;
   p.child.reset(child_reads ? fds[0] : fds[1]);
   p.parent.reset(child_reads ? fds[1] : fds[0]);
@@ -262,7 +262,7 @@ Result<Subprocess> Subprocess::spawn(const std::vector<std::string>& argv, const
       case Stdio::Kind::kNull:
         if (!dev_null) {
           dev_null.reset(::open("/dev/null", O_RDWR | O_CLOEXEC));
-          if (!dev_null) return fail_errno(errno, "open", quoted("/dev/null"));
+          if (!dev_null) return last_errno().fail("open", quoted("/dev/null"));
         }
         plan.stdio[i] = dev_null.get();
         break;
@@ -286,7 +286,7 @@ Result<Subprocess> Subprocess::spawn(const std::vector<std::string>& argv, const
     }
   }
   int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) return fail_errno(errno, "pipe2", object);
+  if (::pipe2(report, O_CLOEXEC) != 0) return last_errno().fail("pipe2", object);
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
 
@@ -356,7 +356,7 @@ Result<ExitStatus> Subprocess::wait() {
   int st = 0;
   for (;;) {
     if (::waitpid(pid_, &st, 0) >= 0) break;
-    if (errno != EINTR) return fail_errno(errno, "waitpid", quoted(name_));
+    if (errno != EINTR) return last_errno().fail("waitpid", quoted(name_));
   }
   status_ = ExitStatus::from_wait_status(st);
   return *status_;
@@ -370,7 +370,7 @@ Result<std::optional<ExitStatus>> Subprocess::try_wait() {
     const pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_) break;
     if (r == 0) return std::optional<ExitStatus>();
-    if (errno != EINTR) return fail_errno(errno, "waitpid", quoted(name_));
+    if (errno != EINTR) return last_errno().fail("waitpid", quoted(name_));
   }
   status_ = ExitStatus::from_wait_status(st);
   return status_;
@@ -400,11 +400,11 @@ Result<void> Subprocess::kill(int signal) {
   if (pidfd_) {
     if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) == 0) return {};
     if (errno == ESRCH) return {};  // ended, not yet reaped
-    if (errno != ENOSYS) return fail_errno(errno, "pidfd_send_signal", quoted(name_));
+    if (errno != ENOSYS) return last_errno().fail("pidfd_send_signal", quoted(name_));
   }
 #endif
   // Safe without a pidfd too: an unreaped child's pid cannot be reused.
-  if (::kill(pid_, signal) != 0 && errno != ESRCH) return fail_errno(errno, "kill", quoted(name_));
+  if (::kill(pid_, signal) != 0 && errno != ESRCH) return last_errno().fail("kill", quoted(name_));
   return {};
 }
 
@@ -423,7 +423,7 @@ Result<CommandOutput> Subprocess::run(const std::vector<std::string>& argv, std:
     const nfds_t nfds = proc->in_.valid() ? 2 : 1;
     if (::poll(fds, nfds, -1) < 0) {
       if (errno == EINTR) continue;
-      return fail_errno(errno, "poll", quoted(argv[0]));
+      return last_errno().fail("poll", quoted(argv[0]));
     }
     if (nfds == 2 && fds[1].revents != 0) {
       auto w = proc->in_.try_write(input.substr(sent));

@@ -20,7 +20,7 @@ std::string host_port(std::string_view host, std::uint16_t port) {
 }
 
 Result<void> set_int_option(int fd, int level, int opt, int value, const char* call, const std::string& object) {
-  if (::setsockopt(fd, level, opt, &value, sizeof value) != 0) return fail_errno(errno, call, object);
+  if (::setsockopt(fd, level, opt, &value, sizeof value) != 0) return last_errno().fail(call, object);
   return {};
 }
 
@@ -51,7 +51,7 @@ Result<StreamListener> Tcp::listen(std::string_view host, std::uint16_t port, co
       continue;
     }
     if (::listen(sock->get(), options.backlog) != 0) {
-      last = fail_errno(errno, "listen", quoted(addr.to_string()));
+      last = last_errno().fail("listen", quoted(addr.to_string()));
       continue;
     }
     return StreamListener(std::move(*sock), host_port(host, port));

@@ -26,7 +26,7 @@ Result<void> remove_if_stale(const std::string& path, const SocketAddress& addr,
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};  // gone meanwhile: try again
-    return fail_errno(errno, "lstat", object);
+    return last_errno().fail("lstat", object);
   }
   if (!S_ISSOCK(st.st_mode)) {
     return fail_errno(EADDRINUSE, "bind", object,
@@ -49,7 +49,7 @@ Result<void> remove_if_stale(const std::string& path, const SocketAddress& addr,
                       fmt::format("a socket file exists and could not be proven stale ({})",
                                   probe ? std::string("connect timed out") : probe.error().str()));
   }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", object);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return last_errno().fail("unlink", object);
   return {};
 }
 
@@ -64,7 +64,7 @@ int rename_noreplace(const char* from, const char* to) {
 }
 
 Result<void> listen_on(int fd, int backlog, const std::string& object) {
-  if (::listen(fd, backlog) != 0) return fail_errno(errno, "listen", object);
+  if (::listen(fd, backlog) != 0) return last_errno().fail("listen", object);
   return {};
 }
 
@@ -76,7 +76,7 @@ Result<StreamListener> listen_path(const std::string& path, const SocketAddress&
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   std::string tmpdir = (dir == "/" ? "" : dir) + "/.ipckit-bind.XXXXXX";
   if (::mkdtemp(tmpdir.data()) == nullptr) {
-    return fail_errno(errno, "mkdtemp", quoted(tmpdir),
+    return last_errno().fail("mkdtemp", quoted(tmpdir),
                       "the socket's directory must exist and be writable by this user");
   }
   const std::string tmp_sock = tmpdir + "/s";
@@ -94,16 +94,16 @@ Result<StreamListener> listen_path(const std::string& path, const SocketAddress&
     // The private directory's path is longer than the target's and no longer fits sun_path: reach
     // it through /proc/self/fd/N instead, which is short whatever the directory's depth.
     tmpdir_fd.reset(::open(tmpdir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!tmpdir_fd) return fail_errno(errno, "open", quoted(tmpdir));
+    if (!tmpdir_fd) return last_errno().fail("open", quoted(tmpdir));
     tmp_addr = SocketAddress::unix_socket(fmt::format("/proc/self/fd/{}/s", tmpdir_fd.get()));
     if (!tmp_addr) return fail(tmp_addr.error());
   }
   auto sock = make_socket(AF_UNIX, SOCK_STREAM, /*nonblocking=*/true, object);
   if (!sock) return fail(sock.error());
   // 2. bind + listen where only we can reach it; 3. set the mode; 4. publish atomically.
-  if (::bind(sock->get(), tmp_addr->get(), tmp_addr->size()) != 0) return fail_errno(errno, "bind", object);
+  if (::bind(sock->get(), tmp_addr->get(), tmp_addr->size()) != 0) return last_errno().fail("bind", object);
   if (auto l = listen_on(sock->get(), options.backlog, object); !l) return fail(l.error());
-  if (::chmod(tmp_sock.c_str(), options.mode) != 0) return fail_errno(errno, "chmod", object);
+  if (::chmod(tmp_sock.c_str(), options.mode) != 0) return last_errno().fail("chmod", object);
   for (int attempt = 0;; ++attempt) {
     if (rename_noreplace(tmp_sock.c_str(), path.c_str()) == 0) break;
     const int err = errno;
@@ -156,7 +156,7 @@ Result<StreamSocket> UnixStream::connect(std::string_view address) {
 Result<std::pair<StreamSocket, StreamSocket>> UnixStream::pair() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return fail_errno(errno, "socketpair", "AF_UNIX, SOCK_STREAM");
+    return last_errno().fail("socketpair", "AF_UNIX, SOCK_STREAM");
   }
   return std::pair<StreamSocket, StreamSocket>(StreamSocket(UniqueFd(fds[0]), "socketpair[0]"),
                                                StreamSocket(UniqueFd(fds[1]), "socketpair[1]"));
@@ -167,13 +167,13 @@ Result<void> UnixStream::remove(std::string_view path) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) {
     if (errno == ENOENT) return {};
-    return fail_errno(errno, "lstat", quoted(p));
+    return last_errno().fail("lstat", quoted(p));
   }
   if (!S_ISSOCK(st.st_mode)) {
     return fail_errno(ENOTSOCK, "unlink", quoted(p),
                       fmt::format("the path is {}, not a socket; it was left alone", detail::describe_file_type(st.st_mode)));
   }
-  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return fail_errno(errno, "unlink", quoted(p));
+  if (::unlink(p.c_str()) != 0 && errno != ENOENT) return last_errno().fail("unlink", quoted(p));
   return {};
 }
 

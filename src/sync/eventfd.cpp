@@ -47,7 +47,7 @@ Result<bool> EventFd::try_write(std::uint64_t n) {
   for (;;) {
     if (::write(fd_.get(), &n, sizeof n) == static_cast<ssize_t>(sizeof n)) return true;
     if (errno == EAGAIN) return false;
-    if (errno != EINTR) return fail_errno(errno, "write", object_of(fd_.get()));
+    if (errno != EINTR) return last_errno().fail("write", object_of(fd_.get()));
   }
 }
 
@@ -65,7 +65,7 @@ Result<std::optional<std::uint64_t>> EventFd::try_read() {
     std::uint64_t v = 0;
     if (::read(fd_.get(), &v, sizeof v) == static_cast<ssize_t>(sizeof v)) return std::optional<std::uint64_t>(v);
     if (errno == EAGAIN) return std::optional<std::uint64_t>();
-    if (errno != EINTR) return fail_errno(errno, "read", object_of(fd_.get()));
+    if (errno != EINTR) return last_errno().fail("read", object_of(fd_.get()));
   }
 }
 

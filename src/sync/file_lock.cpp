@@ -136,7 +136,7 @@ Result<std::optional<LockHolder>> FileLock::holder(int fd, LockSpec spec, std::s
   struct flock fl = make_flock(spec, spec.kind == LockKind::kShared ? F_RDLCK : F_WRLCK);
   const int cmd = spec.style == LockStyle::kOfd ? F_OFD_GETLK : F_GETLK;
   if (::fcntl(fd, cmd, &fl) != 0) {
-    return fail_errno(errno, spec.style == LockStyle::kOfd ? "fcntl(F_OFD_GETLK)" : "fcntl(F_GETLK)", name_of(fd, object));
+    return last_errno().fail(spec.style == LockStyle::kOfd ? "fcntl(F_OFD_GETLK)" : "fcntl(F_GETLK)", name_of(fd, object));
   }
   if (fl.l_type == F_UNLCK) return std::optional<LockHolder>();
   LockHolder h;
@@ -160,7 +160,7 @@ Result<void> FileLock::unlock() {
     call = spec_.style == LockStyle::kOfd ? "fcntl(F_OFD_SETLK, F_UNLCK)" : "fcntl(F_SETLK, F_UNLCK)";
     rc = ::fcntl(fd, spec_.style == LockStyle::kOfd ? F_OFD_SETLK : F_SETLK, &fl);
   }
-  if (rc != 0) return fail_errno(errno, call, name_of(fd, object_));
+  if (rc != 0) return last_errno().fail(call, name_of(fd, object_));
   return {};
 }
 

@@ -57,7 +57,7 @@ Result<FutexWait> futex_wait(std::uint32_t& word, std::uint32_t expected, Deadli
 
 Result<int> futex_wake(std::uint32_t& word, int count) {
   const long n = sys_futex(&word, FUTEX_WAKE, static_cast<std::uint32_t>(count), nullptr, 0);
-  if (n < 0) return fail_errno(errno, "futex(FUTEX_WAKE)", word_object(&word));
+  if (n < 0) return last_errno().fail("futex(FUTEX_WAKE)", word_object(&word));
   return static_cast<int>(n);
 }
 

@@ -22,11 +22,10 @@ std::string value_max_hint(unsigned initial) {
 
 // The operations shared by both kinds; `object()` names the semaphore in errors (built only on
 // failure, so the fast path never allocates).
-// errno is read before object() runs: building the name may allocate and clobber it.
+// errno is read before object() runs (last_errno()): building the name may allocate and clobber it.
 template <class F>
 Unexpected fail_now(const char* call, const F& object) {
-  const int err = errno;
-  return fail_errno(err, call, object());
+  return last_errno().fail(call, object());
 }
 
 template <class F>
@@ -137,21 +136,21 @@ Result<NamedSemaphore> NamedSemaphore::open(std::string_view name, OpenMode mode
         return NamedSemaphore(s, n);
       }
       if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
-        return fail_errno(errno, "sem_open", quoted(n));
+        return last_errno().fail("sem_open", quoted(n));
       }
     }
     sem_t* s = ::sem_open(n.c_str(), 0);
     if (s != SEM_FAILED) return NamedSemaphore(s, n);
     // Removed between our EEXIST and this open: try to create it again.
     if (errno == ENOENT && mode == OpenMode::kOpenOrCreate) continue;
-    return fail_errno(errno, "sem_open", quoted(n));
+    return last_errno().fail("sem_open", quoted(n));
   }
 }
 
 Result<void> NamedSemaphore::unlink(std::string_view name) {
   if (auto v = validate_posix_name(name, NameKind::kSemaphore, "sem_unlink"); !v) return fail(v.error());
   const std::string n(name);
-  if (::sem_unlink(n.c_str()) != 0) return fail_errno(errno, "sem_unlink", quoted(n));
+  if (::sem_unlink(n.c_str()) != 0) return last_errno().fail("sem_unlink", quoted(n));
   return {};
 }
 
@@ -168,7 +167,7 @@ Result<SharedSemaphore*> SharedSemaphore::create_at(void* where, unsigned initia
   }
   auto* s = new (where) SharedSemaphore();
   // pshared = 1: the semaphore is used by several processes through shared memory.
-  if (::sem_init(&s->sem_, 1, initial) != 0) return fail_errno(errno, "sem_init", shared_object(where));
+  if (::sem_init(&s->sem_, 1, initial) != 0) return last_errno().fail("sem_init", shared_object(where));
   return s;
 }
 

@@ -67,7 +67,8 @@ Result<SysvSemLimits> sysv_sem_limits() {
   std::ifstream f("/proc/sys/kernel/sem");
   SysvSemLimits l;
   if (!(f >> l.semmsl >> l.semmns >> l.semopm >> l.semmni)) {
-    return fail_errno(errno != 0 ? errno : EIO, "read", quoted("/proc/sys/kernel/sem"));
+    const int err = errno != 0 ? errno : EIO;  // a short or malformed file sets no errno
+    return fail_errno(err, "read", quoted("/proc/sys/kernel/sem"));
   }
   return l;
 }
@@ -97,13 +98,13 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::attach(int id) {
   semid_ds ds{};
   SemUn arg{};
   arg.buf = &ds;
-  if (::semctl(id, 0, IPC_STAT, arg) != 0) return fail_errno(errno, "semctl(IPC_STAT)", fmt::format("sysv-sem:{}", id));
+  if (::semctl(id, 0, IPC_STAT, arg) != 0) return last_errno().fail("semctl(IPC_STAT)", fmt::format("sysv-sem:{}", id));
   return SysvSemaphoreSet(id, static_cast<int>(ds.sem_nsems));
 }
 
 Result<key_t> SysvSemaphoreSet::key_for(const std::string& path, int proj) {
   const key_t k = ::ftok(path.c_str(), proj);
-  if (k == static_cast<key_t>(-1)) return fail_errno(errno, "ftok", quoted(path));
+  if (k == static_cast<key_t>(-1)) return last_errno().fail("ftok", quoted(path));
   return k;
 }
 
@@ -148,7 +149,7 @@ Result<bool> SysvSemaphoreSet::apply_until(std::span<const SemOp> ops, Deadline 
 
 Result<int> SysvSemaphoreSet::value(int index) const {
   const int v = ::semctl(id_, index, GETVAL);
-  if (v < 0) return fail_errno(errno, "semctl(GETVAL)", object());
+  if (v < 0) return last_errno().fail("semctl(GETVAL)", object());
   return v;
 }
 
@@ -168,7 +169,7 @@ Result<std::vector<std::uint16_t>> SysvSemaphoreSet::values() const {
   std::vector<unsigned short> v(static_cast<std::size_t>(count_));
   SemUn arg{};
   arg.array = v.data();
-  if (::semctl(id_, 0, GETALL, arg) != 0) return fail_errno(errno, "semctl(GETALL)", object());
+  if (::semctl(id_, 0, GETALL, arg) != 0) return last_errno().fail("semctl(GETALL)", object());
   return std::vector<std::uint16_t>(v.begin(), v.end());
 }
 
@@ -190,12 +191,12 @@ Result<void> SysvSemaphoreSet::set_all(std::span<const std::uint16_t> values) {
 
 Result<int> SysvSemaphoreSet::waiting_count(int index) const {
   const int v = ::semctl(id_, index, GETNCNT);
-  if (v < 0) return fail_errno(errno, "semctl(GETNCNT)", object());
+  if (v < 0) return last_errno().fail("semctl(GETNCNT)", object());
   return v;
 }
 
 Result<void> SysvSemaphoreSet::remove() {
-  if (::semctl(id_, 0, IPC_RMID) != 0) return fail_errno(errno, "semctl(IPC_RMID)", object());
+  if (::semctl(id_, 0, IPC_RMID) != 0) return last_errno().fail("semctl(IPC_RMID)", object());
   id_ = -1;
   count_ = 0;
   return {};

@@ -2,6 +2,8 @@
 // ipckit-test: tsan
 #include "ipckit/core/error.hpp"
 
+#include <fcntl.h>
+
 #include <cerrno>
 
 #include <gtest/gtest.h>
@@ -77,6 +79,32 @@ TEST(Result, OrThrowThrowsWithCanonicalText) {
   }
   Result<void> v = fail_errno(EPERM, "kill", "pid 1");
   EXPECT_THROW(or_throw(std::move(v)), std::system_error);
+}
+
+// The object and hint of last_errno().fail() are built after errno is read, so a name builder that
+// changes errno (as an allocation may) cannot replace the failed call's errno in the Error.
+std::string object_that_clobbers_errno() {
+  errno = ENOMEM;
+  return quoted("/name");
+}
+
+Result<int> open_missing_file() {
+  if (::open("/nonexistent/ipckit-errno-capture", O_RDONLY | O_CLOEXEC) < 0) {
+    return last_errno().fail("open", object_that_clobbers_errno(), object_that_clobbers_errno());
+  }
+  return 0;
+}
+
+TEST(Result, LastErrnoIsCapturedBeforeTheObjectIsBuilt) {
+  auto r = open_missing_file();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ENOENT) << r.error().str();
+  EXPECT_EQ(r.error().object(), "\"/name\"");
+  errno = EACCES;
+  const ErrnoCapture captured = last_errno();
+  errno = 0;
+  EXPECT_EQ(captured.code(), EACCES);
+  EXPECT_EQ(captured.error("open", "x").str(), "open(x): EACCES: Permission denied");
 }
 
 }  // namespace

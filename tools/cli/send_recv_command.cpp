@@ -140,7 +140,7 @@ class StdinReader {
       const int pr = ::poll(&p, 1, static_cast<int>(kSlice.count()));
       if (pr < 0 && errno != EINTR) {
         buf.resize(old);
-        return fail_errno(errno, "poll", "stdin");
+        return last_errno().fail("poll", "stdin");
       }
       if (pr <= 0) continue;
       const ssize_t n = ::read(0, buf.data() + old, want);

@@ -7,6 +7,7 @@
 // tl::expected is not [[nodiscard]]: every fallible function in ipckit is marked [[nodiscard]].
 #pragma once
 
+#include <cerrno>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -25,10 +26,41 @@ using Unexpected = tl::unexpected<Error>;
 // Wraps an Error for returning from a function that returns Result<T>: `return fail(err);`.
 inline Unexpected fail(Error error) { return Unexpected(std::move(error)); }
 
-// Shorthand for the most common failure: `return fail_errno(errno, "shm_open", quoted(name));`.
+// A failure with an errno value the caller already holds (a pthread_* return code, a saved errno):
+// `return fail_errno(rc, "pthread_mutex_lock", shared_object(m));`. For the errno of the call that
+// just failed use last_errno() below, never errno as fail_errno's argument (scripts/check-errno-capture
+// forbids it): the order in which arguments are evaluated is unspecified, so quoted(name) or a
+// fmt::format hint may allocate and change errno before it is read.
 inline Unexpected fail_errno(int err, std::string call, std::string object, std::string hint = {}) {
   return Unexpected(Error::system(err, std::move(call), std::move(object), std::move(hint)));
 }
+
+// The errno of the call that just failed, read before anything else runs. The object and hint are
+// built afterwards, lazily, by the member call:
+//
+//   if (fd < 0) return last_errno().fail("shm_open", quoted(name));
+//
+// This is safe by the language: since C++17 the object expression of a member call (`last_errno()`)
+// is sequenced before every argument (`quoted(name)`), so errno is captured first.
+class [[nodiscard]] ErrnoCapture {
+ public:
+  explicit ErrnoCapture(int err) noexcept : err_(err) {}
+  [[nodiscard]] int code() const noexcept { return err_; }
+  // The Error for this errno (for code that reports an Error rather than returning it).
+  [[nodiscard]] Error error(std::string call, std::string object, std::string hint = {}) const {
+    return Error::system(err_, std::move(call), std::move(object), std::move(hint));
+  }
+  // The failure to return from a function that returns Result<T>.
+  [[nodiscard]] Unexpected fail(std::string call, std::string object, std::string hint = {}) const {
+    return Unexpected(error(std::move(call), std::move(object), std::move(hint)));
+  }
+
+ private:
+  int err_;
+};
+
+// Captures errno now; see ErrnoCapture.
+[[nodiscard]] inline ErrnoCapture last_errno() noexcept { return ErrnoCapture(errno); }
 
 inline Unexpected fail_library(LibraryCode code, std::string call, std::string object,
                                std::string detail) {
