@@ -22,6 +22,7 @@ std::string_view to_string(LibraryCode code) noexcept {
     case LibraryCode::kTruncated: return "truncated";
     case LibraryCode::kProtocol: return "protocol";
     case LibraryCode::kNotAvailable: return "not available";
+    case LibraryCode::kUntrusted: return "untrusted";
   }
   return "unknown";
 }

@@ -3,12 +3,14 @@
 #pragma once
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/error.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/platform.hpp"
 #include "ipckit/core/poll.hpp"
 #include "ipckit/core/result.hpp"

@@ -35,6 +35,7 @@ enum class LibraryCode : std::uint8_t {
   kTruncated,        // "truncated": data was cut short (a datagram, control message, ...)
   kProtocol,         // "protocol": a peer sent something that breaks the wire format
   kNotAvailable,     // "not available": a mechanism or peer library is not built in
+  kUntrusted,        // "untrusted": an object another user owns, or with a wider mode than asked for
 };
 
 // Returns the short text for a library code ("corrupt", "not ready", ...).
