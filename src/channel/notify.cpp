@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "ipckit/channel/spsc.hpp"
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/message/fd_passing.hpp"
 #include "segment.hpp"
 
@@ -94,10 +95,7 @@ bool NotifySender::notify(ChannelMap& map) noexcept {
     UniqueFd sock(fd);
     sockaddr_un addr{};
     const socklen_t len = abstract_address(control_socket_name(map, claim), addr);
-    int rc = 0;
-    do {
-      rc = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), len);
-    } while (rc != 0 && errno == EINTR);
+    const int rc = no_eintr(::connect, sock.get(), reinterpret_cast<const sockaddr*>(&addr), len);
     // A UNIX stream connect completes at once (queued in the listener's backlog) or fails
     // (ECONNREFUSED: no such consumer socket; EAGAIN: backlog full). The queued connection makes
     // the listener readable, which wakes the consumer: it is this arming's notification.
@@ -188,9 +186,9 @@ void NotifyReceiver::service() noexcept {
       [[maybe_unused]] const ssize_t r = ::read(timer_.get(), &expirations, sizeof expirations);
     } else if (fd == listener_.get()) {
       for (;;) {
-        const int c = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+        const int c = no_eintr(::accept4, listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
         if (c < 0) {
-          if (errno == EINTR || errno == ECONNABORTED) continue;
+          if (errno == ECONNABORTED) continue;  // that client gave up: take the next one
           break;
         }
         UniqueFd conn(c);

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
@@ -152,10 +153,7 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
   }
   const std::uint64_t total = cl::kHeaderSize + o.capacity;
   // posix_fallocate reserves the pages now: ENOSPC here instead of SIGBUS on first touch.
-  int err = 0;
-  do {
-    err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(total));
-  } while (err == EINTR);
+  const int err = no_eintr_rc(::posix_fallocate, fd.get(), 0, static_cast<off_t>(total));
   if (err != 0) {
     undo();
     return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err));
@@ -352,10 +350,7 @@ HolderState PeerWatch::check(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   if (claim == 0) return HolderState::kFree;
   if (pidfd_ && claim_ == claim) {
     pollfd p{pidfd_.get(), POLLIN, 0};
-    int n = 0;
-    do {
-      n = ::poll(&p, 1, 0);
-    } while (n < 0 && errno == EINTR);
+    const int n = no_eintr(::poll, &p, 1, 0);
     if (n > 0) return HolderState::kDead;  // a pidfd turns readable when its process exits
     if (n == 0) return HolderState::kAlive;
   }

@@ -4,17 +4,57 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "ipckit/core/poll.hpp"
+#include "retry.hpp"
 
 namespace ipckit {
 namespace {
+
+using detail::Direction;
+using detail::TransferSpec;
+using detail::WaitMode;
 
 std::string name_of(int fd, std::string_view object) {
   return object.empty() ? fd_object(fd) : std::string(object);
 }
 
-bool would_block(int err) { return err == EAGAIN || err == EWOULDBLOCK; }
+// The forms without a deadline make one attempt per call and report a dry non-blocking descriptor
+// as kWouldBlock (kTry); the deadline forms poll before each call, since the descriptor may be
+// blocking (kUntil with poll_first).
+TransferSpec spec_of(Direction direction, bool all, Deadline deadline, bool with_deadline) {
+  TransferSpec spec;
+  spec.direction = direction;
+  spec.all = all;
+  spec.mode = with_deadline ? WaitMode::kUntil : WaitMode::kTry;
+  spec.deadline = deadline;
+  spec.poll_first = with_deadline;
+  return spec;
+}
+
+Result<IoResult> do_read(int fd, std::span<std::byte> buf, ReadFn fn, std::string_view object,
+                         const TransferSpec& spec) {
+  if (fn == nullptr) fn = ::read;
+  return detail::transfer(
+      fd, buf.size(), spec,
+      [&](std::size_t offset, bool) -> long { return fn(fd, buf.data() + offset, buf.size() - offset); },
+      [](int) -> std::optional<IoStatus> { return std::nullopt; },
+      [&] { return detail::CallNames{"read", name_of(fd, object)}; });
+}
+
+Result<IoResult> do_write(int fd, std::span<const std::byte> buf, WriteFn fn, std::string_view object,
+                          const TransferSpec& spec) {
+  if (fn == nullptr) fn = ::write;
+  return detail::transfer(
+      fd, buf.size(), spec,
+      [&](std::size_t offset, bool) -> long { return fn(fd, buf.data() + offset, buf.size() - offset); },
+      [](int err) -> std::optional<IoStatus> {
+        if (err == EPIPE) return IoStatus::kPeerClosed;
+        return std::nullopt;
+      },
+      [&] { return detail::CallNames{"write", name_of(fd, object)}; });
+}
 
 }  // namespace
 
@@ -30,78 +70,28 @@ const char* to_string(IoStatus status) noexcept {
 }
 
 Result<IoResult> read_some(int fd, std::span<std::byte> buf, ReadFn fn, std::string_view object) {
-  if (fn == nullptr) fn = ::read;
-  for (;;) {
-    const ssize_t n = fn(fd, buf.data(), buf.size());
-    if (n > 0) return IoResult{static_cast<std::size_t>(n), IoStatus::kOk};
-    if (n == 0) return IoResult{0, buf.empty() ? IoStatus::kOk : IoStatus::kEndOfStream};
-    if (errno == EINTR) continue;
-    if (would_block(errno)) return IoResult{0, IoStatus::kWouldBlock};
-    return last_errno().fail("read", name_of(fd, object));
-  }
+  return do_read(fd, buf, fn, object, spec_of(Direction::kRead, false, kNoDeadline, false));
 }
 
 Result<IoResult> write_some(int fd, std::span<const std::byte> buf, WriteFn fn, std::string_view object) {
-  if (fn == nullptr) fn = ::write;
-  for (;;) {
-    const ssize_t n = fn(fd, buf.data(), buf.size());
-    if (n >= 0) return IoResult{static_cast<std::size_t>(n), IoStatus::kOk};
-    if (errno == EINTR) continue;
-    if (would_block(errno)) return IoResult{0, IoStatus::kWouldBlock};
-    if (errno == EPIPE) return IoResult{0, IoStatus::kPeerClosed};
-    return last_errno().fail("write", name_of(fd, object));
-  }
+  return do_write(fd, buf, fn, object, spec_of(Direction::kWrite, false, kNoDeadline, false));
 }
 
 Result<IoResult> read_full(int fd, std::span<std::byte> buf, ReadFn fn, std::string_view object) {
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    auto r = read_some(fd, buf.subspan(done), fn, object);
-    if (!r) return r;
-    done += r->bytes;
-    if (r->status != IoStatus::kOk) return IoResult{done, r->status};
-  }
-  return IoResult{done, IoStatus::kOk};
+  return do_read(fd, buf, fn, object, spec_of(Direction::kRead, true, kNoDeadline, false));
 }
 
 Result<IoResult> write_full(int fd, std::span<const std::byte> buf, WriteFn fn, std::string_view object) {
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    auto r = write_some(fd, buf.subspan(done), fn, object);
-    if (!r) return r;
-    done += r->bytes;
-    if (r->status != IoStatus::kOk) return IoResult{done, r->status};
-  }
-  return IoResult{done, IoStatus::kOk};
+  return do_write(fd, buf, fn, object, spec_of(Direction::kWrite, true, kNoDeadline, false));
 }
 
 Result<IoResult> read_full_until(int fd, std::span<std::byte> buf, Deadline deadline, std::string_view object) {
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    auto ready = poll_one(fd, POLLIN, deadline);
-    if (!ready) return fail(ready.error());
-    if (*ready == 0) return IoResult{done, IoStatus::kTimedOut};
-    auto r = read_some(fd, buf.subspan(done), nullptr, object);
-    if (!r) return r;
-    done += r->bytes;
-    if (r->status == IoStatus::kEndOfStream) return IoResult{done, r->status};
-  }
-  return IoResult{done, IoStatus::kOk};
+  return do_read(fd, buf, nullptr, object, spec_of(Direction::kRead, true, deadline, true));
 }
 
 Result<IoResult> write_full_until(int fd, std::span<const std::byte> buf, Deadline deadline,
                                   std::string_view object) {
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    auto ready = poll_one(fd, POLLOUT, deadline);
-    if (!ready) return fail(ready.error());
-    if (*ready == 0) return IoResult{done, IoStatus::kTimedOut};
-    auto r = write_some(fd, buf.subspan(done), nullptr, object);
-    if (!r) return r;
-    done += r->bytes;
-    if (r->status == IoStatus::kPeerClosed) return IoResult{done, r->status};
-  }
-  return IoResult{done, IoStatus::kOk};
+  return do_write(fd, buf, nullptr, object, spec_of(Direction::kWrite, true, deadline, true));
 }
 
 Result<std::string> read_all(int fd, std::string_view object) {

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <ctime>
 
+#include "ipckit/core/eintr.hpp"
+
 namespace ipckit {
 
 SigpipeBlock::SigpipeBlock() noexcept {
@@ -27,8 +29,7 @@ SigpipeBlock::~SigpipeBlock() {
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     const timespec zero{0, 0};
-    while (sigtimedwait(&pipe_only, nullptr, &zero) == -1 && errno == EINTR) {
-    }
+    (void)no_eintr(::sigtimedwait, &pipe_only, nullptr, &zero);
   }
   pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/sync/file_lock.hpp"
 
@@ -70,16 +71,15 @@ Result<void> AppendLog::append(std::span<const std::byte> payload) {
                              path_);
   if (!lock) return fail(lock.error());
   if (small) {
-    for (;;) {
-      const ssize_t n = ::write(fd_.get(), record.data(), record.size());
-      if (n == static_cast<ssize_t>(record.size())) return lock->unlock();
-      if (n >= 0) {
-        // A short write of a small record is a torn record; readers will see it as a torn tail.
-        return fail_errno(ENOSPC, "write", quoted(path_),
-                          fmt::format("only {} of {} bytes were appended (disk full?)", n, record.size()));
-      }
-      if (errno != EINTR) return last_errno().fail("write", quoted(path_));
-    }
+    const ssize_t n = no_eintr(::write, fd_.get(), record.data(), record.size());
+    if (n < 0) return last_errno().fail("write", quoted(path_));
+    if (n == static_cast<ssize_t>(record.size())) return lock->unlock();
+    // A short write of a small record is a torn record; readers will see it as a torn tail. The
+    // kernel gave no errno (a later write would say why, ENOSPC or EFBIG): say what happened.
+    return fail_library(LibraryCode::kTruncated, "write", quoted(path_),
+                        fmt::format("only {} of {} bytes were appended: the record is torn (is the "
+                                    "disk full or the file size limit reached?)",
+                                    n, record.size()));
   }
   auto w = write_full(fd_.get(), record, nullptr, quoted(path_));
   if (!w) return fail(w.error());

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
+
 namespace ipckit {
 namespace {
 
@@ -26,15 +28,6 @@ std::string file_hint(int err) {
 }
 
 MapOptions map_options(const FileMapOptions& o) { return MapOptions{o.access, o.shared, o.populate, 0}; }
-
-// posix_fallocate reports errors as its return value, and may be interrupted.
-int fallocate_to(int fd, std::size_t size) {
-  int err;
-  do {
-    err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-  } while (err == EINTR);
-  return err;
-}
 
 Result<std::size_t> regular_file_size(int fd, std::string_view path) {
   struct stat st {};
@@ -66,20 +59,19 @@ Result<MappedFile> MappedFile::create(std::string_view path, std::size_t size, O
   bool created = false;
   int fd = -1;
   for (;;) {
-    fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    fd = no_eintr(::open, p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0) {
       created = true;
       break;
     }
     const int err = errno;
-    if (err == EINTR) continue;
     if (err != EEXIST || open_mode == OpenMode::kCreateExclusive) {
       return fail_errno(err, "open", quoted(path), err == EEXIST ? "it already exists" : file_hint(err));
     }
-    fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
+    fd = no_eintr(::open, p.c_str(), O_RDWR | O_CLOEXEC);
     if (fd >= 0) break;
     const int open_err = errno;
-    if (open_err == ENOENT || open_err == EINTR) continue;  // removed in between: create again
+    if (open_err == ENOENT) continue;  // removed in between: create again
     return fail_errno(open_err, "open", quoted(path), file_hint(open_err));
   }
   UniqueFd owned(fd);
@@ -96,7 +88,7 @@ Result<MappedFile> MappedFile::create(std::string_view path, std::size_t size, O
   if (!current) return undo(std::move(current.error()));
   const std::size_t final_size = std::max(*current, size);
   if (*current < size) {
-    if (const int err = fallocate_to(fd, size); err != 0) {
+    if (const int err = no_eintr_rc(::posix_fallocate, fd, 0, static_cast<off_t>(size)); err != 0) {
       return undo(Error::system(err, "posix_fallocate", quoted(path), fmt::format("{} bytes: {}", size, file_hint(err))));
     }
   }
@@ -113,10 +105,7 @@ Result<MappedFile> MappedFile::open(std::string_view path, FileMapOptions option
   const std::string p(path);
   // A private mapping never writes to the file, so read access is enough for it.
   const bool write = options.access == Access::kReadWrite && options.shared;
-  int fd;
-  do {
-    fd = ::open(p.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  const int fd = no_eintr(::open, p.c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
     return fail_errno(err, "open", quoted(path), file_hint(err));
@@ -153,7 +142,7 @@ Result<void> MappedFile::resize(std::size_t new_size) {
   if (new_size == old_size) return {};
   if (new_size > old_size) {
     // Allocate first: if the disk is full nothing has changed and the old mapping stays valid.
-    if (const int err = fallocate_to(fd_.get(), new_size); err != 0) {
+    if (const int err = no_eintr_rc(::posix_fallocate, fd_.get(), 0, static_cast<off_t>(new_size)); err != 0) {
       return fail_errno(err, "posix_fallocate", quoted(path_), fmt::format("{} bytes: {}", new_size, file_hint(err)));
     }
   }

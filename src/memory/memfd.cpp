@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
+
 #include "detail/proc_value.hpp"
 
 namespace ipckit {
@@ -46,14 +48,6 @@ std::string create_hint(int err, const MemfdOptions& options) {
     case EFBIG: return "larger than this process may create: see `ulimit -f` (RLIMIT_FSIZE)";
     default: return {};
   }
-}
-
-int fallocate_to(int fd, std::size_t size) {
-  int err;
-  do {
-    err = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-  } while (err == EINTR);
-  return err;
 }
 
 }  // namespace
@@ -112,7 +106,7 @@ Result<Memfd> Memfd::create(std::string_view debug_name, std::size_t size, Memfd
       const int err = errno;
       return fail_errno(err, "fallocate", object_of(name), create_hint(err, options));
     }
-  } else if (const int err = fallocate_to(fd, size); err != 0) {
+  } else if (const int err = no_eintr_rc(::posix_fallocate, fd, 0, static_cast<off_t>(size)); err != 0) {
     return fail_errno(err, "posix_fallocate", object_of(name), fmt::format("{} bytes: {}", size, create_hint(err, options)));
   }
   return Memfd(std::move(owned), name, size);
@@ -204,7 +198,7 @@ Result<void> Memfd::resize(std::size_t new_size) {
       return fail_errno(err, "ftruncate", object_of(name_), err == EPERM ? "sealed with F_SEAL_SHRINK" : "");
     }
   } else if (new_size > size_) {
-    if (const int err = fallocate_to(fd_.get(), new_size); err != 0) {
+    if (const int err = no_eintr_rc(::posix_fallocate, fd_.get(), 0, static_cast<off_t>(new_size)); err != 0) {
       return fail_errno(err, "posix_fallocate", object_of(name_), err == EPERM ? "sealed with F_SEAL_GROW" : "");
     }
   }

@@ -5,8 +5,9 @@
 
 #include <cerrno>
 
+#include "ipckit/core/eintr.hpp"
+#include "core/retry.hpp"
 #include "socket_detail.hpp"
-#include "wait_detail.hpp"
 
 namespace ipckit {
 namespace {
@@ -127,27 +128,19 @@ Result<Datagram> DatagramSocket::receive_until(std::span<std::byte> buf, Deadlin
 }
 
 Result<std::size_t> DatagramSocket::next_size() {
-  for (;;) {
-    std::byte probe{};
-    const ssize_t n = ::recv(fd_.get(), &probe, 1, MSG_PEEK | MSG_TRUNC);
-    if (n >= 0) return static_cast<std::size_t>(n);
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      auto ready = poll_one(fd_.get(), POLLIN, kNoDeadline);
-      if (!ready) return fail(std::move(ready.error()));
-      continue;
-    }
-    return fail_errno(err, "recv(MSG_PEEK)", object_of(fd_.get(), name_));
-  }
+  std::byte probe{};
+  auto outcome = detail::retry_call(fd_.get(), POLLIN, WaitMode::kBlock, kNoDeadline, [&](bool) -> long {
+    return ::recv(fd_.get(), &probe, 1, MSG_PEEK | MSG_TRUNC);
+  });
+  if (!outcome) return fail(std::move(outcome.error()));
+  if (!outcome->succeeded()) return fail_errno(outcome->err, "recv(MSG_PEEK)", object_of(fd_.get(), name_));
+  return static_cast<std::size_t>(outcome->rc);
 }
 
 Result<void> DatagramSocket::connect(const SocketAddress& peer) {
-  for (;;) {
-    if (::connect(fd_.get(), peer.get(), peer.size()) == 0) return {};
-    if (errno == EINTR) continue;
-    return last_errno().fail("connect", ipckit::quoted(peer.to_string()));
-  }
+  // A datagram connect only records the peer: it completes at once, so EINTR is simply retried.
+  if (no_eintr(::connect, fd_.get(), peer.get(), peer.size()) == 0) return {};
+  return last_errno().fail("connect", ipckit::quoted(peer.to_string()));
 }
 
 Result<int> DatagramSocket::send_buffer_size() const {

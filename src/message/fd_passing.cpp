@@ -7,11 +7,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "core/retry.hpp"
 #include "socket_detail.hpp"
-#include "wait_detail.hpp"
 
 namespace ipckit {
 namespace {
@@ -25,23 +26,22 @@ std::vector<std::uint64_t> control_buffer(std::size_t bytes) { return std::vecto
 // the first byte, so the rest must follow whatever the mode: the receiver would otherwise see a torn
 // message).
 Result<IoStatus> finish_stream_send(int fd, std::span<const std::byte> data, std::size_t sent) {
-  while (sent < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n >= 0) {
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (err == EPIPE || err == ECONNRESET) return IoStatus::kPeerClosed;
-    if (err == EAGAIN || err == EWOULDBLOCK) {
-      auto ready = poll_one(fd, POLLOUT, kNoDeadline);
-      if (!ready) return fail(std::move(ready.error()));
-      continue;
-    }
-    return fail_errno(err, "send", fd_object(fd));
-  }
-  return IoStatus::kOk;
+  const auto rest = data.subspan(sent);
+  detail::TransferSpec spec;
+  spec.direction = detail::Direction::kWrite;
+  spec.mode = WaitMode::kBlock;  // polls when the descriptor is non-blocking
+  auto r = detail::transfer(
+      fd, rest.size(), spec,
+      [&](std::size_t offset, bool) -> long {
+        return ::send(fd, rest.data() + offset, rest.size() - offset, MSG_NOSIGNAL);
+      },
+      [](int err) -> std::optional<IoStatus> {
+        if (err == EPIPE || err == ECONNRESET) return IoStatus::kPeerClosed;
+        return std::nullopt;
+      },
+      [&] { return detail::CallNames{"send", fd_object(fd)}; });
+  if (!r) return fail(std::move(r.error()));
+  return r->status;
 }
 
 Result<IoStatus> send_message(int fd, std::span<const std::byte> data, std::span<const int> fds,

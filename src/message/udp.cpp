@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
+
 namespace ipckit {
 namespace {
 
@@ -29,8 +31,8 @@ Result<DatagramSocket> open_udp(std::string_view host, std::uint16_t port, int f
       return fail_errno(err, "bind", ipckit::quoted(text));
     }
   } else {
-    while (::connect(fd->get(), addr.get(), addr.size()) != 0) {
-      if (errno == EINTR) continue;
+    // A datagram connect only records the peer: it completes at once, so EINTR is simply retried.
+    if (no_eintr(::connect, fd->get(), addr.get(), addr.size()) != 0) {
       return last_errno().fail("connect", ipckit::quoted(text));
     }
   }

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-#include "wait_detail.hpp"
+#include "core/retry.hpp"
 
 namespace ipckit {
 namespace {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/poll.hpp"
 #include "ipckit/signal/signal_mask.hpp"
 
@@ -37,15 +38,14 @@ Result<SignalFd> SignalFd::create(const SignalSet& signals) {
 
 Result<std::optional<SignalInfo>> SignalFd::try_read() {
   signalfd_siginfo si{};
-  for (;;) {
-    const ssize_t n = ::read(fd_.get(), &si, sizeof si);
-    if (n == static_cast<ssize_t>(sizeof si)) break;
-    if (n >= 0) {
-      return fail_library(LibraryCode::kTruncated, "read", object_of(fd_.get()),
-                          fmt::format("{} bytes, expected {}", n, sizeof si));
-    }
+  const ssize_t n = no_eintr(::read, fd_.get(), &si, sizeof si);
+  if (n < 0) {
     if (errno == EAGAIN) return std::optional<SignalInfo>();
-    if (errno != EINTR) return last_errno().fail("read", object_of(fd_.get()));
+    return last_errno().fail("read", object_of(fd_.get()));
+  }
+  if (n != static_cast<ssize_t>(sizeof si)) {
+    return fail_library(LibraryCode::kTruncated, "read", object_of(fd_.get()),
+                        fmt::format("{} bytes, expected {}", n, sizeof si));
   }
   SignalInfo info;
   info.signo = static_cast<int>(si.ssi_signo);

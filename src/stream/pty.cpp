@@ -8,6 +8,8 @@
 
 #include <cerrno>
 
+#include "ipckit/core/eintr.hpp"
+
 namespace ipckit {
 
 Result<Pty> Pty::open() {
@@ -31,10 +33,7 @@ Result<Pty> Pty::open() {
 }
 
 Result<UniqueFd> Pty::open_slave() const {
-  int fd;
-  do {
-    fd = ::open(slave_path_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  const int fd = no_eintr(::open, slave_path_.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return last_errno().fail("open", quoted(slave_path_));
   return UniqueFd(fd);
 }

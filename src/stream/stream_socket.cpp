@@ -10,6 +10,7 @@
 
 #include <cerrno>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/poll.hpp"
 
 namespace ipckit {
@@ -54,11 +55,11 @@ Result<std::optional<StreamSocket>> StreamListener::try_accept() {
   // The listening descriptor is O_NONBLOCK (set by the factories), so accept4 never blocks here;
   // the accepted socket is blocking (accept4 does not inherit O_NONBLOCK on Linux).
   for (;;) {
-    const int fd = ::accept4(fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = no_eintr(::accept4, fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) return std::optional<StreamSocket>(StreamSocket(UniqueFd(fd), name_));
     const int err = errno;
     // A connection reset before we took it: not our failure, look for the next one.
-    if (err == EINTR || err == ECONNABORTED) continue;
+    if (err == ECONNABORTED) continue;
     if (err == EAGAIN || err == EWOULDBLOCK) return std::optional<StreamSocket>();
     std::string hint;
     if (err == EMFILE) hint = "the process is at RLIMIT_NOFILE (ulimit -n)";

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/poll.hpp"
 
 extern char** environ;
@@ -68,8 +69,7 @@ struct ChildPlan {
 [[noreturn]] void child_fail(const ChildPlan& plan, ChildStep step, int err) {
   const ChildReport report{static_cast<int>(step), err};
   // Async-signal-safe: write() only; a short write is impossible for 8 bytes on a pipe.
-  while (::write(plan.report_fd, &report, sizeof report) < 0 && errno == EINTR) {
-  }
+  (void)no_eintr(::write, plan.report_fd, &report, sizeof report);
   ::_exit(127);
 }
 
@@ -220,8 +220,7 @@ void Subprocess::reset() noexcept {
   if (pid_ > 0 && !status_) {
     ::kill(pid_, SIGKILL);
     int st = 0;
-    while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
-    }
+    (void)no_eintr(::waitpid, pid_, &st, 0);
   }
   pid_ = -1;
   pidfd_.reset();
@@ -316,14 +315,10 @@ Result<Subprocess> Subprocess::spawn(const std::vector<std::string>& argv, const
   dev_null.reset();
   // The report pipe closes on a successful exec (0 bytes) or carries the failing step.
   ChildReport r{};
-  ssize_t n;
-  do {
-    n = ::read(report_read.get(), &r, sizeof r);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = no_eintr(::read, report_read.get(), &r, sizeof r);
   if (n == static_cast<ssize_t>(sizeof r)) {
     int st = 0;
-    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
+    (void)no_eintr(::waitpid, pid, &st, 0);
     proc.pid_ = -1;
     const auto step = static_cast<ChildStep>(r.step);
     std::string hint;
@@ -354,10 +349,7 @@ Result<ExitStatus> Subprocess::wait() {
   if (status_) return *status_;
   if (pid_ <= 0) return fail_errno(ECHILD, "waitpid", quoted(name_), "the child was detached or never started");
   int st = 0;
-  for (;;) {
-    if (::waitpid(pid_, &st, 0) >= 0) break;
-    if (errno != EINTR) return last_errno().fail("waitpid", quoted(name_));
-  }
+  if (no_eintr(::waitpid, pid_, &st, 0) < 0) return last_errno().fail("waitpid", quoted(name_));
   status_ = ExitStatus::from_wait_status(st);
   return *status_;
 }
@@ -366,12 +358,9 @@ Result<std::optional<ExitStatus>> Subprocess::try_wait() {
   if (status_) return status_;
   if (pid_ <= 0) return fail_errno(ECHILD, "waitpid", quoted(name_), "the child was detached or never started");
   int st = 0;
-  for (;;) {
-    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) break;
-    if (r == 0) return std::optional<ExitStatus>();
-    if (errno != EINTR) return last_errno().fail("waitpid", quoted(name_));
-  }
+  const pid_t r = no_eintr(::waitpid, pid_, &st, WNOHANG);
+  if (r == 0) return std::optional<ExitStatus>();
+  if (r < 0) return last_errno().fail("waitpid", quoted(name_));
   status_ = ExitStatus::from_wait_status(st);
   return status_;
 }
@@ -421,10 +410,7 @@ Result<CommandOutput> Subprocess::run(const std::vector<std::string>& argv, std:
   while (proc->out_.valid()) {
     pollfd fds[2] = {{proc->out_.native_handle(), POLLIN, 0}, {proc->in_.native_handle(), POLLOUT, 0}};
     const nfds_t nfds = proc->in_.valid() ? 2 : 1;
-    if (::poll(fds, nfds, -1) < 0) {
-      if (errno == EINTR) continue;
-      return last_errno().fail("poll", quoted(argv[0]));
-    }
+    if (no_eintr(::poll, fds, nfds, -1) < 0) return last_errno().fail("poll", quoted(argv[0]));
     if (nfds == 2 && fds[1].revents != 0) {
       auto w = proc->in_.try_write(input.substr(sent));
       if (!w) return fail(w.error());

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/platform.hpp"
 #include "ipckit/core/poll.hpp"
 
@@ -44,11 +45,10 @@ Result<bool> EventFd::try_write(std::uint64_t n) {
     return fail_library(LibraryCode::kInvalidArgument, "write", object_of(fd_.get()),
                         fmt::format("an eventfd increment must be in 1..{}", kMaxCount));
   }
-  for (;;) {
-    if (::write(fd_.get(), &n, sizeof n) == static_cast<ssize_t>(sizeof n)) return true;
-    if (errno == EAGAIN) return false;
-    if (errno != EINTR) return last_errno().fail("write", object_of(fd_.get()));
-  }
+  // An eventfd moves its 8 bytes whole or fails: there is no short count to finish.
+  if (no_eintr(::write, fd_.get(), &n, sizeof n) >= 0) return true;
+  if (errno == EAGAIN) return false;
+  return last_errno().fail("write", object_of(fd_.get()));
 }
 
 Result<void> EventFd::write(std::uint64_t n) {
@@ -61,12 +61,10 @@ Result<void> EventFd::write(std::uint64_t n) {
 }
 
 Result<std::optional<std::uint64_t>> EventFd::try_read() {
-  for (;;) {
-    std::uint64_t v = 0;
-    if (::read(fd_.get(), &v, sizeof v) == static_cast<ssize_t>(sizeof v)) return std::optional<std::uint64_t>(v);
-    if (errno == EAGAIN) return std::optional<std::uint64_t>();
-    if (errno != EINTR) return last_errno().fail("read", object_of(fd_.get()));
-  }
+  std::uint64_t v = 0;
+  if (no_eintr(::read, fd_.get(), &v, sizeof v) >= 0) return std::optional<std::uint64_t>(v);
+  if (errno == EAGAIN) return std::optional<std::uint64_t>();
+  return last_errno().fail("read", object_of(fd_.get()));
 }
 
 Result<std::optional<std::uint64_t>> EventFd::read_until(Deadline deadline) {

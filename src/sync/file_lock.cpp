@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/platform.hpp"
 
 namespace ipckit {
@@ -55,25 +56,22 @@ Result<Attempt> attempt(int fd, const LockSpec& spec, bool wait, std::string_vie
   if (spec.style == LockStyle::kOfd) {
     if (auto f = require_feature(Feature::kOfdLocks); !f) return fail(f.error());
   }
-  for (;;) {
-    int rc = 0;
+  const auto lock_once = [&]() -> int {
     if (spec.style == LockStyle::kFlock) {
       int op = spec.kind == LockKind::kShared ? LOCK_SH : LOCK_EX;
       if (!wait) op |= LOCK_NB;
-      rc = ::flock(fd, op);
-    } else {
-      struct flock fl = make_flock(spec, spec.kind == LockKind::kShared ? F_RDLCK : F_WRLCK);
-      const int cmd = spec.style == LockStyle::kOfd ? (wait ? F_OFD_SETLKW : F_OFD_SETLK) : (wait ? F_SETLKW : F_SETLK);
-      rc = ::fcntl(fd, cmd, &fl);
+      return ::flock(fd, op);
     }
-    if (rc == 0) return Attempt::kGranted;
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (!wait && (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)) return Attempt::kBusy;
-    const char* call = setlk_name(spec.style, wait);
-    if (spec.style == LockStyle::kFlock) call = spec.kind == LockKind::kShared ? "flock(LOCK_SH)" : "flock(LOCK_EX)";
-    return fail_errno(err, call, name_of(fd, object), lock_hint(err, spec));
-  }
+    struct flock fl = make_flock(spec, spec.kind == LockKind::kShared ? F_RDLCK : F_WRLCK);
+    const int cmd = spec.style == LockStyle::kOfd ? (wait ? F_OFD_SETLKW : F_OFD_SETLK) : (wait ? F_SETLKW : F_SETLK);
+    return ::fcntl(fd, cmd, &fl);
+  };
+  if (no_eintr(lock_once) == 0) return Attempt::kGranted;
+  const int err = errno;
+  if (!wait && (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)) return Attempt::kBusy;
+  const char* call = setlk_name(spec.style, wait);
+  if (spec.style == LockStyle::kFlock) call = spec.kind == LockKind::kShared ? "flock(LOCK_SH)" : "flock(LOCK_EX)";
+  return fail_errno(err, call, name_of(fd, object), lock_hint(err, spec));
 }
 
 }  // namespace

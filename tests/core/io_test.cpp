@@ -107,6 +107,21 @@ TEST(WriteFull, EpipeIsPeerClosedNotError) {
   EXPECT_EQ(r.bytes, 6u);
 }
 
+// A descriptor whose write() accepts 4 bytes and then returns 0 (a device or a broken driver): the
+// loop must stop with an error naming the fd, not spin forever.
+int g_zero_write_calls = 0;
+ssize_t write_then_zero(int, const void*, std::size_t n) {
+  if (++g_zero_write_calls > 1000) return -1;  // the old loop would spin here: fail loudly instead
+  return g_zero_write_calls == 1 ? static_cast<ssize_t>(std::min(n, std::size_t{4})) : 0;
+}
+
+TEST(WriteFull, ZeroReturningWriteIsAnErrorNamingTheFd) {
+  g_zero_write_calls = 0;
+  auto r = write_full(7, as_bytes("0123456789"), write_then_zero);
+  EXPECT_TRUE(test::FailsWith(r, {"write(fd 7): truncated: write() returned 0 with 4 of 10 bytes written"}));
+  EXPECT_EQ(g_zero_write_calls, 2);
+}
+
 TEST(WriteFull, RealPipeWithNoReaderDoesNotKillTheProcess) {
   // SIGPIPE keeps its default action (terminate) in a child; the write must still come back EPIPE.
   auto child = test::run_in_child([] {
