@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/io.hpp"
 
 namespace ipckit::bench {
@@ -123,9 +124,7 @@ Result<void> ListenerSession::listen_on(SocketAddress address, bool nodelay, std
 
 Result<void> ListenerSession::prepare(Role role) {
   if (role == Role::kReceiver) {
-    int fd;
-    while ((fd = ::accept4(owned_[2].get(), nullptr, nullptr, SOCK_CLOEXEC)) < 0 && errno == EINTR) {
-    }
+    const int fd = no_eintr(::accept4, owned_[2].get(), nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return last_errno().fail("accept4", ipckit::quoted(address_.to_string()));
     owned_[1].reset(fd);
   } else {

@@ -16,6 +16,7 @@
 
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/message/posix_mq.hpp"
 
 namespace ipckit::bench {
@@ -83,11 +84,10 @@ class MqSession final : public TransportSession {
     // Straight into the frame buffer (PosixMq::receive() returns a new string per message, an
     // allocation the other mechanisms do not pay). mq_receive needs at least mq_msgsize bytes:
     // the frame size (buf is one byte larger).
-    for (;;) {
-      const ssize_t n = ::mq_receive(in_.native_handle(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
-      if (n >= 0) return std::optional<std::size_t>(static_cast<std::size_t>(n));
-      if (errno != EINTR) return last_errno().fail("mq_receive", ipckit::quoted(display_));
-    }
+    const ssize_t n =
+        no_eintr(::mq_receive, in_.native_handle(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
+    if (n >= 0) return std::optional<std::size_t>(static_cast<std::size_t>(n));
+    return last_errno().fail("mq_receive", ipckit::quoted(display_));
   }
 
  private:

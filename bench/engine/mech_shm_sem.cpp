@@ -13,6 +13,7 @@
 
 #include "engine/registry.hpp"
 #include "engine/shm_layout.hpp"
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/memory/posix_shm.hpp"
 
 namespace ipckit::bench {
@@ -70,9 +71,7 @@ class ShmSemSession final : public Session {
     return static_cast<std::byte*>(map_.data()) + 4 * sizeof(SemLine) + i * slot_;
   }
   Result<void> wait(int i) {
-    while (::sem_wait(&sem(i)) != 0) {
-      if (errno != EINTR) return last_errno().fail("sem_wait", ipckit::quoted(name_));
-    }
+    if (no_eintr(::sem_wait, &sem(i)) != 0) return last_errno().fail("sem_wait", ipckit::quoted(name_));
     return {};
   }
   Result<void> post(int i) {

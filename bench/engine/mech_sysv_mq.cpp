@@ -13,6 +13,7 @@
 
 #include "engine/fd_session.hpp"
 #include "engine/registry.hpp"
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/message/sysv_mq.hpp"
 
 namespace ipckit::bench {
@@ -43,23 +44,21 @@ class SysvMqSession final : public TransportSession {
     const long type = out_type_;
     std::memcpy(buf_.data(), &type, sizeof type);
     std::memcpy(buf_.data() + sizeof(long), frame.data(), frame.size());
-    while (::msgsnd(id_, buf_.data(), frame.size(), 0) != 0) {
+    if (no_eintr(::msgsnd, id_, buf_.data(), frame.size(), 0) != 0) {
       if (errno == EIDRM) return false;
-      if (errno != EINTR) return last_errno().fail("msgsnd", fmt::format("id {}", id_));
+      return last_errno().fail("msgsnd", fmt::format("id {}", id_));
     }
     return true;
   }
   Result<std::optional<std::size_t>> receive(std::span<std::byte> buf) override {
-    for (;;) {
-      // No MSG_NOERROR: a frame longer than expected fails with E2BIG instead of being cut.
-      const ssize_t n = ::msgrcv(id_, buf_.data(), buf.size(), in_type_, 0);
-      if (n >= 0) {
-        std::memcpy(buf.data(), buf_.data() + sizeof(long), static_cast<std::size_t>(n));
-        return std::optional<std::size_t>(static_cast<std::size_t>(n));
-      }
-      if (errno == EIDRM) return std::optional<std::size_t>(0);
-      if (errno != EINTR) return last_errno().fail("msgrcv", fmt::format("id {}", id_));
+    // No MSG_NOERROR: a frame longer than expected fails with E2BIG instead of being cut.
+    const ssize_t n = no_eintr(::msgrcv, id_, buf_.data(), buf.size(), in_type_, 0);
+    if (n >= 0) {
+      std::memcpy(buf.data(), buf_.data() + sizeof(long), static_cast<std::size_t>(n));
+      return std::optional<std::size_t>(static_cast<std::size_t>(n));
     }
+    if (errno == EIDRM) return std::optional<std::size_t>(0);
+    return last_errno().fail("msgrcv", fmt::format("id {}", id_));
   }
 
  private:

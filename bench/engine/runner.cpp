@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
@@ -45,8 +46,7 @@ Result<void> pin_to(int cpu) {
 }
 
 void write_byte(int fd, char c) noexcept {
-  while (::write(fd, &c, 1) < 0 && errno == EINTR) {
-  }
+  (void)no_eintr(::write, fd, &c, 1);
 }
 
 // One child: which side it is on and its number there.
@@ -80,9 +80,7 @@ struct Proc {
   write_byte(ready_fd, kReady);
   ::close(ready_fd);
   char c;
-  ssize_t n;
-  while ((n = ::read(go_fd, &c, 1)) < 0 && errno == EINTR) {
-  }
+  (void)no_eintr(::read, go_fd, &c, 1);  // a byte or EOF: either way the go signal
   ::close(go_fd);
   // Every child wakes on EOF of the go pipe at the same moment; abort if the parent gave up.
   if (control->stop.load(std::memory_order_relaxed) != 0) ::_exit(0);
