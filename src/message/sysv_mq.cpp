@@ -15,6 +15,7 @@
 
 #include "detail/proc_value.hpp"
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/ownership.hpp"
 
 namespace ipckit {
@@ -151,9 +152,8 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
     // A blocking send first tries IPC_NOWAIT so that a message that can never fit is reported
     // instead of blocking forever.
     const bool nowait = mode != Mode::kBlock || !checked_fit;
-    if (::msgsnd(id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return true;
+    if (no_eintr(::msgsnd, id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return true;
     const int err = errno;
-    if (err == EINTR) continue;
     if (err == EAGAIN) {
       if (!checked_fit) {
         checked_fit = true;
@@ -194,7 +194,7 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
   Backoff backoff;
   for (;;) {
     const int flags = (mode == Mode::kBlock ? 0 : IPC_NOWAIT) | (truncate ? MSG_NOERROR : 0);
-    const ssize_t n = ::msgrcv(id, buf.data(), ask, type, flags);
+    const ssize_t n = no_eintr(::msgrcv, id, buf.data(), ask, type, flags);
     if (n >= 0) {
       SysvMessage m;
       m.type = buf[0];
@@ -204,7 +204,6 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
       return m;
     }
     const int err = errno;
-    if (err == EINTR) continue;
     if (err == ENOMSG) {
       if (mode == Mode::kTry) return std::nullopt;
       if (!backoff.wait(deadline)) return std::nullopt;
