@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "memory/shm_hint.hpp"
+
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -34,13 +36,6 @@ constexpr std::uint64_t kMaxMessageLimit = std::uint64_t{1} << 30;
 constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
 
 void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
-
-std::string shm_hint(int err) {
-  if (err == ENOSPC) return "/dev/shm is full (see df /dev/shm; mount -o remount,size=... /dev/shm)";
-  if (err == EACCES) return "permission denied: the channel's mode or owner does not allow this user";
-  if (err == EMFILE) return "too many open files (ulimit -n)";
-  return {};
-}
 
 }  // namespace
 
@@ -156,7 +151,7 @@ Result<ChannelMap> create_segment(std::string_view name, int raw_fd, const Chann
   const int err = no_eintr_rc(::posix_fallocate, fd.get(), 0, static_cast<off_t>(total));
   if (err != 0) {
     undo();
-    return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err));
+    return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err, name, total));
   }
   auto out = initialise(name, fd.get(), o, type_hash, 0, pattern, read_only, pattern_word);
   if (!out) undo();
@@ -269,7 +264,7 @@ Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const Chan
       if (fd >= 0) return create_segment(name, fd, options, type_hash, pattern, read_only, pattern_word);
       if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
         const int err = errno;
-        return fail_errno(err, "shm_open", quoted(name), shm_hint(err));
+        return fail_errno(err, "shm_open", quoted(name), shm_hint(err, name));
       }
     }
     const int fd = ::shm_open(n.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
@@ -277,7 +272,7 @@ Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const Chan
     const int err = errno;
     // OpenOrCreate: it was removed between our two shm_open calls; create it again.
     if (err == ENOENT && mode == OpenMode::kOpenOrCreate && Clock::now() < deadline) continue;
-    return fail_errno(err, "shm_open", quoted(name), shm_hint(err));
+    return fail_errno(err, "shm_open", quoted(name), shm_hint(err, name));
   }
 }
 

@@ -60,7 +60,7 @@ Result<SenderPtr> open_fifo_sender(const Url& url, const EndpointOptions& option
   if (auto r = maybe_create(url, options); !r) return fail(r.error());
   std::optional<Error> last;
   auto w = retry_until<PipeWriter>(url, options, [&]() -> Result<std::optional<PipeWriter>> {
-    auto t = Fifo::try_open_writer(url.address);
+    auto t = Fifo::try_open_writer(url.address, FifoOpenOptions{effective_mode(url, options)});
     if (t) return std::optional<PipeWriter>(std::move(*t));
     if (t.error().is(ENXIO)) {  // no reader yet
       last = t.error();
@@ -75,7 +75,7 @@ Result<SenderPtr> open_fifo_sender(const Url& url, const EndpointOptions& option
 
 Result<ReceiverPtr> open_fifo_receiver(const Url& url, const EndpointOptions& options) {
   if (auto r = maybe_create(url, options); !r) return fail(r.error());
-  auto r = Fifo::try_open_reader(url.address);
+  auto r = Fifo::try_open_reader(url.address, FifoOpenOptions{effective_mode(url, options)});
   if (!r) return fail(explain_missing(url, r.error()));
   return ReceiverPtr(new FifoReceiver(url, options, std::move(*r)));
 }

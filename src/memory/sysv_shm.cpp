@@ -14,6 +14,8 @@
 
 #include "detail/proc_value.hpp"
 
+#include "ipckit/core/ownership.hpp"
+
 namespace ipckit {
 namespace {
 
@@ -95,6 +97,7 @@ Result<SysvShmInfo> stat_id(int id) {
   info.creator_pid = ds.shm_cpid;
   info.last_pid = ds.shm_lpid;
   info.owner_uid = ds.shm_perm.uid;
+  info.owner_gid = ds.shm_perm.gid;
   info.mode = static_cast<mode_t>(ds.shm_perm.mode & 0777);
   info.last_attach = ds.shm_atime;
   info.last_detach = ds.shm_dtime;
@@ -164,13 +167,14 @@ void SysvShmAttachment::reset() noexcept {
   size_ = 0;
 }
 
-Result<SysvShm> SysvShm::create(key_t key, std::size_t size, OpenMode open_mode, mode_t mode) {
+Result<SysvShm> SysvShm::create(key_t key, std::size_t size, OpenMode open_mode, mode_t mode,
+                                const TrustPolicy& trust) {
   const std::string object = sysv_key_text(key);
   if (key == IPC_PRIVATE) {
     return fail_library(LibraryCode::kInvalidArgument, "shmget", object,
                         "key 0 is IPC_PRIVATE: use SysvShm::create_private");
   }
-  if (open_mode == OpenMode::kOpenExisting) return open(key, size);
+  if (open_mode == OpenMode::kOpenExisting) return open(key, size, mode, trust);
   if (size == 0) {
     return fail_library(LibraryCode::kInvalidArgument, "shmget", object, "size must be > 0");
   }
@@ -188,7 +192,7 @@ Result<SysvShm> SysvShm::create(key_t key, std::size_t size, OpenMode open_mode,
       return fail_errno(err, "shmget", object, shmget_hint(err, key, size, true));
     }
     // kOpenOrCreate: open the existing segment. ENOENT: removed in between, create again.
-    auto opened = open(key, size);
+    auto opened = open(key, size, mode, trust);
     if (opened) return opened;
     if (!opened.error().is(ENOENT)) return opened;
   }
@@ -206,16 +210,21 @@ Result<SysvShm> SysvShm::create_private(std::size_t size, mode_t mode) {
   return SysvShm(id, IPC_PRIVATE, size, true);
 }
 
-Result<SysvShm> SysvShm::open(key_t key, std::size_t min_size) {
+Result<SysvShm> SysvShm::open(key_t key, std::size_t min_size, mode_t mode, const TrustPolicy& trust) {
   const std::string object = sysv_key_text(key);
   // shmget checks size against the segment's: asking for min_size gives EINVAL if it is smaller.
   const int id = ::shmget(key, min_size, 0);
   if (id < 0) {
-    const int err = errno;
-    return fail_errno(err, "shmget", object, shmget_hint(err, key, min_size, false));
+    const auto err = last_errno();
+    return err.fail("shmget", object, shmget_hint(err.code(), key, min_size, false));
   }
   auto info = stat_id(id);
   if (!info) return fail(std::move(info.error()));
+  // Found, not created: IPC_STAT's shm_perm is the kernel's own record of owner and mode.
+  if (auto ok = check_owner(ObjectOwner{info->owner_uid, info->owner_gid, info->mode}, mode, trust, "shmget", object);
+      !ok) {
+    return fail(std::move(ok.error()));
+  }
   return SysvShm(id, key, info->size, false);
 }
 

@@ -28,8 +28,10 @@
 #include "detail/capability.hpp"
 #include "detail/proc_value.hpp"
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/name.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/poll.hpp"
 
 namespace ipckit {
@@ -194,37 +196,42 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
   for (;;) {
     const bool create = options.mode != OpenMode::kOpenExisting;
     if (create) {
-      const mqd_t fd = ::mq_open(n.c_str(), base | O_CREAT | O_EXCL, options.permissions, given ? &attr : nullptr);
+      const mqd_t fd = no_eintr(::mq_open, n.c_str(), base | O_CREAT | O_EXCL, options.permissions,
+                                given ? &attr : nullptr);
       if (fd >= 0) {
         UniqueFd owned(fd);
         // mq_open applies the umask; fchmod gives exactly what was asked.
         if (::fchmod(fd, options.permissions) != 0) {
-          const int err = errno;
+          const auto err = last_errno();
           ::mq_unlink(n.c_str());
-          return fail_errno(err, "fchmod", ipckit::quoted(name));
+          return err.fail("fchmod", ipckit::quoted(name));
         }
         mq_attr got{};
         if (::mq_getattr(fd, &got) != 0) return last_errno().fail("mq_getattr", ipckit::quoted(name));
         return PosixMq(std::move(owned), n, got.mq_msgsize);
       }
-      const int err = errno;
-      if (err == EINTR) continue;
-      if (err != EEXIST || options.mode == OpenMode::kCreateExclusive) {
-        return fail_errno(err, "mq_open", ipckit::quoted(name), open_hint(err, true, attr));
+      const auto err = last_errno();
+      if (err.code() != EEXIST || options.mode == OpenMode::kCreateExclusive) {
+        return err.fail("mq_open", ipckit::quoted(name), open_hint(err.code(), true, attr));
       }
     }
-    const mqd_t fd = ::mq_open(n.c_str(), base);
+    const mqd_t fd = no_eintr(::mq_open, n.c_str(), base);
     if (fd >= 0) {
       UniqueFd owned(fd);
+      // Another process created it: use it only if its owner is trusted and its mode no wider than
+      // asked (on Linux an mqd_t is a file descriptor, so fstat reports both).
+      if (auto trusted = check_fd_owner(fd, options.permissions, options.trust, "mq_open", ipckit::quoted(name));
+          !trusted) {
+        return fail(std::move(trusted.error()));
+      }
       mq_attr got{};
       if (::mq_getattr(fd, &got) != 0) return last_errno().fail("mq_getattr", ipckit::quoted(name));
       return PosixMq(std::move(owned), n, got.mq_msgsize);
     }
-    const int err = errno;
-    if (err == EINTR) continue;
+    const auto err = last_errno();
     // kOpenOrCreate: removed between our O_EXCL attempt and this open; try creating again.
-    if (err == ENOENT && options.mode == OpenMode::kOpenOrCreate) continue;
-    return fail_errno(err, "mq_open", ipckit::quoted(name), open_hint(err, false, attr));
+    if (err.code() == ENOENT && options.mode == OpenMode::kOpenOrCreate) continue;
+    return err.fail("mq_open", ipckit::quoted(name), open_hint(err.code(), false, attr));
   }
 }
 
@@ -304,8 +311,7 @@ Result<std::vector<std::string>> PosixMq::list() {
   writer.reset();
   auto text = read_all(reader.get(), "mqueue list pipe");
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  (void)no_eintr(::waitpid, pid, &status, 0);
   if (!text) return fail(std::move(text.error()));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -364,7 +370,7 @@ Result<bool> do_send(int fd, const std::string& name, std::span<const std::byte>
   for (;;) {
     int rc;
     if (mode == Mode::kBlock) {
-      rc = ::mq_send(fd, bytes, data.size(), priority);
+      rc = no_eintr(::mq_send, fd, bytes, data.size(), priority);
     } else {
       // A timeout already past makes mq_timedsend a non-blocking attempt on a blocking descriptor.
       const timespec ts = mode == Mode::kTry ? timespec{0, 0} : to_realtime_timespec(deadline);
@@ -395,7 +401,7 @@ Result<std::optional<MqMessage>> do_receive(int fd, const std::string& name, lon
   for (;;) {
     ssize_t n;
     if (mode == Mode::kBlock) {
-      n = ::mq_receive(fd, m.data.data(), m.data.size(), &m.priority);
+      n = no_eintr(::mq_receive, fd, m.data.data(), m.data.size(), &m.priority);
     } else {
       const timespec ts = mode == Mode::kTry ? timespec{0, 0} : to_realtime_timespec(deadline);
       n = ::mq_timedreceive(fd, m.data.data(), m.data.size(), &m.priority, &ts);

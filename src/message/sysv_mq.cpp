@@ -15,6 +15,9 @@
 
 #include "detail/proc_value.hpp"
 
+#include "ipckit/core/eintr.hpp"
+#include "ipckit/core/ownership.hpp"
+
 namespace ipckit {
 namespace {
 
@@ -64,33 +67,69 @@ Result<key_t> SysvMq::key_for(std::string_view path, int proj) {
   return key;
 }
 
-Result<SysvMq> SysvMq::open(key_t key, OpenMode mode, mode_t permissions) {
-  int flags = 0;
-  if (mode == OpenMode::kCreateExclusive) flags = IPC_CREAT | IPC_EXCL | (permissions & 0777);
-  if (mode == OpenMode::kOpenOrCreate) flags = IPC_CREAT | (permissions & 0777);
-  const int id = ::msgget(key, flags);
-  if (id >= 0) return SysvMq(id, key);
-  const int err = errno;
-  std::string hint;
+namespace {
+
+std::string msgget_hint(int err) {
   switch (err) {
     case ENOSPC:
-      hint = fmt::format("{} ({}) queues already exist on this system: remove unused ones (ipcrm -q ID) or "
+      return fmt::format("{} ({}) queues already exist on this system: remove unused ones (ipcrm -q ID) or "
                          "raise it there (as root)",
                          kMsgMni, detail::read_proc_long(kMsgMni));
-      break;
     case EEXIST:
-      hint = "a queue with this key exists (open it with kOpenExisting/kOpenOrCreate, or remove it)";
-      break;
+      return "a queue with this key exists (open it with kOpenExisting/kOpenOrCreate, or remove it)";
     case ENOENT:
-      hint = "no queue with this key (create it with kCreateExclusive or kOpenOrCreate)";
-      break;
+      return "no queue with this key (create it with kCreateExclusive or kOpenOrCreate)";
     case EACCES:
-      hint = "permission denied by the queue's mode (ipckit creates queues 0600)";
-      break;
+      return "permission denied by the queue's mode (ipckit creates queues 0600)";
     default:
-      break;
+      return {};
   }
-  return fail_errno(err, "msgget", key_text(key), hint);
+}
+
+// A queue this process found rather than created: its owner (msg_perm.uid/gid) must be trusted and
+// its mode no wider than `permissions`. IPC_STAT reads the kernel's own record: no race with a name.
+Result<void> check_opened(int id, key_t key, mode_t permissions, const TrustPolicy& trust) {
+  msqid_ds ds{};
+  if (::msgctl(id, IPC_STAT, &ds) != 0) return last_errno().fail("msgctl(IPC_STAT)", object_of(id, key));
+  return check_owner(ObjectOwner{ds.msg_perm.uid, ds.msg_perm.gid, static_cast<mode_t>(ds.msg_perm.mode & 0777)},
+                     permissions, trust, "msgget", key_text(key));
+}
+
+}  // namespace
+
+Result<SysvMq> SysvMq::open(key_t key, OpenMode mode, mode_t permissions, const TrustPolicy& trust) {
+  const int perm = static_cast<int>(permissions & 0777);
+  // IPC_PRIVATE always makes a new queue; so does the first msgget of the other creating modes.
+  if (key == IPC_PRIVATE || mode != OpenMode::kOpenExisting) {
+    // Bounds the create/open ping-pong of kOpenOrCreate when another process keeps creating and
+    // removing the key; honest peers never reach it.
+    constexpr int kMaxRounds = 1000;
+    for (int round = 0; round < kMaxRounds; ++round) {
+      const int id = ::msgget(key, IPC_CREAT | IPC_EXCL | perm);
+      if (id >= 0) return SysvMq(id, key);  // msgget's mode is not filtered by the umask
+      const auto err = last_errno();
+      if (err.code() != EEXIST || mode == OpenMode::kCreateExclusive || key == IPC_PRIVATE) {
+        return err.fail("msgget", key_text(key), msgget_hint(err.code()));
+      }
+      // kOpenOrCreate: it exists, open it; removed in between (ENOENT): create again.
+      const int existing = ::msgget(key, 0);
+      if (existing >= 0) {
+        if (auto ok = check_opened(existing, key, permissions, trust); !ok) return fail(std::move(ok.error()));
+        return SysvMq(existing, key);
+      }
+      const auto open_err = last_errno();
+      if (open_err.code() != ENOENT) return open_err.fail("msgget", key_text(key), msgget_hint(open_err.code()));
+    }
+    return fail_errno(EAGAIN, "msgget", key_text(key),
+                      fmt::format("the key was created and removed {} times while opening it", kMaxRounds));
+  }
+  const int id = ::msgget(key, 0);
+  if (id < 0) {
+    const auto err = last_errno();
+    return err.fail("msgget", key_text(key), msgget_hint(err.code()));
+  }
+  if (auto ok = check_opened(id, key, permissions, trust); !ok) return fail(std::move(ok.error()));
+  return SysvMq(id, key);
 }
 
 namespace {
@@ -113,9 +152,8 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
     // A blocking send first tries IPC_NOWAIT so that a message that can never fit is reported
     // instead of blocking forever.
     const bool nowait = mode != Mode::kBlock || !checked_fit;
-    if (::msgsnd(id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return true;
+    if (no_eintr(::msgsnd, id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return true;
     const int err = errno;
-    if (err == EINTR) continue;
     if (err == EAGAIN) {
       if (!checked_fit) {
         checked_fit = true;
@@ -156,7 +194,7 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
   Backoff backoff;
   for (;;) {
     const int flags = (mode == Mode::kBlock ? 0 : IPC_NOWAIT) | (truncate ? MSG_NOERROR : 0);
-    const ssize_t n = ::msgrcv(id, buf.data(), ask, type, flags);
+    const ssize_t n = no_eintr(::msgrcv, id, buf.data(), ask, type, flags);
     if (n >= 0) {
       SysvMessage m;
       m.type = buf[0];
@@ -166,7 +204,6 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
       return m;
     }
     const int err = errno;
-    if (err == EINTR) continue;
     if (err == ENOMSG) {
       if (mode == Mode::kTry) return std::nullopt;
       if (!backoff.wait(deadline)) return std::nullopt;

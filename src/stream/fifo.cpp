@@ -14,6 +14,8 @@
 
 #include "detail/file_kind.hpp"
 
+#include "ipckit/core/eintr.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/poll.hpp"
 
 namespace ipckit {
@@ -23,10 +25,11 @@ Result<void> not_a_fifo(const std::string& call, const std::string& path, mode_t
   return fail_errno(EINVAL, call, quoted(path), fmt::format("the path is {}, not a FIFO", detail::describe_file_type(m)));
 }
 
-// Refuses a path that exists but is not a FIFO before open() could block on, or succeed on, it.
+// Refuses a path that exists but is not a FIFO (a symbolic link included: lstat) before open()
+// could block on, or succeed on, it.
 Result<void> expect_fifo(const std::string& path, const char* call) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  if (::lstat(path.c_str(), &st) != 0) {
     const int err = errno;
     return fail_errno(err, call, quoted(path), err == ENOENT ? "no FIFO at this path: create it first (Fifo::create)" : "");
   }
@@ -34,26 +37,31 @@ Result<void> expect_fifo(const std::string& path, const char* call) {
   return {};
 }
 
-// open() with EINTR retried; fstat afterwards closes the race with a path replaced since stat().
-Result<UniqueFd> open_fifo(const std::string& path, int flags, const char* call) {
+// open() with EINTR retried and O_NOFOLLOW (a symbolic link planted since lstat() fails with ELOOP);
+// fstat afterwards closes the race with a path replaced since lstat(), and checks owner and mode.
+Result<UniqueFd> open_fifo(const std::string& path, int flags, const char* call, const FifoOpenOptions& options) {
   if (auto ok = expect_fifo(path, call); !ok) return fail(ok.error());
-  int fd;
-  do {
-    fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
+  const int fd = no_eintr(::open, path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    const int err = errno;
+    const auto err = last_errno();
     std::string hint;
-    if (err == ENXIO) {
+    if (err.code() == ENXIO) {
       hint = "no process has the FIFO open for reading; start the reader first, or use "
              "Fifo::open_writer()/open_writer_until() to wait for one";
+    } else if (err.code() == ELOOP) {
+      hint = "the path became a symbolic link after it was checked: FIFOs are opened without following links";
     }
-    return fail_errno(err, call, quoted(path), hint);
+    return err.fail(call, quoted(path), hint);
   }
   UniqueFd owned(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(path));
   if (!S_ISFIFO(st.st_mode)) return fail(not_a_fifo(call, path, st.st_mode).error());
+  if (auto trusted = check_owner(ObjectOwner{st.st_uid, st.st_gid, st.st_mode}, options.mode, options.trust, call,
+                                 quoted(path));
+      !trusted) {
+    return fail(std::move(trusted.error()));
+  }
   return owned;
 }
 
@@ -105,22 +113,23 @@ Result<void> Fifo::remove(std::string_view path_view) {
   return {};
 }
 
-Result<PipeReader> Fifo::open_reader(std::string_view path) {
+Result<PipeReader> Fifo::open_reader(std::string_view path, const FifoOpenOptions& options) {
   const std::string p(path);
-  auto fd = open_fifo(p, O_RDONLY, "open");
+  auto fd = open_fifo(p, O_RDONLY, "open", options);
   if (!fd) return fail(fd.error());
   return PipeReader::adopt(std::move(*fd), p);
 }
 
-Result<PipeReader> Fifo::try_open_reader(std::string_view path) {
+Result<PipeReader> Fifo::try_open_reader(std::string_view path, const FifoOpenOptions& options) {
   const std::string p(path);
-  auto fd = open_fifo(p, O_RDONLY | O_NONBLOCK, "open");
+  auto fd = open_fifo(p, O_RDONLY | O_NONBLOCK, "open", options);
   if (!fd) return fail(fd.error());
   return PipeReader::adopt(std::move(*fd), p);
 }
 
-Result<std::optional<PipeReader>> Fifo::open_reader_until(std::string_view path, Deadline deadline) {
-  auto reader = try_open_reader(path);
+Result<std::optional<PipeReader>> Fifo::open_reader_until(std::string_view path, Deadline deadline,
+                                                          const FifoOpenOptions& options) {
+  auto reader = try_open_reader(path, options);
   if (!reader) return fail(reader.error());
   // POLLIN: a writer wrote; POLLHUP: a writer came and went. Linux reports neither before the first
   // writer of this open (the reader's f_version remembers the writer count at open time).
@@ -130,24 +139,25 @@ Result<std::optional<PipeReader>> Fifo::open_reader_until(std::string_view path,
   return std::optional<PipeReader>(std::move(*reader));
 }
 
-Result<PipeWriter> Fifo::open_writer(std::string_view path) {
+Result<PipeWriter> Fifo::open_writer(std::string_view path, const FifoOpenOptions& options) {
   const std::string p(path);
-  auto fd = open_fifo(p, O_WRONLY, "open");
+  auto fd = open_fifo(p, O_WRONLY, "open", options);
   if (!fd) return fail(fd.error());
   return PipeWriter::adopt(std::move(*fd), p);
 }
 
-Result<PipeWriter> Fifo::try_open_writer(std::string_view path) {
+Result<PipeWriter> Fifo::try_open_writer(std::string_view path, const FifoOpenOptions& options) {
   const std::string p(path);
-  auto fd = open_fifo(p, O_WRONLY | O_NONBLOCK, "open");
+  auto fd = open_fifo(p, O_WRONLY | O_NONBLOCK, "open", options);
   if (!fd) return fail(fd.error());
   return PipeWriter::adopt(std::move(*fd), p);
 }
 
-Result<std::optional<PipeWriter>> Fifo::open_writer_until(std::string_view path, Deadline deadline) {
+Result<std::optional<PipeWriter>> Fifo::open_writer_until(std::string_view path, Deadline deadline,
+                                                          const FifoOpenOptions& options) {
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
-    auto w = try_open_writer(path);
+    auto w = try_open_writer(path, options);
     if (w) return std::optional<PipeWriter>(std::move(*w));
     if (!w.error().is(ENXIO)) return fail(w.error());
     if (Clock::now() >= deadline) return std::optional<PipeWriter>();

@@ -3,15 +3,24 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <new>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "detail/shm_dir.hpp"
+
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
+#include "ipckit/core/ownership.hpp"
 
 namespace ipckit {
 namespace {
@@ -30,19 +39,15 @@ Unexpected fail_now(const char* call, const F& object) {
 
 template <class F>
 Result<void> do_wait(sem_t* sem, const F& object) {
-  while (::sem_wait(sem) != 0) {
-    if (errno != EINTR) return fail_now("sem_wait", object);
-  }
+  if (no_eintr(::sem_wait, sem) != 0) return fail_now("sem_wait", object);
   return {};
 }
 
 template <class F>
 Result<bool> do_try_wait(sem_t* sem, const F& object) {
-  for (;;) {
-    if (::sem_trywait(sem) == 0) return true;
-    if (errno == EAGAIN) return false;
-    if (errno != EINTR) return fail_now("sem_trywait", object);
-  }
+  if (no_eintr(::sem_trywait, sem) == 0) return true;
+  if (errno == EAGAIN) return false;
+  return fail_now("sem_trywait", object);
 }
 
 template <class F>
@@ -54,11 +59,9 @@ Result<bool> do_wait_until(sem_t* sem, Deadline deadline, const F& object) {
   }
   // steady_clock is CLOCK_MONOTONIC, so the absolute deadline converts once and survives EINTR.
   const timespec ts = to_monotonic_timespec(deadline);
-  for (;;) {
-    if (::sem_clockwait(sem, CLOCK_MONOTONIC, &ts) == 0) return true;
-    if (errno == ETIMEDOUT) return false;
-    if (errno != EINTR) return fail_now("sem_clockwait", object);
-  }
+  if (no_eintr(::sem_clockwait, sem, CLOCK_MONOTONIC, &ts) == 0) return true;
+  if (errno == ETIMEDOUT) return false;
+  return fail_now("sem_clockwait", object);
 }
 
 template <class F>
@@ -77,6 +80,55 @@ Result<int> do_value(sem_t* sem, const F& object) {
   int v = 0;
   if (::sem_getvalue(sem, &v) != 0) return fail_now("sem_getvalue", object);
   return v;
+}
+
+// Bounds the open/replace ping-pong of open() when another process keeps recreating the name.
+constexpr int kMaxOpenRounds = 1000;
+
+// The device and inode of the file mapped at `addr` in this process (/proc/self/maps), or nullopt
+// when /proc is not readable.
+std::optional<std::pair<dev_t, ino_t>> mapped_file_at(const void* addr) {
+  std::ifstream maps("/proc/self/maps");
+  if (!maps) return std::nullopt;
+  const auto where = reinterpret_cast<std::uintptr_t>(addr);
+  std::string line;
+  while (std::getline(maps, line)) {
+    // "start-end perms offset major:minor inode path"
+    unsigned long long start = 0, end = 0, offset = 0, inode = 0;
+    unsigned major = 0, minor = 0;
+    char perms[8] = {};
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &offset, &major, &minor,
+                    &inode) != 7) {
+      continue;
+    }
+    if (where >= start && where < end) return std::make_pair(makedev(major, minor), static_cast<ino_t>(inode));
+  }
+  return std::nullopt;
+}
+
+// A named semaphore this process opened but did not create: is its file owned by a trusted user
+// with a mode no wider than `perms`? sem_open returns no descriptor, so this stat()s the file
+// behind the name (/dev/shm/sem.NAME). The race: between sem_open and stat the name can be unlinked
+// and a new file created under it, and stat would then check the new file. The check closes it by
+// comparing the stat'ed inode with the one this process has mapped at `sem` (/proc/self/maps):
+// true = checked the mapped object and it is trusted; false = the name was replaced meanwhile
+// (the caller opens again); an error = untrusted, or stat failed. Without /proc the inode cannot
+// be compared and the stat'ed file is trusted as the mapped one (a documented, narrow window).
+Result<bool> check_opened(sem_t* sem, const std::string& path, mode_t perms, const TrustPolicy& trust,
+                          const std::string& name) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return false;  // unlinked meanwhile: open again (and find it gone)
+    return last_errno().fail("stat", quoted(path));
+  }
+  if (const auto mapped = mapped_file_at(sem); mapped && (mapped->first != st.st_dev || mapped->second != st.st_ino)) {
+    return false;
+  }
+  if (auto ok = check_owner(ObjectOwner{st.st_uid, st.st_gid, st.st_mode}, perms, trust, "sem_open", quoted(name));
+      !ok) {
+    return fail(std::move(ok.error()));
+  }
+  return true;
 }
 
 std::string shared_object(const void* where) { return fmt::format("shared semaphore at {}", where); }
@@ -114,24 +166,24 @@ void NamedSemaphore::reset() noexcept {
   sem_ = nullptr;
 }
 
-Result<NamedSemaphore> NamedSemaphore::open(std::string_view name, OpenMode mode, unsigned initial, mode_t perms) {
+Result<NamedSemaphore> NamedSemaphore::open(std::string_view name, OpenMode mode, unsigned initial, mode_t perms,
+                                            const TrustPolicy& trust) {
   if (auto v = validate_posix_name(name, NameKind::kSemaphore, "sem_open"); !v) return fail(v.error());
   const std::string n(name);
   if (initial > static_cast<unsigned>(SEM_VALUE_MAX)) {
     return fail_errno(EINVAL, "sem_open", quoted(n), value_max_hint(initial));
   }
-  for (;;) {
+  const std::string path = detail::sem_path(n);
+  for (int round = 0; round < kMaxOpenRounds; ++round) {
     if (mode != OpenMode::kOpenExisting) {
       sem_t* s = ::sem_open(n.c_str(), O_CREAT | O_EXCL, perms, initial);
       if (s != SEM_FAILED) {
-        // sem_open applies the umask; set the mode the caller asked for exactly. glibc keeps named
-        // semaphores in /dev/shm as sem.NAME.
-        const std::string path = "/dev/shm/sem." + n.substr(1);
+        // sem_open applies the umask; set the mode the caller asked for exactly.
         if (::chmod(path.c_str(), perms) != 0) {
-          const int err = errno;
+          const auto err = last_errno();
           (void)::sem_close(s);
           (void)::sem_unlink(n.c_str());
-          return fail_errno(err, "chmod", quoted(path));
+          return err.fail("chmod", quoted(path));
         }
         return NamedSemaphore(s, n);
       }
@@ -140,11 +192,20 @@ Result<NamedSemaphore> NamedSemaphore::open(std::string_view name, OpenMode mode
       }
     }
     sem_t* s = ::sem_open(n.c_str(), 0);
-    if (s != SEM_FAILED) return NamedSemaphore(s, n);
-    // Removed between our EEXIST and this open: try to create it again.
-    if (errno == ENOENT && mode == OpenMode::kOpenOrCreate) continue;
-    return last_errno().fail("sem_open", quoted(n));
+    if (s == SEM_FAILED) {
+      // Removed between our EEXIST and this open: try to create it again.
+      if (errno == ENOENT && mode == OpenMode::kOpenOrCreate) continue;
+      return last_errno().fail("sem_open", quoted(n));
+    }
+    NamedSemaphore opened(s, n);
+    auto checked = check_opened(s, path, perms, trust, n);
+    if (!checked) return fail(std::move(checked.error()));
+    if (*checked) return opened;
+    // The name was replaced between sem_open and stat: what we checked is not what we mapped.
+    // Drop it and open again.
   }
+  return fail_errno(EAGAIN, "sem_open", quoted(n),
+                    fmt::format("the name was replaced {} times while opening it", kMaxOpenRounds));
 }
 
 Result<void> NamedSemaphore::unlink(std::string_view name) {

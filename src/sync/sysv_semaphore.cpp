@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
+#include "ipckit/core/ownership.hpp"
+
 namespace ipckit {
 namespace {
 
@@ -79,19 +82,50 @@ Result<SysvSemaphoreSet> SysvSemaphoreSet::create(key_t key, int count, mode_t p
   return open(key, OpenMode::kCreateExclusive, count, perms);
 }
 
-Result<SysvSemaphoreSet> SysvSemaphoreSet::open(key_t key, OpenMode mode, int count, mode_t perms) {
+Result<SysvSemaphoreSet> SysvSemaphoreSet::open(key_t key, OpenMode mode, int count, mode_t perms,
+                                               const TrustPolicy& trust) {
   if (count <= 0) {
     return fail_library(LibraryCode::kInvalidArgument, "semget", key_object(key), "a set holds at least 1 semaphore");
   }
-  int flags = static_cast<int>(perms & 0777);
-  if (mode == OpenMode::kCreateExclusive) flags |= IPC_CREAT | IPC_EXCL;
-  if (mode == OpenMode::kOpenOrCreate) flags |= IPC_CREAT;
-  const int id = ::semget(key, count, flags);
-  if (id < 0) {
-    const int err = errno;
-    return fail_errno(err, "semget", key_object(key), limits_hint(err, count));
+  const int perm = static_cast<int>(perms & 0777);
+  // A set found rather than created: IPC_STAT's sem_perm is the kernel's record of owner and mode.
+  auto opened = [&](int id) -> Result<SysvSemaphoreSet> {
+    semid_ds ds{};
+    SemUn arg{};
+    arg.buf = &ds;
+    if (::semctl(id, 0, IPC_STAT, arg) != 0) return last_errno().fail("semctl(IPC_STAT)", fmt::format("sysv-sem:{}", id));
+    if (auto ok = check_owner(ObjectOwner{ds.sem_perm.uid, ds.sem_perm.gid, static_cast<mode_t>(ds.sem_perm.mode & 0777)},
+                              perms, trust, "semget", key_object(key));
+        !ok) {
+      return fail(std::move(ok.error()));
+    }
+    return SysvSemaphoreSet(id, count);
+  };
+  if (mode == OpenMode::kOpenExisting && key != IPC_PRIVATE) {
+    const int id = ::semget(key, count, 0);
+    if (id < 0) {
+      const auto err = last_errno();
+      return err.fail("semget", key_object(key), limits_hint(err.code(), count));
+    }
+    return opened(id);
   }
-  return SysvSemaphoreSet(id, count);
+  // Creating: IPC_CREAT|IPC_EXCL first, so kOpenOrCreate knows whether it created the set (and
+  // checks the one it found); ENOENT in between (removed): create again, a bounded number of times.
+  constexpr int kMaxRounds = 1000;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    const int id = ::semget(key, count, IPC_CREAT | IPC_EXCL | perm);
+    if (id >= 0) return SysvSemaphoreSet(id, count);
+    const auto err = last_errno();
+    if (err.code() != EEXIST || mode != OpenMode::kOpenOrCreate || key == IPC_PRIVATE) {
+      return err.fail("semget", key_object(key), limits_hint(err.code(), count));
+    }
+    const int existing = ::semget(key, count, 0);
+    if (existing >= 0) return opened(existing);
+    const auto open_err = last_errno();
+    if (open_err.code() != ENOENT) return open_err.fail("semget", key_object(key), limits_hint(open_err.code(), count));
+  }
+  return fail_errno(EAGAIN, "semget", key_object(key),
+                    fmt::format("the key was created and removed {} times while opening it", kMaxRounds));
 }
 
 Result<SysvSemaphoreSet> SysvSemaphoreSet::attach(int id) {
@@ -110,21 +144,17 @@ Result<key_t> SysvSemaphoreSet::key_for(const std::string& path, int proj) {
 
 Result<bool> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
   auto bufs = to_sembuf(ops, true);
-  for (;;) {
-    if (::semop(id_, bufs.data(), bufs.size()) == 0) return true;
-    const int err = errno;
-    if (err == EAGAIN) return false;
-    if (err != EINTR) return fail_errno(err, "semop", object(), semop_hint(err, ops.size(), count_));
-  }
+  if (no_eintr(::semop, id_, bufs.data(), bufs.size()) == 0) return true;
+  const auto err = last_errno();
+  if (err.code() == EAGAIN) return false;
+  return err.fail("semop", object(), semop_hint(err.code(), ops.size(), count_));
 }
 
 Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
   auto bufs = to_sembuf(ops, false);
-  for (;;) {
-    if (::semop(id_, bufs.data(), bufs.size()) == 0) return {};
-    const int err = errno;
-    if (err != EINTR) return fail_errno(err, "semop", object(), semop_hint(err, ops.size(), count_));
-  }
+  if (no_eintr(::semop, id_, bufs.data(), bufs.size()) == 0) return {};
+  const auto err = last_errno();
+  return err.fail("semop", object(), semop_hint(err.code(), ops.size(), count_));
 }
 
 Result<bool> SysvSemaphoreSet::apply_until(std::span<const SemOp> ops, Deadline deadline) {

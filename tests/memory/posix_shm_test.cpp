@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -307,6 +308,8 @@ TEST(PosixShm, FullDevShmFailsAtCreationWithEnospc) {
     std::fprintf(stderr, "%s\n", text.c_str());
     if (text.find("posix_fallocate(\"" + name + "\"): ENOSPC") == std::string::npos) return 4;
     if (text.find("df /dev/shm") == std::string::npos) return 5;
+    // The hint compares what was asked with what the mount has (statvfs), not just "full".
+    if (text.find("needs 2 MiB, /dev/shm has 1 MiB free") == std::string::npos) return 10;
     if (text.find("--shm-size") == std::string::npos) return 6;
     // The failed creation removed its name again.
     auto exists = PosixShm::exists(name);
@@ -317,6 +320,39 @@ TEST(PosixShm, FullDevShmFailsAtCreationWithEnospc) {
     return PosixShm::unlink(name).value_or(false) ? 0 : 9;
   });
   EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+
+TEST(PosixShm, ObjectWithAWiderModeThanAskedIsRefused) {
+  const std::string name = test::unique_name();
+  UnlinkGuard guard(name);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixShm wide, PosixShm::create(name, 4096, OpenMode::kCreateExclusive, 0644));
+  EXPECT_TRUE(test::FailsWith(PosixShm::open(name),
+                              {"shm_open(\"" + name + "\"): untrusted", "mode 0644 is wider than the 0600"}));
+  EXPECT_TRUE(test::FailsWith(PosixShm::create(name, 4096, OpenMode::kOpenOrCreate), {"mode 0644 is wider"}));
+  ShmOpenOptions o;
+  o.mode = 0644;
+  IPCKIT_EXPECT_OK(PosixShm::open(name, o));
+}
+
+TEST(PosixShm, ObjectOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create an object as another user (setresuid)";
+  const std::string name = test::unique_name();
+  UnlinkGuard guard(name);
+  auto made = test::run_as_nobody(
+      [&] { return PosixShm::create(name, 4096, OpenMode::kCreateExclusive, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  ShmOpenOptions o;
+  o.mode = 0666;  // the mode is fine: the owner is the reason
+  auto refused = PosixShm::open(name, o);
+  EXPECT_TRUE(test::FailsWith(refused, {"shm_open(\"" + name + "\"): untrusted", "owned by uid 65534", "mode 0666"}));
+  EXPECT_TRUE(test::FailsWith(PosixShm::create(name, 4096, OpenMode::kOpenOrCreate, 0666), {"owned by uid 65534"}));
+  o.trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixShm opened, PosixShm::open(name, o));
+  EXPECT_FALSE(opened.created());
+  TrustPolicy by_group;
+  by_group.allowed_gids = {test::kNobodyGid};
+  IPCKIT_EXPECT_OK(PosixShm::create(name, 4096, OpenMode::kOpenOrCreate, 0666, by_group));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -197,6 +198,33 @@ TEST(SysvShm, LimitErrorsNameTheLimitItsValueAndTheFix) {
     return 0;
   });
   EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+
+TEST(SysvShm, SegmentWithAWiderModeThanAskedIsRefused) {
+  KeyFile kf;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, sysv_key_from_path(kf.path, 'w'));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvShm shm, SysvShm::create(key, 4096, OpenMode::kCreateExclusive, 0640));
+  SysvShmRemoveGuard guard(shm.id());
+  EXPECT_TRUE(test::FailsWith(SysvShm::open(key), {"shmget(" + sysv_key_text(key) + "): untrusted",
+                                                   "mode 0640 is wider than the 0600"}));
+  EXPECT_TRUE(test::FailsWith(SysvShm::create(key, 4096, OpenMode::kOpenOrCreate), {"mode 0640 is wider"}));
+  IPCKIT_EXPECT_OK(SysvShm::open(key, 0, 0640));
+}
+
+TEST(SysvShm, SegmentOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a segment as another user (setresuid)";
+  KeyFile kf;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, sysv_key_from_path(kf.path, 'u'));
+  auto made = test::run_as_nobody([&] { return SysvShm::create(key, 4096, OpenMode::kCreateExclusive, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  SysvShmRemoveGuard guard(::shmget(key, 0, 0));
+  auto refused = SysvShm::open(key, 0, 0666);
+  EXPECT_TRUE(test::FailsWith(refused, {"untrusted", "owned by uid 65534", "mode 0666"}));
+  TrustPolicy trust;
+  trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvShm opened, SysvShm::create(key, 4096, OpenMode::kOpenOrCreate, 0666, trust));
+  EXPECT_FALSE(opened.created());
 }
 
 }  // namespace

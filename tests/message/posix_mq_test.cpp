@@ -16,6 +16,7 @@
 
 #include "ipckit/core/io.hpp"
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -219,6 +220,40 @@ TEST(PosixMq, ListFindsTheQueue) {
   }
   ASSERT_TRUE(names.has_value()) << names.error().str();
   EXPECT_NE(std::find(names->begin(), names->end(), name), names->end());
+}
+
+
+TEST(PosixMq, QueueWithAWiderModeThanAskedIsRefused) {
+  const std::string name = test::unique_name();
+  Unlinker u{name};
+  auto c = create_opts();
+  c.permissions = 0622;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq created, PosixMq::open(name, c));
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name, writer_opts()),
+                              {"mq_open(\"" + name + "\"): untrusted", "mode 0622 is wider than the 0600"}));
+  auto o = writer_opts();
+  o.permissions = 0622;
+  IPCKIT_EXPECT_OK(PosixMq::open(name, o));
+}
+
+TEST(PosixMq, QueueOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a queue as another user (setresuid)";
+  const std::string name = test::unique_name();
+  Unlinker u{name};
+  auto made = test::run_as_nobody([&] {
+    auto c = create_opts();
+    c.permissions = 0666;
+    return PosixMq::open(name, c) ? 0 : 2;
+  });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  auto o = writer_opts();
+  o.permissions = 0666;
+  auto refused = PosixMq::open(name, o);
+  EXPECT_TRUE(test::FailsWith(refused, {"mq_open(\"" + name + "\"): untrusted", "owned by uid 65534", "mode 0666"}));
+  o.mode = OpenMode::kOpenOrCreate;
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name, o), {"owned by uid 65534"}));
+  o.trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_EXPECT_OK(PosixMq::open(name, o));
 }
 
 }  // namespace

@@ -16,10 +16,12 @@
 #include <string>
 #include <thread>
 
+#include <sys/msg.h>
 #include <gtest/gtest.h>
 
 #include "ipckit/core/io.hpp"
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -237,6 +239,38 @@ TEST(SysvMqLimits, MsgmniIsNamed) {
     (void)first->remove();
     return rc;
   });
+}
+
+
+TEST(SysvMq, QueueWithAWiderModeThanAskedIsRefused) {
+  test::TempDir dir;
+  const std::string file = dir.file("key");
+  { std::ofstream(file) << "k"; }
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, SysvMq::key_for(file, 9));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvMq q, SysvMq::open(key, OpenMode::kCreateExclusive, 0640));
+  Remover rm{q};
+  EXPECT_TRUE(test::FailsWith(SysvMq::open(key, OpenMode::kOpenExisting),
+                              {"msgget(key 0x", "untrusted", "mode 0640 is wider than the 0600"}));
+  EXPECT_TRUE(test::FailsWith(SysvMq::open(key, OpenMode::kOpenOrCreate), {"mode 0640 is wider"}));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvMq same, SysvMq::open(key, OpenMode::kOpenOrCreate, 0640));
+  EXPECT_EQ(same.id(), q.id());
+}
+
+TEST(SysvMq, QueueOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a queue as another user (setresuid)";
+  test::TempDir dir;
+  const std::string file = dir.file("key");
+  { std::ofstream(file) << "k"; }
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, SysvMq::key_for(file, 10));
+  auto made = test::run_as_nobody([&] { return SysvMq::open(key, OpenMode::kCreateExclusive, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  Remover rm{SysvMq::from_id(::msgget(key, 0))};
+  auto refused = SysvMq::open(key, OpenMode::kOpenExisting, 0666);
+  EXPECT_TRUE(test::FailsWith(refused, {"msgget(key 0x", "untrusted", "owned by uid 65534", "mode 0666"}));
+  TrustPolicy trust;
+  trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvMq opened, SysvMq::open(key, OpenMode::kOpenOrCreate, 0666, trust));
+  EXPECT_EQ(opened.id(), rm.q.id());
 }
 
 }  // namespace

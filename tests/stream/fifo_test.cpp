@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -156,6 +157,39 @@ TEST(Fifo, OpenReaderUntilTimesOutThenSeesAWritersData) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string got, reader->read_to_end());
   EXPECT_EQ(got, "hello");
   EXPECT_TRUE(test::wait_child(pid).ok());
+}
+
+
+TEST(Fifo, FifoWithAWiderModeThanAskedIsRefused) {
+  const std::string path = test::unique_path();
+  IPCKIT_ASSERT_OK(Fifo::create(path, OpenMode::kCreateExclusive, 0622));
+  EXPECT_TRUE(test::FailsWith(Fifo::try_open_reader(path),
+                              {"open(\"" + path + "\"): untrusted", "mode 0622 is wider than the 0600"}));
+  IPCKIT_EXPECT_OK(Fifo::try_open_reader(path, FifoOpenOptions{0622}));
+  IPCKIT_EXPECT_OK(Fifo::remove(path));
+}
+
+TEST(Fifo, SymbolicLinkToAFifoIsNotFollowed) {
+  const std::string path = test::unique_path();
+  const std::string link = test::unique_path();
+  IPCKIT_ASSERT_OK(Fifo::create(path));
+  ASSERT_EQ(::symlink(path.c_str(), link.c_str()), 0);
+  EXPECT_TRUE(test::FailsWith(Fifo::try_open_reader(link), {"the path is a symbolic link, not a FIFO"}));
+  ::unlink(link.c_str());
+  IPCKIT_EXPECT_OK(Fifo::remove(path));
+}
+
+TEST(Fifo, FifoOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a FIFO as another user (setresuid)";
+  const std::string path = test::unique_path();
+  auto made = test::run_as_nobody([&] { return Fifo::create(path, OpenMode::kCreateExclusive, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  FifoOpenOptions o{0666};
+  auto refused = Fifo::try_open_reader(path, o);
+  EXPECT_TRUE(test::FailsWith(refused, {"open(\"" + path + "\"): untrusted", "owned by uid 65534", "mode 0666"}));
+  o.trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_EXPECT_OK(Fifo::try_open_reader(path, o));
+  IPCKIT_EXPECT_OK(Fifo::remove(path));
 }
 
 }  // namespace

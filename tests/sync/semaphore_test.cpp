@@ -11,6 +11,7 @@
 
 #include "ipckit/core/mapping.hpp"
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -138,6 +139,33 @@ TEST(SharedSemaphore, MisplacedObjectsAreErrors) {
   EXPECT_TRUE(test::FailsWith(SharedSemaphore::create_at(buf + 1, 0), {"not aligned"}));
   EXPECT_TRUE(test::FailsWith(SharedSemaphore::create_at(buf, static_cast<unsigned>(SEM_VALUE_MAX) + 1u),
                               {"sem_init", "SEM_VALUE_MAX"}));
+}
+
+
+TEST(NamedSemaphore, SemaphoreWithAWiderModeThanAskedIsRefused) {
+  const std::string name = test::unique_name();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore created, NamedSemaphore::open(name, OpenMode::kCreateExclusive, 0, 0660));
+  EXPECT_TRUE(test::FailsWith(NamedSemaphore::open(name, OpenMode::kOpenExisting),
+                              {"sem_open(\"" + name + "\"): untrusted", "mode 0660 is wider than the 0600"}));
+  EXPECT_TRUE(test::FailsWith(NamedSemaphore::open(name, OpenMode::kOpenOrCreate), {"mode 0660 is wider"}));
+  IPCKIT_EXPECT_OK(NamedSemaphore::open(name, OpenMode::kOpenExisting, 0, 0660));
+  IPCKIT_EXPECT_OK(NamedSemaphore::unlink(name));
+}
+
+TEST(NamedSemaphore, SemaphoreOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a semaphore as another user (setresuid)";
+  const std::string name = test::unique_name();
+  auto made = test::run_as_nobody(
+      [&] { return NamedSemaphore::open(name, OpenMode::kCreateExclusive, 1, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  auto refused = NamedSemaphore::open(name, OpenMode::kOpenExisting, 0, 0666);
+  EXPECT_TRUE(test::FailsWith(refused, {"sem_open(\"" + name + "\"): untrusted", "owned by uid 65534", "mode 0666"}));
+  TrustPolicy trust;
+  trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore opened, NamedSemaphore::open(name, OpenMode::kOpenOrCreate, 0, 0666, trust));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, opened.try_wait());
+  EXPECT_TRUE(got);  // the count nobody's creator set: the same semaphore
+  IPCKIT_EXPECT_OK(NamedSemaphore::unlink(name));
 }
 
 }  // namespace

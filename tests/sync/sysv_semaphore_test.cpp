@@ -12,9 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/sem.h>
 #include <gtest/gtest.h>
 
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -180,6 +182,39 @@ TEST(SysvSemaphoreSet, SemmniLimitIsNamedWhenReached) {
   });
   if (child.exited && child.code == kNoNamespace) GTEST_SKIP() << "unshare(CLONE_NEWIPC) is not permitted here";
   EXPECT_TRUE(child.ok()) << child.describe();
+}
+
+
+TEST(SysvSemaphoreSet, SetWithAWiderModeThanAskedIsRefused) {
+  test::TempDir dir;
+  const std::string file = dir.file("key");
+  { std::ofstream(file) << "k"; }
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, SysvSemaphoreSet::key_for(file, 11));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvSemaphoreSet set, SysvSemaphoreSet::create(key, 2, 0640));
+  SetRemover rm{&set};
+  EXPECT_TRUE(test::FailsWith(SysvSemaphoreSet::open(key, OpenMode::kOpenExisting, 2),
+                              {"semget(key 0x", "untrusted", "mode 0640 is wider than the 0600"}));
+  EXPECT_TRUE(test::FailsWith(SysvSemaphoreSet::open(key, OpenMode::kOpenOrCreate, 2), {"mode 0640 is wider"}));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvSemaphoreSet same, SysvSemaphoreSet::open(key, OpenMode::kOpenOrCreate, 2, 0640));
+  EXPECT_EQ(same.id(), set.id());
+}
+
+TEST(SysvSemaphoreSet, SetOfAnotherUserIsRefusedUnlessAllowListed) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to create a set as another user (setresuid)";
+  test::TempDir dir;
+  const std::string file = dir.file("key");
+  { std::ofstream(file) << "k"; }
+  IPCKIT_ASSERT_OK_AND_ASSIGN(key_t key, SysvSemaphoreSet::key_for(file, 12));
+  auto made = test::run_as_nobody([&] { return SysvSemaphoreSet::create(key, 1, 0666) ? 0 : 2; });
+  ASSERT_TRUE(made.ok()) << made.describe();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvSemaphoreSet theirs, SysvSemaphoreSet::attach(::semget(key, 1, 0)));
+  SetRemover rm{&theirs};
+  auto refused = SysvSemaphoreSet::open(key, OpenMode::kOpenExisting, 1, 0666);
+  EXPECT_TRUE(test::FailsWith(refused, {"semget(key 0x", "untrusted", "owned by uid 65534", "mode 0666"}));
+  TrustPolicy trust;
+  trust.allowed_uids = {test::kNobodyUid};
+  IPCKIT_ASSERT_OK_AND_ASSIGN(SysvSemaphoreSet opened, SysvSemaphoreSet::open(key, OpenMode::kOpenOrCreate, 1, 0666, trust));
+  EXPECT_EQ(opened.id(), theirs.id());
 }
 
 }  // namespace

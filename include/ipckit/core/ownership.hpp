@@ -23,8 +23,8 @@ namespace ipckit {
 
 // Who else may own objects this process opens. Empty lists (the default): only this effective uid.
 struct TrustPolicy {
-  std::vector<uid_t> allowed_uids;  // owners trusted besides the effective uid
-  std::vector<gid_t> allowed_gids;  // an object whose group is one of these is trusted too
+  std::vector<uid_t> allowed_uids{};  // owners trusted besides the effective uid
+  std::vector<gid_t> allowed_gids{};  // an object whose group is one of these is trusted too
 };
 
 // The owner and permission bits of an object, as stat or IPC_STAT report them.

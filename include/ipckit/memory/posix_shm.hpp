@@ -2,15 +2,17 @@
 // PosixShm: a POSIX shared-memory object (shm_open, /dev/shm/NAME) and the UnlinkGuard that removes
 // its name.
 //
-// Creation is race-free and never leaves a peer a way to SIGBUS on sizes ipckit controls:
+// Creation and opening are create_or_open_shm() (ipckit/memory/shm_object.hpp):
 //   - kCreateExclusive is O_CREAT|O_EXCL; kOpenOrCreate tries O_CREAT|O_EXCL, on EEXIST opens the
 //     existing object, and on ENOENT (it was unlinked in between) tries again.
 //   - The creator fchmod()s the object to the requested mode (umask would otherwise strip bits) and
-//     sizes it with posix_fallocate(): a full /dev/shm fails at creation with ENOSPC, not later with
-//     SIGBUS on first touch, as ftruncate() would allow.
-//   - Openers fstat() the object. Size 0 means its creator has not sized it yet: the opener waits for
-//     the size to appear until its ready timeout (1 s by default), then fails with "not ready".
-//     An object smaller than the size the opener needs is an error, never a short mapping.
+//     sizes it with posix_fallocate(): a full /dev/shm fails at creation with ENOSPC (the hint says
+//     how much was needed and how much the mount has free), not later with SIGBUS on first touch.
+//   - An opener checks the object's owner and mode first: owned by another user (not allowed in the
+//     options' TrustPolicy) or with a mode wider than asked (0600 by default) is kUntrusted, naming
+//     owner and mode. Then it fstat()s it: size 0 means its creator has not sized it yet, and the
+//     opener waits until its ready timeout (1 s by default), then fails with "not ready". An object
+//     smaller than the size the opener needs is an error, never a short mapping.
 //
 // What ipckit cannot prevent: a peer with write access that ftruncate()s the object smaller crashes
 // every process mapping it (SIGBUS on the lost pages). shm_open objects cannot be sealed; for
@@ -29,13 +31,12 @@
 
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/memory/shm_object.hpp"
 
 namespace ipckit {
-
-// How long an opener waits for a creator to size a new object (DESIGN.md, Lifecycle).
-inline constexpr std::chrono::milliseconds kDefaultReadyTimeout{1000};
 
 struct ShmOpenOptions {
   Access access = Access::kReadWrite;
@@ -43,6 +44,10 @@ struct ShmOpenOptions {
   std::size_t min_size = 0;
   // How long to wait for a size-0 (still being created) object to be sized.
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
+  // The widest mode accepted: an object whose mode has other bits is refused (kUntrusted).
+  mode_t mode = kDefaultMode;
+  // Owners trusted besides this effective uid (any other owner is refused: kUntrusted).
+  TrustPolicy trust{};
 };
 
 // Move-only owner of one shm_open descriptor; the destructor closes it and never unlinks the name.
@@ -58,15 +63,17 @@ class IPCKIT_API PosixShm {
   // Blocks only while waiting for another creator to size an existing object (up to
   // kDefaultReadyTimeout). Errors: an invalid name (EINVAL-like "invalid argument"), EEXIST
   // (kCreateExclusive), ENOSPC (hint: `df /dev/shm`, containers' --shm-size), EACCES, EMFILE,
-  // "not ready", "too large"/"invalid argument" for size 0 or an existing object that is too small.
-  // On failure after creating the name, the name is unlinked again.
+  // "not ready", "too large"/"invalid argument" for size 0 or an existing object that is too small,
+  // kUntrusted for an existing object another user owns (unless `trust` allows it) or whose mode is
+  // wider than `mode`. On failure after creating the name, the name is unlinked again.
   [[nodiscard]] static Result<PosixShm> create(std::string_view name, std::size_t size,
                                                OpenMode open_mode = OpenMode::kCreateExclusive,
-                                               mode_t mode = kDefaultMode);
+                                               mode_t mode = kDefaultMode, const TrustPolicy& trust = {});
 
   // Opens an existing object read-only or read-write (see ShmOpenOptions). Blocks up to
   // options.ready_timeout while the object's size is 0. Errors: ENOENT, EACCES, "not ready",
-  // "invalid argument" when it is smaller than options.min_size.
+  // "invalid argument" when it is smaller than options.min_size, kUntrusted (another owner not in
+  // options.trust, or a mode wider than options.mode).
   [[nodiscard]] static Result<PosixShm> open(std::string_view name, ShmOpenOptions options = {});
   [[nodiscard]] static Result<PosixShm> open(std::string_view name, Access access) {
     return open(name, ShmOpenOptions{access});

@@ -26,6 +26,7 @@
 
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -51,6 +52,7 @@ struct SysvShmInfo {
   std::time_t last_detach = 0;
   std::time_t last_change = 0;
   bool marked_for_removal = false;  // SHM_DEST: IPC_RMID done, waiting for the last detach
+  gid_t owner_gid = 0;
 };
 
 // ftok(path, proj): a key derived from an existing file's inode and device. Errors: ENOENT etc. on
@@ -96,13 +98,17 @@ class IPCKIT_API SysvShm {
   // kOpenExisting never creates. `key` must not be IPC_PRIVATE (use create_private).
   // Never blocks. Errors: EEXIST, ENOENT, EACCES, EINVAL (size > shmmax, or an existing segment
   // smaller than size: the hint says which), ENOSPC (shmmni or shmall reached), ENOMEM.
+  // A segment found rather than created is checked as open() does (mode = the widest accepted).
   [[nodiscard]] static Result<SysvShm> create(key_t key, std::size_t size,
                                               OpenMode open_mode = OpenMode::kCreateExclusive,
-                                              mode_t mode = kDefaultMode);
+                                              mode_t mode = kDefaultMode, const TrustPolicy& trust = {});
   // A new IPC_PRIVATE segment: reachable only through its id (pass it to children or peers).
   [[nodiscard]] static Result<SysvShm> create_private(std::size_t size, mode_t mode = kDefaultMode);
-  // An existing segment by key; at least min_size bytes. Errors: ENOENT, EACCES, EINVAL (smaller).
-  [[nodiscard]] static Result<SysvShm> open(key_t key, std::size_t min_size = 0);
+  // An existing segment by key; at least min_size bytes. Checked with IPC_STAT: owned (shm_perm.uid)
+  // by another user not in `trust`, or with a mode wider than `mode`, it is kUntrusted naming the
+  // owner and the mode. Errors: ENOENT, EACCES, EINVAL (smaller), kUntrusted.
+  [[nodiscard]] static Result<SysvShm> open(key_t key, std::size_t min_size = 0, mode_t mode = kDefaultMode,
+                                            const TrustPolicy& trust = {});
   // An existing segment by id (IPC_STAT reads its size). Errors: EINVAL/EIDRM (no such id), EACCES.
   [[nodiscard]] static Result<SysvShm> from_id(int id);
 

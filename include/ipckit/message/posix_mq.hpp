@@ -34,6 +34,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
@@ -63,9 +64,12 @@ struct MqMessage {
 struct MqOptions {
   OpenMode mode = OpenMode::kOpenExisting;
   int access = O_RDWR;         // O_RDONLY, O_WRONLY or O_RDWR
+  // Created queues get exactly this mode; an existing queue whose mode is wider is refused.
   mode_t permissions = kDefaultMode;
   bool nonblocking = false;    // O_NONBLOCK on the descriptor (try_/_until forms work either way)
   MqAttributes attributes;     // used only when the queue is created
+  // Owners trusted besides this effective uid when opening a queue another process created.
+  TrustPolicy trust{};
 };
 
 class IPCKIT_API PosixMq {
@@ -78,7 +82,10 @@ class IPCKIT_API PosixMq {
   PosixMq& operator=(const PosixMq&) = delete;
 
   // Opens or creates "/name" (see MqOptions). Creation is O_EXCL (kOpenOrCreate retries the race),
-  // then fchmod so the umask cannot narrow `permissions`. Errors name the limit hit.
+  // then fchmod so the umask cannot narrow `permissions`. Errors name the limit hit. A queue this
+  // call opens rather than creates is checked first (fstat on the descriptor): owned by another
+  // user not in options.trust, or with a mode wider than options.permissions, it is closed again
+  // and the call fails with kUntrusted naming the owner and the mode.
   [[nodiscard]] static Result<PosixMq> open(std::string_view name, const MqOptions& options = {});
   // mq_unlink: removes the name; processes that have it open keep using it.
   [[nodiscard]] static Result<void> unlink(std::string_view name);

@@ -34,6 +34,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -76,9 +77,14 @@ class IPCKIT_API SysvMq {
   // (must be non-zero). Different files can collide; the file must outlive the queue's users.
   [[nodiscard]] static Result<key_t> key_for(std::string_view path, int proj = 1);
 
-  // msgget(key): kCreateExclusive (IPC_CREAT|IPC_EXCL), kOpenOrCreate (IPC_CREAT), kOpenExisting.
-  // Created queues get `permissions` (0600 by default). key == IPC_PRIVATE always creates a new queue.
-  [[nodiscard]] static Result<SysvMq> open(key_t key, OpenMode mode, mode_t permissions = kDefaultMode);
+  // msgget(key): kCreateExclusive (IPC_CREAT|IPC_EXCL), kOpenOrCreate (IPC_CREAT|IPC_EXCL, then on
+  // EEXIST the existing queue; ENOENT in between: create again), kOpenExisting. Created queues get
+  // `permissions` (0600 by default). key == IPC_PRIVATE always creates a new queue. A queue this
+  // call opens rather than creates is checked with IPC_STAT: owned (msg_perm.uid) by another user
+  // not in `trust`, or with a mode wider than `permissions`, it fails with kUntrusted naming the
+  // owner and the mode. Errors: EEXIST, ENOENT, EACCES, ENOSPC (msgmni), kUntrusted.
+  [[nodiscard]] static Result<SysvMq> open(key_t key, OpenMode mode, mode_t permissions = kDefaultMode,
+                                           const TrustPolicy& trust = {});
   // A queue by id (as listed in /proc/sysvipc/msg or inherited by a child).
   [[nodiscard]] static SysvMq from_id(int id) noexcept { return SysvMq(id, IPC_PRIVATE); }
 

@@ -6,6 +6,13 @@
 // writing waits until a reader opens. A non-blocking open for reading always succeeds; a
 // non-blocking open for writing with no reader fails with ENXIO. Once open, ipckit keeps its end
 // O_NONBLOCK (see pipe.hpp), which affects only this open file description.
+//
+// Trust: a FIFO path is often in a shared directory (/tmp), where another user can create it first.
+// Every open_* refuses a path that is a symbolic link (lstat, then O_NOFOLLOW) and, once open,
+// fstat()s the FIFO: owned by another user not in FifoOpenOptions::trust, or with a mode wider than
+// FifoOpenOptions::mode (0600 by default), the descriptor is closed again and the call fails with
+// kUntrusted naming the owner and the mode. (A blocking open has waited for the peer by then: the
+// check runs before any byte is read or written.)
 #pragma once
 
 #include <sys/types.h>
@@ -15,10 +22,17 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/stream/pipe.hpp"
 
 namespace ipckit {
+
+// What an opener accepts of a FIFO another process created.
+struct FifoOpenOptions {
+  mode_t mode = kDefaultMode;  // the widest mode accepted (a wider one is kUntrusted)
+  TrustPolicy trust{};         // owners trusted besides this effective uid
+};
 
 class IPCKIT_API Fifo {
  public:
@@ -33,23 +47,25 @@ class IPCKIT_API Fifo {
 
   // Blocks until a writer opens the FIFO. Errors: ENOENT (no FIFO: create it first), EACCES, and
   // EINVAL when the path exists but is not a FIFO.
-  [[nodiscard]] static Result<PipeReader> open_reader(std::string_view path);
+  [[nodiscard]] static Result<PipeReader> open_reader(std::string_view path, const FifoOpenOptions& options = {});
   // Waits for a writer until `deadline` (nullopt on timeout). Implemented as a non-blocking open
   // (which never waits) and a poll until the first writer writes or opens and closes again: Linux
   // signals neither a writer's open() nor its presence, so a writer that opens but stays silent
   // until the deadline counts as a timeout. The kernel's own blocking open is open_reader().
-  [[nodiscard]] static Result<std::optional<PipeReader>> open_reader_until(std::string_view path, Deadline deadline);
+  [[nodiscard]] static Result<std::optional<PipeReader>> open_reader_until(std::string_view path, Deadline deadline,
+                                                                        const FifoOpenOptions& options = {});
   // Never blocks: opens for reading whether or not a writer exists (reads then see end of stream
   // until one writes).
-  [[nodiscard]] static Result<PipeReader> try_open_reader(std::string_view path);
+  [[nodiscard]] static Result<PipeReader> try_open_reader(std::string_view path, const FifoOpenOptions& options = {});
 
   // Blocks until a reader opens the FIFO.
-  [[nodiscard]] static Result<PipeWriter> open_writer(std::string_view path);
+  [[nodiscard]] static Result<PipeWriter> open_writer(std::string_view path, const FifoOpenOptions& options = {});
   // Retries a non-blocking open until a reader appears or `deadline` passes (nullopt). Linux has no
   // event for "a reader opened", so this polls with a growing pause (1 ms up to 20 ms).
-  [[nodiscard]] static Result<std::optional<PipeWriter>> open_writer_until(std::string_view path, Deadline deadline);
+  [[nodiscard]] static Result<std::optional<PipeWriter>> open_writer_until(std::string_view path, Deadline deadline,
+                                                                        const FifoOpenOptions& options = {});
   // Never blocks. With no reader this fails with ENXIO and says what to do.
-  [[nodiscard]] static Result<PipeWriter> try_open_writer(std::string_view path);
+  [[nodiscard]] static Result<PipeWriter> try_open_writer(std::string_view path, const FifoOpenOptions& options = {});
 };
 
 }  // namespace ipckit

@@ -20,6 +20,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -40,9 +41,15 @@ class IPCKIT_API NamedSemaphore {
   // Opens or creates `name` ("/x"). `initial` is used only when this call creates it (at most
   // SEM_VALUE_MAX); `perms` is applied exactly (fchmod-like chmod after creation, so the umask does
   // not narrow it). kOpenOrCreate is race-free: O_EXCL, EEXIST -> open, ENOENT -> retry.
-  // Errors: invalid name, EEXIST (kCreateExclusive), ENOENT (kOpenExisting), EACCES, EINVAL.
+  // A semaphore this call opens rather than creates is checked: its file (/dev/shm/sem.NAME) must be
+  // owned by this effective uid or one `trust` allows, with a mode no wider than `perms`; otherwise
+  // it is closed again and the call fails with kUntrusted naming the owner and the mode. (sem_open
+  // gives no descriptor: the file is stat()ed and its inode compared with the one mapped, so a name
+  // replaced in between is opened again rather than checked wrongly.)
+  // Errors: invalid name, EEXIST (kCreateExclusive), ENOENT (kOpenExisting), EACCES, EINVAL,
+  // kUntrusted.
   [[nodiscard]] static Result<NamedSemaphore> open(std::string_view name, OpenMode mode, unsigned initial = 0,
-                                                   mode_t perms = kDefaultMode);
+                                                   mode_t perms = kDefaultMode, const TrustPolicy& trust = {});
   // Removes the name; processes that have it open keep using it. ENOENT is an error.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
 

@@ -20,6 +20,7 @@
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -53,10 +54,12 @@ class IPCKIT_API SysvSemaphoreSet {
   // ENOSPC (SEMMNI or SEMMNS reached, named in the hint).
   [[nodiscard]] static Result<SysvSemaphoreSet> create(key_t key, int count, mode_t perms = kDefaultMode);
   // Opens or creates by key. kOpenOrCreate initialises nothing: a creator that must set values
-  // should use create() and handle EEXIST. Errors: ENOENT (kOpenExisting), EINVAL (set smaller than
-  // count), EACCES.
+  // should use create() and handle EEXIST. A set this call opens rather than creates is checked
+  // with IPC_STAT: owned (sem_perm.uid) by another user not in `trust`, or with a mode wider than
+  // `perms`, it fails with kUntrusted naming the owner and the mode. Errors: ENOENT (kOpenExisting),
+  // EINVAL (set smaller than count), EACCES, kUntrusted.
   [[nodiscard]] static Result<SysvSemaphoreSet> open(key_t key, OpenMode mode, int count,
-                                                     mode_t perms = kDefaultMode);
+                                                     mode_t perms = kDefaultMode, const TrustPolicy& trust = {});
   // Adopts an id (from another process: ids are system-wide). Errors: EINVAL/EIDRM (no such set).
   [[nodiscard]] static Result<SysvSemaphoreSet> attach(int id);
   // A key from an existing path (ftok). Errors: ENOENT.
