@@ -141,6 +141,9 @@ class IPCKIT_API Receiver {
   [[nodiscard]] virtual std::size_t max_message_size() const noexcept = 0;
   // Removes the object the URL names, including a bound UNIX socket path.
   [[nodiscard]] virtual Result<void> remove_object() { return {}; }
+  // tcp:/udp: the address senders reach, as bound ("127.0.0.1:41234": for port 0, the port the
+  // kernel chose); "" for other schemes or when getsockname fails. Never blocks.
+  [[nodiscard]] virtual std::string listening_address() const { return {}; }
 
   [[nodiscard]] const Url& url() const noexcept { return url_; }
 
