@@ -338,5 +338,25 @@ TEST(CliCarefulUser, HintsNameFlagsNotIdentifiers) {
   expect_first_line(r3, a3, 1, "ipckit send: ", {"ECONNREFUSED", "a regular file, not a socket"});
 }
 
+// Item 15: -v shows the options in effect, the connect retries and the address reached.
+TEST(CliCarefulUser, VerboseShowsOptionsRetriesAndAddress) {
+  CliProcess recv(ipckit_args({"recv", "tcp:127.0.0.1:0", "--lines", "--count", "1"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  const std::string line = first_line(recv.err_so_far());
+  const std::string port = line.substr(line.rfind(':') + 1);
+  const CliRun s = run_ipckit({"send", "tcp:127.0.0.1:" + port, "--lines", "-v"}, "v\n");
+  EXPECT_TRUE(s.result.ok()) << s.err;
+  EXPECT_EQ(first_line(s.err).rfind("ipckit send: send tcp:127.0.0.1:" + port + " (tcp): lines framing", 0), 0u) << s.err;
+  EXPECT_NE(s.err.find("timeout 5 s (default)"), std::string::npos) << s.err;
+  EXPECT_NE(s.err.find("connected to 127.0.0.1:" + port), std::string::npos) << s.err;
+  EXPECT_TRUE(recv.finish().result.ok());
+  // Nobody listening: the retries are shown, then the timeout.
+  TempDir dir;
+  const CliRun r = run_ipckit({"send", "unix:" + dir.file("none.sock"), "--verbose", "--timeout", "200ms"}, "x");
+  EXPECT_TRUE(r.result.exited && r.result.code == 1) << r.result.describe();
+  EXPECT_NE(r.err.find("attempt 1: unix:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ETIMEDOUT"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace ipckit::test

@@ -65,6 +65,7 @@ struct Args {
   bool raw = false;
   bool hex = false;
   bool remove_on_exit = false;
+  bool verbose = false;
   // As typed; parsed and range-checked by Command::prepare() (core/units.hpp).
   std::string count;
   std::string timeout;
@@ -187,7 +188,40 @@ class Command {
     opts.command = !a_.command.empty() ? a_.command : url.command;
     if (n_.timeout) opts.open_timeout = to_open_timeout(*n_.timeout);
     opts.should_stop = [] { return interrupted(); };
+    if (a_.verbose) {
+      const char* name = name_;
+      opts.verbose = [name](const std::string& line) { std::fprintf(stderr, "ipckit %s: %s\n", name, line.c_str()); };
+      say_options(url, opts);
+    }
     return std::nullopt;
+  }
+
+  // -v: one line on stderr ("ipckit send: ...").
+  void say(const std::string& line) const {
+    if (a_.verbose) std::fprintf(stderr, "ipckit %s: %s\n", name_, line.c_str());
+  }
+
+  // -v: the options in effect, defaults included.
+  void say_options(const Url& url, const EndpointOptions& opts) const {
+    std::string framing = "message boundaries kept";
+    if (is_byte_stream(url.scheme)) {
+      const Framing f = opts.framing.value_or(url.scheme == Scheme::kPipe ? Framing::kRaw : Framing::kLength);
+      framing = fmt::format("{} framing", to_string(f));
+    }
+    const bool is_send = std::string_view(name_) == "send";
+    std::string timeout;
+    if (n_.timeout) {
+      timeout = format_duration(*n_.timeout);
+    } else {
+      timeout = is_send ? format_duration(kSendDefaultTimeout) + " (default)" : "none (default: wait forever)";
+    }
+    const std::string mode = url.option("mode").value_or(fmt::format("{:04o}", static_cast<unsigned>(opts.mode)));
+    say(fmt::format("{} {} ({}): {}; max message {}; timeout {}; count {}; create {}; mode {}{}", name_,
+                    url.text, to_string(url.scheme), framing,
+                    n_.size != 0 ? format_size(n_.size) : format_size(kDefaultMaxMessage) + " (default)", timeout,
+                    n_.count != 0 ? std::to_string(n_.count) : std::string(is_send ? "1 (default)" : "until end of stream"),
+                    opts.create ? "yes" : "no", mode,
+                    a_.remove_on_exit ? "; remove on exit" : ""));
   }
 
   // One byte on --ready-fd, then close it: the waiting side sees the byte (or end of file if we died).
@@ -344,6 +378,7 @@ int run_send(const Args& a) {
     return cmd.open_failed(url, opened.error());
   }
   auto& tx = **opened;
+  cmd.say(fmt::format("open: {} (largest message {})", url.text, format_size(tx.max_message_size())));
   int code = 0;
   auto finish_remove = [&](int c) {
     if (a.remove_on_exit) {
@@ -478,6 +513,10 @@ int run_recv(const Args& a) {
     }
     return c;
   };
+  cmd.say(fmt::format("open: {} (largest message {})", url.text, format_size(rx.max_message_size())));
+  if ((url.scheme == Scheme::kTcp || url.scheme == Scheme::kUdp) && url.port != 0) {
+    cmd.say("listening on " + rx.listening_address());
+  }
   if ((url.scheme == Scheme::kTcp || url.scheme == Scheme::kUdp) && url.port == 0) {
     // Port 0: the kernel chose one; say which. Written before the --ready-fd byte, so a script that
     // waited for it finds the line already on stderr.
@@ -624,6 +663,8 @@ void add_common(CLI::App* sub, Args& a) {
       ->type_name("N");
   sub->add_flag("--remove-on-exit", a.remove_on_exit,
                 "Remove the object the URL names when the command ends (fifo, mq, sysvmq, chan, socket path)");
+  sub->add_flag("-v,--verbose", a.verbose,
+                "Say what happens on stderr: the options in effect, connect retries, the address reached");
   sub->footer(send_recv_footer());
 }
 

@@ -68,6 +68,10 @@ struct EndpointOptions {
   // Checked between a sender's open retries: when it returns true, opening fails with ECANCELED
   // (the CLI passes its Ctrl-C flag, so an interrupt does not wait out open_timeout).
   std::function<bool()> should_stop;
+  // When set, told what opening does, one line at a time: each retry of a sender waiting for its
+  // receiver (and why: the last attempt's error) and the address a tcp sender connected to (the
+  // CLI's -v). Called on the opening thread; never while a lock is held.
+  std::function<void(const std::string&)> verbose;
 };
 
 // Outcomes that are not failures.
