@@ -271,11 +271,11 @@ Result<std::vector<std::string>> parse_mechanisms(std::string_view text) {
     if (part.empty()) return bad_option("--mechanisms", text, "an empty name between commas");
     if (find_mechanism(part) == nullptr) {
       const std::string guess = closest_mechanism(part);
-      if (!guess.empty()) {
-        return bad_option("--mechanisms", part, fmt::format("unknown mechanism; did you mean {}? (ipckit bench --list shows all)", guess));
-      }
       std::string known;
       for (const Mechanism* m : all_mechanisms()) known += (known.empty() ? "" : ", ") + std::string(m->name());
+      if (!guess.empty()) {
+        return bad_option("--mechanisms", part, fmt::format("unknown mechanism; did you mean {}? known: {}", guess, known));
+      }
       return bad_option("--mechanisms", part, "unknown mechanism; known: " + known);
     }
     if (std::find(names.begin(), names.end(), part) == names.end()) names.emplace_back(part);

@@ -148,8 +148,8 @@ Result<void> replace_stale_socket_file(const std::string& path, const std::strin
   const ObjectOwner owner{st.st_uid, st.st_gid, static_cast<mode_t>(st.st_mode & 07777)};
   if (auto r = check_owner(owner, 07777, {}, call, object); !r) {
     return fail_errno(EADDRINUSE, call, object,
-                      fmt::format("a socket file owned by {} (uid {}) is there, not this user's; it was left alone",
-                                  user_name(st.st_uid), st.st_uid));
+                      fmt::format("a socket file owned by uid {} ({}), not this user's, is there; it was left alone",
+                                  st.st_uid, user_name(st.st_uid)));
   }
   const Probe p = bound_socket(st);
   if (p.bound == Bound::kYes) {

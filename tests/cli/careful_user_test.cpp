@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +292,30 @@ TEST(CliCarefulUser, StaleSocketFilesAreReplacedAlike) {
   const CliRun r = run_ipckit(args);
   expect_first_line(r, args, 1, "ipckit recv: ", {"EADDRINUSE", "a regular file, not a socket", "rm "});
   EXPECT_EQ(slurp(file), "keep");
+}
+
+// Item 4: another user's socket file is never replaced, and the error names the owner.
+TEST(CliCarefulUser, AnotherUsersSocketFileIsRefusedNamingTheOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown a socket file to another uid";
+  TempDir dir;
+  const std::string path = dir.file("theirs.sock");
+  {
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path.copy(a.sun_path, sizeof a.sun_path - 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ::close(fd);  // stale, but not ours
+  }
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  for (const char* scheme : {"unix", "unix-dgram", "unix-seqpacket"}) {
+    const std::vector<std::string> args{"recv", std::string(scheme) + ":" + path};
+    const CliRun r = run_ipckit(args);
+    expect_first_line(r, args, 1, "ipckit recv: ", {"EADDRINUSE", "owned by uid 65534", "not this user's"});
+  }
+  struct stat st {};
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
 }
 
 // Item 3: tcp:*:PORT listens on both families: an IPv6 and an IPv4 sender both reach it.
