@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "engine/runner.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/version.hpp"
 
 #ifndef IPCKIT_BUILD_TYPE
@@ -213,32 +214,15 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
-Result<std::size_t> parse_size(std::string_view text) {
-  const std::string_view t = trim(text);
-  std::size_t value = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
-  if (ec != std::errc() || ptr == t.data()) return bad_option("--sizes", text, "not a size (use bytes, KiB or MiB: 64,4KiB,1MiB)");
-  const std::string_view suffix = t.substr(static_cast<std::size_t>(ptr - t.data()));
-  std::size_t mult = 1;
-  if (suffix == "KiB" || suffix == "K" || suffix == "k") {
-    mult = 1024;
-  } else if (suffix == "MiB" || suffix == "M") {
-    mult = 1024 * 1024;
-  } else if (!suffix.empty() && suffix != "B") {
-    return bad_option("--sizes", text, fmt::format("unknown suffix \"{}\" (use bytes, KiB or MiB)", suffix));
-  }
-  if (value > kMaxMessage / mult) return bad_option("--sizes", text, fmt::format("above the maximum of {} bytes", kMaxMessage));
-  value *= mult;
-  if (value < kMinMessage) {
-    return bad_option("--sizes", text, fmt::format("below {} bytes, the verified frame header", kMinMessage));
-  }
-  return value;
-}
-
 Result<std::vector<std::size_t>> parse_sizes(std::string_view text) {
   std::vector<std::size_t> sizes;
+  if (trim(text).empty()) return bad_option("--sizes", text, "no size given; expected e.g. --sizes 64,4KiB,1MiB");
   for (auto part : split(text)) {
-    auto s = parse_size(part);
+    auto s = ipckit::parse_size(part, "--sizes", {kMinMessage, kMaxMessage});
+    if (!s && s.error().hint().find("out of range") != std::string::npos) {
+      return bad_option("--sizes", part,
+                        fmt::format("{} (a frame carries a {}-byte verified header)", s.error().hint(), kMinMessage));
+    }
     if (!s) return fail(s.error());
     if (std::find(sizes.begin(), sizes.end(), *s) == sizes.end()) sizes.push_back(*s);
   }
@@ -246,12 +230,52 @@ Result<std::vector<std::size_t>> parse_sizes(std::string_view text) {
   return sizes;
 }
 
+// Levenshtein distance, for "did you mean" (names are short: O(n*m) is nothing).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The known name closest to `name` (a misspelling or a prefix), or "" when none is close.
+std::string closest_mechanism(std::string_view name) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const Mechanism* m : all_mechanisms()) {
+    const std::string_view known = m->name();
+    std::size_t d = edit_distance(name, known);
+    if (known.substr(0, name.size()) == name && name.size() >= 3) d = std::min<std::size_t>(d, 1);
+    if (d < best_d) {
+      best_d = d;
+      best = std::string(known);
+    }
+  }
+  return best;
+}
+
 Result<std::vector<std::string>> parse_mechanisms(std::string_view text) {
   std::vector<std::string> names;
+  if (trim(text).empty()) {
+    return bad_option("--mechanisms", text, "no mechanism named; expected names from --list, e.g. --mechanisms pipe,unix-stream");
+  }
   for (auto part : split(text)) {
+    if (part.empty()) return bad_option("--mechanisms", text, "an empty name between commas");
     if (find_mechanism(part) == nullptr) {
+      const std::string guess = closest_mechanism(part);
       std::string known;
       for (const Mechanism* m : all_mechanisms()) known += (known.empty() ? "" : ", ") + std::string(m->name());
+      if (!guess.empty()) {
+        return bad_option("--mechanisms", part, fmt::format("unknown mechanism; did you mean {}? known: {}", guess, known));
+      }
       return bad_option("--mechanisms", part, "unknown mechanism; known: " + known);
     }
     if (std::find(names.begin(), names.end(), part) == names.end()) names.emplace_back(part);
@@ -281,30 +305,17 @@ Result<std::pair<int, int>> parse_pin(std::string_view text) {
 }
 
 Result<double> parse_duration(std::string_view text) {
-  const std::string t(trim(text));
-  double value = 0;
-  std::size_t used = 0;
-  try {
-    value = std::stod(t, &used);
-  } catch (...) {
-    return bad_option("--duration", text, "not a duration (e.g. 0.5, 500ms, 2s)");
-  }
-  const std::string suffix = t.substr(used);
-  if (suffix == "ms") {
-    value /= 1000;
-  } else if (!suffix.empty() && suffix != "s") {
-    return bad_option("--duration", text, "unknown unit (use s or ms)");
-  }
-  if (!(value > 0) || value > 60) return bad_option("--duration", text, "must be above 0 and at most 60 s");
-  return value;
+  auto d = ipckit::parse_duration(trim(text), "--duration", kDurationRange);
+  if (!d) return fail(d.error());
+  return d->count();
 }
 
 Result<void> validate(const BenchOptions& o) {
   if (o.repeats && (*o.repeats < 1 || *o.repeats > 100)) {
     return bad_option("--repeats", std::to_string(*o.repeats), "must be 1..100 (3 or more for a median and spread)");
   }
-  if (o.duration_s && (!(*o.duration_s > 0) || *o.duration_s > 60)) {
-    return bad_option("--duration", fmt::format("{}", *o.duration_s), "must be above 0 and at most 60 s");
+  if (o.duration_s && (!(Seconds(*o.duration_s) > kDurationRange.min) || Seconds(*o.duration_s) > kDurationRange.max)) {
+    return bad_option("--duration", format_duration(Seconds(*o.duration_s)), "must be above 0 and at most 60 s");
   }
   for (const auto& m : o.mechanisms) {
     if (find_mechanism(m) == nullptr) return bad_option("--mechanisms", m, "unknown mechanism");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/mechanism.hpp"
+#include "ipckit/core/units.hpp"
 
 namespace ipckit::bench {
 
@@ -27,12 +28,17 @@ struct BenchOptions {
   std::string command;                     // the command line, recorded in the report
 };
 
-// Option parsing; errors name the option and the value: `--sizes: "4KB": unknown suffix ...`.
-[[nodiscard]] Result<std::size_t> parse_size(std::string_view text);
+// Option parsing, on the project's one size/duration parser (core/units.hpp: 4KiB, 300ms; SI
+// spellings such as 4KB are rejected as ambiguous); errors name the option and the value:
+// `--sizes("4KB"): invalid argument: "KB" is ambiguous ...`.
+// --sizes: comma-separated sizes, kMinMessage..kMaxMessage each; sorted, duplicates dropped.
 [[nodiscard]] Result<std::vector<std::size_t>> parse_sizes(std::string_view text);
+// --mechanisms: comma-separated names; empty is an error; an unknown name says "did you mean".
 [[nodiscard]] Result<std::vector<std::string>> parse_mechanisms(std::string_view text);
 [[nodiscard]] Result<std::pair<int, int>> parse_pin(std::string_view text);
+// --duration: above 0 and at most 60 s (kDurationRange), in seconds.
 [[nodiscard]] Result<double> parse_duration(std::string_view text);
+inline constexpr DurationRange kDurationRange{Seconds(0.0), true, Seconds(60.0)};
 // Checks a whole option set (CPUs exist, sizes in range, repeats >= 1, ...).
 [[nodiscard]] Result<void> validate(const BenchOptions& options);
 // The CPUs this process may run on (sched_getaffinity), in ascending order.

@@ -70,6 +70,7 @@ template <class T, class F>
 [[nodiscard]] Result<std::optional<T>> retry_until(const Url& url, const EndpointOptions& options, F&& attempt) {
   const Deadline deadline = deadline_after(options.open_timeout);
   auto pause = std::chrono::milliseconds(1);
+  unsigned attempts = 0;
   for (;;) {
     auto r = attempt();
     if (!r) return fail(r.error());
@@ -78,6 +79,12 @@ template <class T, class F>
       return fail_errno(ECANCELED, "open_sender", url_object(url), "interrupted");
     }
     const auto now = Clock::now();
+    ++attempts;
+    if (options.verbose && (attempts <= 3 || attempts % 20 == 0)) {
+      // The first few, then one in twenty (about every second once the backoff reached 50 ms).
+      options.verbose(fmt::format("attempt {}: {} not reachable yet; retrying until the --timeout", attempts,
+                                  url.text));
+    }
     if (now >= deadline) return std::optional<T>();
     std::this_thread::sleep_for(std::min<Clock::duration>(pause, deadline - now));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));

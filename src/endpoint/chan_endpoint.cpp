@@ -24,7 +24,7 @@ namespace {
 ChannelOptions channel_options(const Url& url, const EndpointOptions& options) {
   ChannelOptions co;
   if (auto v = url.option("capacity")) {
-    co.capacity = *parse_size(*v, "capacity");  // checked by parse_url
+    co.capacity = *parse_size(*v, "capacity");  // checked by parse_url (core/units.hpp)
   } else if (options.capacity != 0) {
     co.capacity = options.capacity;
   }

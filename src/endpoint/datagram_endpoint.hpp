@@ -118,6 +118,11 @@ class DatagramReceiver final : public Receiver {
 
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
   [[nodiscard]] Result<void> remove_object() override { return remove_ ? remove_() : Result<void>(); }
+  [[nodiscard]] std::string listening_address() const override {
+    if (url().scheme != Scheme::kUdp || !socket_) return {};
+    auto a = socket_->local_address();
+    return a ? a->to_string() : std::string();
+  }
 
  private:
   bool lines_;

@@ -2,6 +2,7 @@
 #include "ipckit/endpoint/endpoint.hpp"
 
 #include "adapters.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/core/io.hpp"
 
 namespace ipckit {
@@ -32,8 +33,9 @@ Error explain_missing(const Url& url, Error error) {
 Unexpected open_timed_out(const Url& url, const EndpointOptions& options, std::string_view waiting_for,
                           const std::optional<Error>& last) {
   return fail_errno(ETIMEDOUT, "open_sender", url_object(url),
-                    fmt::format("no {} after {} ms (raise it with --timeout){}", waiting_for,
-                                options.open_timeout.count(), last ? "; last attempt: " + last->str() : std::string()));
+                    fmt::format("no {} after {} (raise it with --timeout, e.g. --timeout 1m or inf){}", waiting_for,
+                                format_duration(options.open_timeout),
+                                last ? "; last attempt: " + last->str() : std::string()));
 }
 
 namespace {

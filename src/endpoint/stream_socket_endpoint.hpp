@@ -37,6 +37,11 @@ class StreamSocketReceiver final : public FramedStreamReceiver<StreamSocket> {
       : FramedStreamReceiver(std::move(url), options), listener_(std::move(listener)), remove_(remove) {}
 
   [[nodiscard]] Result<void> remove_object() override { return remove_ != nullptr ? remove_(url()) : Result<void>(); }
+  [[nodiscard]] std::string listening_address() const override {
+    if (url().scheme != Scheme::kTcp) return {};
+    auto a = listener_.local_address();
+    return a ? a->to_string() : std::string();
+  }
 
  protected:
   [[nodiscard]] Result<bool> ensure_stream(Deadline deadline) override {

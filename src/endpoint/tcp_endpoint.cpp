@@ -2,6 +2,8 @@
 // tcp:HOST:PORT and tcp:[v6]:PORT: TCP (stream/tcp.hpp), framed (framing.hpp).
 #include <cerrno>
 
+#include <fmt/format.h>
+
 #include "adapters.hpp"
 #include "ipckit/stream/tcp.hpp"
 #include "stream_socket_endpoint.hpp"
@@ -23,6 +25,12 @@ Result<SenderPtr> open_tcp_sender(const Url& url, const EndpointOptions& options
   });
   if (!s) return fail(s.error());
   if (!*s) return open_timed_out(url, options, "listener", last);
+  if (options.verbose) {
+    auto peer = (*s)->peer_address();
+    auto local = (*s)->local_address();
+    options.verbose(fmt::format("connected to {} from {}", peer ? peer->to_string() : std::string("?"),
+                                local ? local->to_string() : std::string("?")));
+  }
   return SenderPtr(new StreamSocketSender(url, options, std::move(**s)));
 }
 

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "ipckit/endpoint/url.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cstdint>
 #include <limits>
 
 #include <fmt/format.h>
 
+#include "ipckit/channel/layout.hpp"
 #include "ipckit/core/name.hpp"
+#include "ipckit/core/units.hpp"
+#include "ipckit/endpoint/endpoint.hpp"
 
 namespace ipckit {
 namespace {
@@ -92,8 +96,48 @@ Result<void> check_option(std::string_view url, const Url& u, std::string_view k
   } else if (key == "policy") {
     if (value != "block" && value != "lapse") return bad("block or lapse (pattern=broadcast)");
   } else if (key == "msgsize" || key == "capacity" || key == "max") {
-    auto n = parse_size(value, key);
-    if (!n || *n == 0) return bad("a byte count above 0 such as 8192, 64KiB or 1MiB");
+    const std::uint64_t limit = key == "capacity" ? kChannelMaxCapacity
+                                : key == "max"    ? kChannelMaxMessage
+                                                  : std::numeric_limits<long>::max();
+    auto n = parse_size(value, key, {1, limit});
+    if (!n) {
+      return bad_url(url, fmt::format("bad value \"{}\" for option \"{}\": {}", value, key, n.error().hint()));
+    }
+  }
+  return {};
+}
+
+// A size as a URL option value: "64KiB" (format_size without the space).
+std::string url_size(std::uint64_t v) {
+  std::string t = format_size(v);
+  if (auto sp = t.find(' '); sp != std::string::npos) t.erase(sp, 1);
+  if (t.size() > 1 && t.back() == 'B' && t[t.size() - 2] >= '0' && t[t.size() - 2] <= '9') t.pop_back();
+  return t;
+}
+
+// Checks the chan: options together, so a channel that cannot be created is a usage error at once
+// rather than a failure at creation (pattern, policy, capacity a power of two holding two records).
+Result<void> check_chan_options(std::string_view url, const Url& u) {
+  const std::string pattern = u.option("pattern").value_or("spsc");
+  if (u.option("policy") && pattern != "broadcast") {
+    return bad_url(url, fmt::format("option \"policy\" applies to pattern=broadcast only (this is pattern={}); "
+                                    "add &pattern=broadcast or drop policy=",
+                                    pattern));
+  }
+  std::uint64_t capacity = kChannelDefaultCapacity;
+  std::uint64_t max = kDefaultMaxMessage;
+  if (auto v = u.option("capacity")) capacity = *parse_size(*v, "capacity");  // checked by check_option
+  if (auto v = u.option("max")) max = *parse_size(*v, "max");
+  if (u.option("capacity") && !std::has_single_bit(capacity)) {
+    return bad_url(url, fmt::format("capacity={} ({} bytes) is not a power of two; try capacity={}", *u.option("capacity"),
+                                    capacity, url_size(std::bit_ceil(capacity))));
+  }
+  const std::uint64_t need = channel_layout::min_capacity(max);
+  if (capacity < need) {
+    return bad_url(url, fmt::format("capacity {} is below two records of max {} (2 x ({} + {} header bytes) = {} bytes); "
+                                    "raise capacity= to {} or lower max=",
+                                    format_size(capacity), format_size(max), max, channel_layout::kRecordHeader, need,
+                                    url_size(std::bit_ceil(need))));
   }
   return {};
 }
@@ -161,6 +205,25 @@ Result<void> parse_host_port(std::string_view url, std::string_view addr, Url& u
   u.host = std::string(host);
   u.port = static_cast<std::uint16_t>(p);
   return {};
+}
+
+// One rule for every path scheme (fifo:, unix*:, sysvmq:): a path is absolute or starts with ./ or
+// ../ (then it is relative to the current directory, as in any shell command). A bare word is
+// refused: it reads like a name (unix:jobs meant unix:@jobs?) and, for sysvmq:, a key.
+bool is_path(std::string_view a) {
+  return a.front() == '/' || a.substr(0, 2) == "./" || a.substr(0, 3) == "../";
+}
+
+Unexpected not_a_path(std::string_view url, Scheme s, std::string_view addr) {
+  const std::string scheme(info(s).name);
+  if (s == Scheme::kFifo) {
+    return bad_part(url, s, fmt::format("\"{}\" is not a path: write {}:./{} for a file in the current directory, "
+                                        "or an absolute path",
+                                        addr, scheme, addr));
+  }
+  return bad_part(url, s, fmt::format("\"{}\" is not a path: write {}:./{} for a file in the current directory, an "
+                                      "absolute path, or {}:@{} for an abstract name",
+                                      addr, scheme, addr, scheme, addr));
 }
 
 std::vector<std::string> split_words(std::string_view s) {
@@ -233,6 +296,7 @@ Result<Url> parse_url(std::string_view text) {
   switch (u.scheme) {
     case Scheme::kFifo:
       if (addr.empty()) return bad_part(text, u.scheme, "missing path");
+      if (!is_path(addr)) return not_a_path(text, u.scheme, addr);
       break;
     case Scheme::kMq:
     case Scheme::kChan:
@@ -245,7 +309,7 @@ Result<Url> parse_url(std::string_view text) {
       break;
     case Scheme::kSysvMq:
       if (addr.empty()) return bad_part(text, u.scheme, "missing key or path");
-      if (addr.front() != '/') {
+      if (!is_path(addr)) {
         std::uint32_t key = 0;
         const bool hex = addr.size() > 2 && addr[0] == '0' && (addr[1] == 'x' || addr[1] == 'X');
         if (!(hex ? parse_int(addr.substr(2), key, 16) : parse_int(addr, key, 10))) {
@@ -264,6 +328,7 @@ Result<Url> parse_url(std::string_view text) {
     case Scheme::kUnixSeqpacket:
       if (addr.empty()) return bad_part(text, u.scheme, "missing /path or @abstract name");
       if (addr == "@") return bad_part(text, u.scheme, "missing name after '@'");
+      if (addr.front() != '@' && !is_path(addr)) return not_a_path(text, u.scheme, addr);
       if (addr.size() > 107) {
         return bad_part(text, u.scheme,
                         fmt::format("the address is {} bytes; sun_path holds at most 107", addr.size()));
@@ -279,39 +344,13 @@ Result<Url> parse_url(std::string_view text) {
   if (qmark != std::string_view::npos) {
     if (auto r = parse_query(text, rest.substr(qmark + 1), u); !r) return fail(r.error());
   }
+  if (u.scheme == Scheme::kChan) {
+    if (auto r = check_chan_options(text, u); !r) return fail(r.error());
+  }
   if (auto proj = u.option("proj")) {
     u.proj = std::stoi(*proj);  // checked by check_option: 1..255
   }
   return u;
-}
-
-Result<std::size_t> parse_size(std::string_view text, std::string_view what) {
-  auto bad = [&] {
-    return fail_library(LibraryCode::kInvalidArgument, std::string(what), quoted(text),
-                        "expected a byte count such as 4096, 64KiB or 1MiB");
-  };
-  std::size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  std::uint64_t n = 0;
-  if (!parse_int(text.substr(0, digits), n)) return bad();
-  const std::string_view unit = text.substr(digits);
-  int shift = 0;
-  if (unit.empty() || unit == "B") {
-    shift = 0;
-  } else if (unit == "k" || unit == "K" || unit == "KB" || unit == "KiB") {
-    shift = 10;
-  } else if (unit == "M" || unit == "MB" || unit == "MiB") {
-    shift = 20;
-  } else if (unit == "G" || unit == "GB" || unit == "GiB") {
-    shift = 30;
-  } else {
-    return bad();
-  }
-  if (n > (std::numeric_limits<std::uint64_t>::max() >> shift) ||
-      (n << shift) > std::numeric_limits<std::size_t>::max()) {
-    return fail_library(LibraryCode::kInvalidArgument, std::string(what), quoted(text), "the size is too large");
-  }
-  return static_cast<std::size_t>(n << shift);
 }
 
 }  // namespace ipckit

@@ -8,22 +8,31 @@
 #include <string>
 
 #include "core/retry.hpp"
+#include "detail/unix_socket_file.hpp"
 
 namespace ipckit {
 namespace {
 
 int sock_type(UnixMessageKind kind) { return kind == UnixMessageKind::kDatagram ? SOCK_DGRAM : SOCK_SEQPACKET; }
 
+// Binds; a socket file already at the path is replaced when no socket is bound to it (its server
+// died) and refused, naming its holder, when one is: the same rule as unix: listeners
+// (detail/unix_socket_file.hpp).
 Result<void> bind_to(int fd, const SocketAddress& addr, std::string_view text) {
-  if (::bind(fd, addr.get(), addr.size()) == 0) return {};
-  const int err = errno;
-  if (err == EADDRINUSE) {
-    return fail_errno(err, "bind", ipckit::quoted(text),
-                      addr.is_abstract() ? "another socket holds this abstract name"
-                                         : "the path exists: remove the stale socket file first (unlink_socket), "
-                                           "or use an @abstract name, which vanishes with its socket");
+  for (int attempt = 0;; ++attempt) {
+    if (::bind(fd, addr.get(), addr.size()) == 0) return {};
+    const int err = errno;
+    if (err != EADDRINUSE) return fail_errno(err, "bind", ipckit::quoted(text));
+    if (addr.is_abstract()) {
+      return fail_errno(err, "bind", ipckit::quoted(text),
+                        "another socket holds this abstract name (names vanish with their last socket; there is "
+                        "no file to remove)");
+    }
+    if (attempt > 0) return fail_errno(err, "bind", ipckit::quoted(text), "the path was taken again while binding");
+    if (auto r = detail::replace_stale_socket_file(std::string(text), "bind", ipckit::quoted(text)); !r) {
+      return fail(r.error());
+    }
   }
-  return fail_errno(err, "bind", ipckit::quoted(text));
 }
 
 Result<void> connect_to(int fd, const SocketAddress& addr, std::string_view text) {

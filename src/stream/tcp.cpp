@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -30,10 +31,26 @@ Result<StreamListener> Tcp::listen(std::string_view host, std::uint16_t port, co
   auto addrs = SocketAddress::resolve(host, port, options.family, SOCK_STREAM, /*passive=*/true);
   if (!addrs) return fail(addrs.error());
   const std::string object = quoted(host_port(host, port));
+  // "Any address" (*) means both families: the resolver lists 0.0.0.0 first, which would leave
+  // [::1] refused. Try the IPv6 wildcard first as a dual-stack socket (IPV6_V6ONLY off, so IPv4
+  // clients arrive as ::ffff:a.b.c.d); a host without IPv6 falls back to 0.0.0.0.
+  const bool any = (host == "*" || host.empty()) && options.family == AF_UNSPEC;
+  if (any) {
+    std::stable_partition(addrs->begin(), addrs->end(),
+                          [](const SocketAddress& a) { return a.family() == AF_INET6; });
+  }
   Result<StreamListener> last = fail_errno(EADDRNOTAVAIL, "bind", object);
   for (const SocketAddress& addr : *addrs) {
     auto sock = make_socket(addr.family(), SOCK_STREAM, /*nonblocking=*/true, object);
+    if (!sock && any && addr.family() == AF_INET6) {
+      last = fail(sock.error());  // no IPv6 on this host (EAFNOSUPPORT): the IPv4 wildcard follows
+      continue;
+    }
     if (!sock) return fail(sock.error());
+    if (any && addr.family() == AF_INET6) {
+      auto r = set_int_option(sock->get(), IPPROTO_IPV6, IPV6_V6ONLY, 0, "setsockopt(IPV6_V6ONLY)", object);
+      if (!r) return fail(r.error());
+    }
     if (options.reuse_addr) {
       auto r = set_int_option(sock->get(), SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)", object);
       if (!r) return fail(r.error());

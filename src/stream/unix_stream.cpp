@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "detail/file_kind.hpp"
+#include "detail/unix_socket_file.hpp"
 
 #include "socket_connect.hpp"
 
@@ -20,37 +21,17 @@ namespace ipckit {
 namespace {
 
 // The path exists. Returns success when it was a stale socket of ours and is now gone; otherwise the
-// error says which of the three checks kept it (DESIGN.md: never remove on a guess).
-Result<void> remove_if_stale(const std::string& path, const SocketAddress& addr, bool allowed) {
+// error says what kept it (DESIGN.md: never remove on a guess). Liveness is asked of the kernel
+// (detail/unix_socket_file.hpp), never by connecting: a live one-connection server would take a
+// probe connection for its client.
+Result<void> remove_if_stale(const std::string& path, bool allowed) {
   const std::string object = quoted(path);
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT) return {};  // gone meanwhile: try again
-    return last_errno().fail("lstat", object);
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    return fail_errno(EADDRINUSE, "bind", object,
-                      fmt::format("the path exists and is {}, not a socket; it was left alone", detail::describe_file_type(st.st_mode)));
-  }
   if (!allowed) {
-    return fail_errno(EADDRINUSE, "bind", object, "a socket file exists at this path (remove_stale is off)");
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) return {};
+    return fail_errno(EADDRINUSE, "bind", object, "a file exists at this path (remove_stale is off)");
   }
-  if (st.st_uid != ::geteuid()) {
-    return fail_errno(EADDRINUSE, "bind", object,
-                      fmt::format("a socket file owned by uid {} (not this user, {}) exists; it was left alone",
-                                  st.st_uid, ::geteuid()));
-  }
-  auto probe = detail::connect_stream(addr, deadline_after(std::chrono::seconds(1)), object);
-  if (probe && *probe) {
-    return fail_errno(EADDRINUSE, "bind", object, "another server is listening on this socket");
-  }
-  if (probe || !probe.error().is(ECONNREFUSED)) {
-    return fail_errno(EADDRINUSE, "bind", object,
-                      fmt::format("a socket file exists and could not be proven stale ({})",
-                                  probe ? std::string("connect timed out") : probe.error().str()));
-  }
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return last_errno().fail("unlink", object);
-  return {};
+  return detail::replace_stale_socket_file(path, "bind", object);
 }
 
 // Moves the bound socket file into place without replacing anything there.
@@ -68,7 +49,7 @@ Result<void> listen_on(int fd, int backlog, const std::string& object) {
   return {};
 }
 
-Result<StreamListener> listen_path(const std::string& path, const SocketAddress& addr,
+Result<StreamListener> listen_path(const std::string& path,
                                    const UnixListenOptions& options) {
   const std::string object = quoted(path);
   // 1. A private 0700 directory beside the target (same filesystem, so rename works).
@@ -111,7 +92,7 @@ Result<StreamListener> listen_path(const std::string& path, const SocketAddress&
       if (err == EEXIST) return fail_errno(EADDRINUSE, "bind", object, "the path was taken again while binding");
       return fail_errno(err, "rename", object);
     }
-    if (auto stale = remove_if_stale(path, addr, options.remove_stale); !stale) return fail(stale.error());
+    if (auto stale = remove_if_stale(path, options.remove_stale); !stale) return fail(stale.error());
   }
   return StreamListener(std::move(*sock), path, path);
 }
@@ -122,7 +103,7 @@ Result<StreamListener> UnixStream::listen(std::string_view address, const UnixLi
   auto addr = SocketAddress::unix_socket(address);
   if (!addr) return fail(addr.error());
   const std::string name(address);
-  if (!addr->is_abstract()) return listen_path(name, *addr, options);
+  if (!addr->is_abstract()) return listen_path(name, options);
   const std::string object = quoted(name);
   auto sock = make_socket(AF_UNIX, SOCK_STREAM, /*nonblocking=*/true, object);
   if (!sock) return fail(sock.error());

@@ -90,6 +90,8 @@ class CliProcess {
   bool wait_ready(Deadline deadline = deadline_after(std::chrono::seconds(20))) { return ready_.wait(deadline); }
 
   void kill(int sig) const { ::kill(pid_, sig); }
+  // What the child wrote to stderr so far (read it after a handshake, e.g. wait_ready()).
+  [[nodiscard]] std::string err_so_far() const { return slurp(err_); }
   [[nodiscard]] pid_t pid() const { return pid_; }
 
   CliRun finish() {

@@ -61,9 +61,10 @@ TEST(PipeScheme, RecvCountStopsAnEndlessChild) {
   EXPECT_EQ(r.out, "y\ny\ny\n");
 }
 
+// Exit 127 for a command that is not found, as shells do (issue 23 item 12).
 TEST(PipeScheme, MissingProgramIsOneClearLine) {
   const CliRun r = run_ipckit({"send", "pipe:", "--", "/nonexistent/ipckit-no-such-program"});
-  EXPECT_TRUE(r.result.exited && r.result.code == 1) << r.result.describe();
+  EXPECT_TRUE(r.result.exited && r.result.code == 127) << r.result.describe();
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;
   EXPECT_NE(r.err.find("ENOENT"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ipckit-no-such-program"), std::string::npos) << r.err;

@@ -60,7 +60,7 @@ TEST(CliUsage, ConflictingOrMisplacedOptions) {
   expect_usage_error({"send", "pipe:"}, {"pipe: needs a command", "pipe: -- CMD ARGS"});
   expect_usage_error({"recv", "pipe:"}, {"pipe: needs a command"});
   expect_usage_error({"send", "unix:@x", "--size", "lots"}, {"--size(\"lots\")", "64KiB"});
-  expect_usage_error({"send", "unix:@x", "--size", "0"}, {"--size must be at least 1 byte"});
+  expect_usage_error({"send", "unix:@x", "--size", "0"}, {"--size(\"0\")", "out of range", "1 B..1 GiB"});
   expect_usage_error({"recv", "unix:@x", "--ready-fd", "250"}, {"--ready-fd 250: not an open file descriptor"});
 }
 

@@ -131,16 +131,40 @@ TEST(Url, SchemeTable) {
   EXPECT_FALSE(is_byte_stream(Scheme::kChan));
 }
 
-TEST(ParseSize, UnitsAndErrors) {
-  EXPECT_EQ(parse_size("4096", "--size").value(), 4096u);
-  EXPECT_EQ(parse_size("64KiB", "--size").value(), 65536u);
-  EXPECT_EQ(parse_size("64K", "--size").value(), 65536u);
-  EXPECT_EQ(parse_size("1MiB", "--size").value(), 1u << 20);
-  EXPECT_EQ(parse_size("2G", "--size").value(), std::size_t{2} << 30);
-  EXPECT_TRUE(FailsWith(parse_size("lots", "--size"), {"--size(\"lots\")", "64KiB"}));
-  EXPECT_TRUE(FailsWith(parse_size("1TiB", "--size"), {"expected a byte count"}));
-  EXPECT_TRUE(FailsWith(parse_size("", "--size"), {"expected a byte count"}));
-  EXPECT_TRUE(FailsWith(parse_size("99999999999999999999", "--size"), {"--size"}));
+// Sizes in URL options go through the one size parser (core/units.hpp; its own tests are
+// tests/core/units_test.cpp): binary suffixes, SI spellings rejected, 1 TiB parses.
+TEST(Url, SizeOptionsUseTheOneSizeParser) {
+  EXPECT_TRUE(parse_url("chan:/j?capacity=1TiB&max=64KiB"));
+  EXPECT_TRUE(parse_url("chan:/j?capacity=1T"));
+  EXPECT_TRUE(parse_url("mq:/j?msgsize=8192"));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=1MB"), {"capacity", "ambiguous", "1MiB"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=2TiB"), {"2 TiB is out of range", "1 B..1 TiB"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?max=2GiB"), {"out of range", "1 GiB"}));
+  EXPECT_TRUE(FailsWith(parse_url("mq:/j?msgsize=0"), {"msgsize", "out of range"}));
+  EXPECT_TRUE(FailsWith(parse_url("mq:/j?msgsize=lots"), {"msgsize", "not a size"}));
+}
+
+// One rule for every path scheme: absolute, ./ or ../ (relative to the current directory).
+TEST(Url, PathSchemesTakeAbsoluteOrDotPaths) {
+  EXPECT_TRUE(parse_url("unix:./s.sock"));
+  EXPECT_TRUE(parse_url("unix-seqpacket:../s.sock"));
+  EXPECT_TRUE(parse_url("fifo:./f"));
+  auto k = parse_url("sysvmq:./dir");
+  ASSERT_TRUE(k);
+  EXPECT_FALSE(k->sysv_key.has_value());
+  EXPECT_TRUE(FailsWith(parse_url("unix:s.sock"), {"\"s.sock\" is not a path", "unix:./s.sock", "unix:@s.sock"}));
+  EXPECT_TRUE(FailsWith(parse_url("fifo:f"), {"fifo:./f"}));
+}
+
+// A channel that cannot be created is refused by parse_url (a usage error), not at creation.
+TEST(Url, ChanOptionsAreCheckedTogether) {
+  EXPECT_TRUE(parse_url("chan:/j?pattern=broadcast&policy=lapse"));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?policy=lapse"), {"policy", "pattern=broadcast only", "pattern=spsc"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?pattern=mpmc&policy=block"), {"pattern=broadcast only"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=100"), {"not a power of two", "try capacity=128"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=4KiB&max=64KiB"),
+                        {"capacity 4 KiB is below two records of max 64 KiB", "raise capacity= to 256KiB"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=64KiB"), {"below two records of max 64 KiB"}));
 }
 
 }  // namespace

@@ -16,16 +16,19 @@
 #include "engine/bench.hpp"
 #include "engine/report.hpp"
 #include "engine/runner.hpp"
+#include "ipckit/core/units.hpp"
 
 namespace ipckit::cli {
 namespace {
 
 struct BenchArgs {
   bool quick = false;
+  // Given on the command line (an empty value such as --mechanisms '' is an error, not the default).
+  bool mechanisms_given = false, sizes_given = false, duration_given = false, pin_given = false;
   bool same_cpu = false;
   bool list = false;
   std::string mechanisms, sizes, duration, pin, json, csv, html;
-  int repeats = -1;  // -1: not given
+  std::string repeats;  // empty: not given
   std::vector<std::string> compare;
 };
 
@@ -54,9 +57,20 @@ class StopHandlers {
   struct sigaction old_term_ {};
 };
 
+// Exit 2: a bad option (one line, "ipckit bench: ...").
 int usage_error(const Error& e) {
   std::fprintf(stderr, "ipckit bench: %s\n", e.str().c_str());
-  return 2;
+  return kExitUsage;
+}
+int usage_error(const std::string& text) {
+  std::fprintf(stderr, "ipckit bench: %s\n", text.c_str());
+  return kExitUsage;
+}
+
+// Exit 1: a set-up that failed before measuring (an output file that cannot be written).
+int setup_error(const Error& e) {
+  std::fprintf(stderr, "ipckit bench: %s\n", e.str().c_str());
+  return kExitFailure;
 }
 
 std::string format_eta(double s) {
@@ -88,41 +102,48 @@ int run_list() {
   return 0;
 }
 
-int run_bench_command(const BenchArgs& a) {
-  if (!a.compare.empty()) return run_compare(a);
+int run_bench_command(const BenchArgs& a, bool compare_given) {
+  if (compare_given) {
+    if (a.compare.size() != 2) {
+      return usage_error("--compare needs two JSON reports: --compare A.json B.json; run ipckit bench --help for the usage");
+    }
+    return run_compare(a);
+  }
   if (a.list) return run_list();
   bench::BenchOptions o;
   o.quick = a.quick;
   o.same_cpu = a.same_cpu;
   std::string command = "ipckit bench";
   if (a.quick) command += " --quick";
-  if (!a.mechanisms.empty()) {
+  if (a.mechanisms_given) {
     auto m = bench::parse_mechanisms(a.mechanisms);
     if (!m) return usage_error(m.error());
     o.mechanisms = *m;
     command += " --mechanisms " + a.mechanisms;
   }
-  if (!a.sizes.empty()) {
+  if (a.sizes_given) {
     auto s = bench::parse_sizes(a.sizes);
     if (!s) return usage_error(s.error());
     o.sizes = *s;
     command += " --sizes " + a.sizes;
   }
-  if (!a.duration.empty()) {
+  if (a.duration_given) {
     auto d = bench::parse_duration(a.duration);
     if (!d) return usage_error(d.error());
     o.duration_s = *d;
     command += " --duration " + a.duration;
   }
-  if (!a.pin.empty()) {
+  if (a.pin_given) {
     auto p = bench::parse_pin(a.pin);
     if (!p) return usage_error(p.error());
     o.pin = *p;
     command += " --pin " + a.pin;
   }
-  if (a.repeats != -1) {
-    o.repeats = a.repeats;
-    command += fmt::format(" --repeats {}", a.repeats);
+  if (!a.repeats.empty()) {
+    auto r = parse_count(a.repeats, "--repeats", 1, 100);
+    if (!r) return usage_error(r.error());
+    o.repeats = static_cast<int>(*r);
+    command += " --repeats " + a.repeats;
   }
   if (a.same_cpu) command += " --same-cpu";
   if (!a.json.empty()) command += " --json " + a.json;
@@ -136,13 +157,13 @@ int run_bench_command(const BenchArgs& a) {
   if (!a.html.empty()) {
     auto js = bench::read_text_file(bench::chart_js_path());
     if (!js) {
-      return usage_error(js.error().with_hint("the vendored Chart.js is missing (set IPCKIT_CHART_JS to its path)"));
+      return setup_error(js.error().with_hint("the vendored Chart.js is missing (set IPCKIT_CHART_JS to its path)"));
     }
     chart_js = std::move(*js);
   }
   for (const std::string* path : {&a.json, &a.csv, &a.html}) {
     if (path->empty()) continue;
-    if (auto w = bench::write_text_file(*path, ""); !w) return usage_error(w.error());
+    if (auto w = bench::write_text_file(*path, ""); !w) return setup_error(w.error());
   }
 
   const bool tty = ::isatty(STDERR_FILENO) == 1;
@@ -150,7 +171,7 @@ int run_bench_command(const BenchArgs& a) {
   auto report = bench::run_bench(o, [&](const bench::Progress& p) {
     if (!tty) return;
     std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s, ETA %s", p.done + 1, p.total, std::string(p.mechanism).c_str(),
-                 std::string(bench::to_string(p.pattern)).c_str(), bench::human_size(p.size).c_str(),
+                 std::string(bench::to_string(p.pattern)).c_str(), format_size(p.size).c_str(),
                  format_eta(p.eta_s).c_str());
     std::fflush(stderr);
   });
@@ -192,22 +213,37 @@ void add_bench_command(CLI::App& app, Context& ctx) {
       "Measure every IPC mechanism side by side on this machine: throughput, round-trip percentiles and CPU\n"
       "cost, every message verified (sequence + length + xxh3). Default run: under 3 minutes.");
   cmd->add_flag("--quick", args->quick, "short runs (under 30 s), indicative figures: p50/p99 only in the table");
-  cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all but the rows\n"
+  auto* mechanisms = cmd->add_option("--mechanisms", args->mechanisms, "comma-separated names (see --list); default: all but the rows\n"
                   "marked [only when named] (channel-broadcast-2/4/8, channel-mpmc-2x2/4x4)");
-  cmd->add_option("--sizes", args->sizes,
-                  "message sizes for both patterns, e.g. 64,4KiB,1MiB (default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
-  cmd->add_option("--duration", args->duration, "measured time of one run, e.g. 0.3 or 300ms (default 0.3 s; warm-up adds 25%)");
-  cmd->add_option("--pin", args->pin, "sender and receiver CPUs, e.g. 0,1 (default: the first two CPUs)");
-  cmd->add_option("--repeats", args->repeats, "runs per configuration, interleaved (default 3: median and spread)");
+  auto* sizes = cmd->add_option("--sizes", args->sizes,
+                                "message sizes for both patterns, 24 B..16 MiB each, e.g. 64,4KiB,1MiB (binary "
+                                "suffixes; default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
+  auto* duration = cmd->add_option("--duration", args->duration,
+                                   "measured time of one run, above 0 and at most 60 s, e.g. 0.3 or 300ms "
+                                   "(default 0.3 s; warm-up adds 25%)");
+  auto* pin = cmd->add_option("--pin", args->pin, "sender and receiver CPUs, e.g. 0,1 (default: the first two CPUs)");
+  cmd->add_option("--repeats", args->repeats, "runs per configuration, 1..100, interleaved (default 3: median and spread)")
+      ->type_name("N");
   cmd->add_flag("--same-cpu", args->same_cpu, "also measure both sides on one CPU (never for busy-poll)");
   cmd->add_option("--json", args->json, "write the results as JSON (schema_version 1)");
   cmd->add_option("--csv", args->csv, "write the results as CSV");
   cmd->add_option("--html", args->html, "write a self-contained HTML report with charts");
-  cmd->add_option("--compare", args->compare, "compare two JSON reports: the ratio B/A of every figure")
-      ->expected(2)
-      ->type_name("A.json B.json");
+  // expected(1, 2), checked for two in run_bench_command: with expected(2) CLI11 renders the
+  // usage as "A.json B.json x 2".
+  auto* compare = cmd->add_option("--compare", args->compare, "compare two JSON reports: the ratio B/A of every figure")
+                      ->expected(1, 2)
+                      ->type_name("A.json B.json");
   cmd->add_flag("--list", args->list, "list the mechanisms and what each driver does");
-  cmd->callback([args, &ctx] { ctx.exit_code = run_bench_command(*args); });
+  cmd->footer("Sizes take binary suffixes (64, 4KiB, 1MiB; 4KB is refused as ambiguous); durations a unit or\n"
+              "seconds (300ms, 0.5). Exit codes: 0 the run completed · 1 set-up failed (an output file cannot be\n"
+              "written) · 2 bad option · 130 interrupted.");
+  cmd->callback([args, &ctx, mechanisms, sizes, duration, pin, compare] {
+    args->mechanisms_given = mechanisms->count() > 0;
+    args->sizes_given = sizes->count() > 0;
+    args->duration_given = duration->count() > 0;
+    args->pin_given = pin->count() > 0;
+    ctx.exit_code = run_bench_command(*args, compare->count() > 0);
+  });
 }
 
 }  // namespace ipckit::cli

@@ -3,8 +3,10 @@
 //
 // All IPC goes through the endpoint layer (open_sender/open_receiver); this file only turns stdin into
 // messages and messages into stdout, and maps outcomes to exit codes:
-//   0 success · 1 failure (one line on stderr) · 2 bad usage (URL, options) · 130/143 interrupted
-//   (SIGINT/SIGTERM) · pipe: the child's exit code (128 + signal when it was killed).
+//   0 success (also: recv's stdout closed by its reader, as `recv | head -2`) · 1 failure (one line on
+//   stderr) · 2 bad usage (URL, options) · 126/127 pipe: command not runnable / not found · 130/143
+//   interrupted (SIGINT/SIGTERM) · pipe: the child's exit code (128 + signal when it was killed).
+// Every numeric option is parsed by core/units.hpp and range-checked (docs/cli.md lists the ranges).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,13 +25,16 @@
 
 #include "commands.hpp"
 #include "ipckit/core/io.hpp"
+#include "ipckit/core/units.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
 
 namespace ipckit::cli {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
+// send's default for --timeout: how long to look for a receiver, and the most one message may wait.
+constexpr Seconds kSendDefaultTimeout{5.0};
+// The largest --size: the channel's own max (a message above 1 GiB is no message).
+constexpr std::uint64_t kMaxSizeOption = kChannelMaxMessage;
 // Long waits are cut into slices this long so that Ctrl-C is noticed promptly: the library retries
 // EINTR (as it must), so a signal alone does not end a blocking call.
 constexpr auto kSlice = std::chrono::milliseconds(100);
@@ -60,21 +65,107 @@ struct Args {
   bool raw = false;
   bool hex = false;
   bool remove_on_exit = false;
-  std::size_t count = 0;  // 0: not given
-  double timeout = -1;    // seconds; < 0: the command's default
+  bool verbose = false;
+  // As typed; parsed and range-checked by Command::prepare() (core/units.hpp).
+  std::string count;
+  std::string timeout;
   std::string size;
-  int ready_fd = -1;
+  std::string ready_fd;
 };
+
+// The numeric options once checked.
+struct Numbers {
+  std::uint64_t count = 0;        // 0: not given (send once; recv until the end of the stream)
+  std::optional<Seconds> timeout;  // not given: the command's default
+  std::uint64_t size = 0;          // 0: not given
+  int ready_fd = -1;               // -1: not given
+};
+
+// "1 message", "2 messages".
+std::string messages(std::uint64_t n) { return fmt::format("{} message{}", n, n == 1 ? "" : "s"); }
+
+// A timeout as EndpointOptions::open_timeout; "forever" saturates (deadline_after then never passes).
+std::chrono::milliseconds to_open_timeout(Seconds t) {
+  if (timeout_is_forever(t)) return std::chrono::milliseconds::max();
+  return std::chrono::ceil<std::chrono::milliseconds>(t);
+}
+
+// The library's hints name C++ options (EndpointOptions::create, SysvOversize::kTruncate); at the
+// shell the same advice names flags, URL options and commands. The library keeps its wording; the
+// CLI rewrites the known phrases here.
+std::string for_shell(const Error& e) {
+  std::string text = e.str();
+  auto replace = [&](std::string_view from, std::string_view to) {
+    if (auto at = text.find(from); at != std::string::npos) text.replace(at, from.size(), to);
+  };
+  replace(" (EndpointOptions::create)", "");
+  replace("pass a larger max_size, or SysvOversize::kTruncate (MSG_NOERROR) to cut it", "raise it with --size");
+  replace("(unlink_socket)", "(rm the socket file)");
+  // The channel's "a spsc channel (pattern 1), not mpmc (2): open it with the matching endpoint type".
+  if (auto at = text.find("open it with the matching endpoint type"); at != std::string::npos) {
+    const std::string_view kIs = "the channel is a ";
+    const auto is = text.find(kIs);
+    const auto end = is == std::string::npos ? std::string::npos : text.find(' ', is + kIs.size());
+    const std::string pattern = end == std::string::npos ? std::string("PATTERN") : text.substr(is + kIs.size(), end - is - kIs.size());
+    text.replace(at, std::string_view("open it with the matching endpoint type").size(),
+                 fmt::format("put ?pattern={} in the URL", pattern));
+  }
+  // An abstract name has no file: "its file behind" only applies to socket paths.
+  if (e.object().rfind("\"@", 0) == 0 || e.object().find("\"unix:@") != std::string::npos ||
+      e.object().find(":@") != std::string::npos) {
+    replace("nobody is listening on this socket (a server that exited leaves its file behind)",
+            "nobody is listening on this abstract name (start ipckit recv first)");
+  }
+  if (e.is(EACCES)) {
+    if (e.object().find("mq:") != std::string::npos || e.call().rfind("mq_", 0) == 0) {
+      text += " (another user's queue: its creator can open it to you with ?mode=0660 and a shared group)";
+    } else if (text.find("Permission denied") != std::string::npos) {
+      text += " (check the owner and mode: ls -l the path, or ipcs -q for sysvmq; a creator shares with ?mode=0660)";
+    }
+  }
+  return text;
+}
 
 class Command {
  public:
   Command(const char* name, const Args& a) : name_(name), a_(a) {}
 
+  // Parses and range-checks the numeric options (docs/cli.md, "Numeric options").
+  std::optional<int> parse_numbers() {
+    if (!a_.count.empty()) {
+      auto c = parse_count(a_.count, "--count", 1);
+      if (!c) return fail_with(kExitUsage, c.error());
+      n_.count = *c;
+    }
+    if (!a_.timeout.empty()) {
+      auto t = parse_duration(a_.timeout, "--timeout");
+      if (!t) return fail_with(kExitUsage, t.error());
+      n_.timeout = *t;
+    }
+    if (!a_.size.empty()) {
+      auto s = parse_size(a_.size, "--size", {1, kMaxSizeOption});
+      if (!s) return fail_with(kExitUsage, s.error());
+      n_.size = *s;
+    }
+    if (!a_.ready_fd.empty()) {
+      // 0-2 are stdin, stdout and stderr: a ready byte there would corrupt the data or the messages.
+      auto fd = parse_count(a_.ready_fd, "--ready-fd", 3, std::numeric_limits<int>::max());
+      if (!fd) return fail_with(kExitUsage, fd.error());
+      n_.ready_fd = static_cast<int>(*fd);
+      if (::fcntl(n_.ready_fd, F_GETFD) < 0) {
+        return fail_with(kExitUsage, fmt::format("--ready-fd {}: not an open file descriptor", n_.ready_fd));
+      }
+    }
+    return std::nullopt;
+  }
+
+  [[nodiscard]] const Numbers& numbers() const { return n_; }
+
   int fail_with(int code, const std::string& text) const {
     std::fprintf(stderr, "ipckit %s: %s\n", name_, text.c_str());
     return code;
   }
-  int fail_with(int code, const Error& e) const { return fail_with(code, e.str()); }
+  int fail_with(int code, const Error& e) const { return fail_with(code, for_shell(e)); }
 
   // Checks the options and fills `opts`; an exit code on bad usage.
   std::optional<int> prepare(Url& url, EndpointOptions& opts) {
@@ -89,38 +180,73 @@ class Command {
     if (url.scheme == Scheme::kPipe && a_.command.empty() && url.command.empty()) {
       return fail_with(kExitUsage, fmt::format("pipe: needs a command; expected {}", expected_form(Scheme::kPipe)));
     }
-    if (!a_.size.empty()) {
-      auto s = parse_size(a_.size, "--size");
-      if (!s) return fail_with(kExitUsage, s.error());
-      if (*s == 0) return fail_with(kExitUsage, "--size must be at least 1 byte");
-      opts.max_message = *s;
-    }
-    if (a_.ready_fd >= 0 && ::fcntl(a_.ready_fd, F_GETFD) < 0) {
-      return fail_with(kExitUsage, fmt::format("--ready-fd {}: not an open file descriptor", a_.ready_fd));
-    }
+    if (auto code = parse_numbers()) return code;
+    if (n_.size != 0) opts.max_message = static_cast<std::size_t>(n_.size);
     opts.create = a_.create;
     if (a_.lines) opts.framing = Framing::kLines;
     if (a_.raw) opts.framing = Framing::kRaw;
     opts.command = !a_.command.empty() ? a_.command : url.command;
-    if (a_.timeout >= 0) {
-      opts.open_timeout = std::chrono::milliseconds(static_cast<long long>(a_.timeout * 1000));
-    }
+    if (n_.timeout) opts.open_timeout = to_open_timeout(*n_.timeout);
     opts.should_stop = [] { return interrupted(); };
+    if (a_.verbose) {
+      const char* name = name_;
+      opts.verbose = [name](const std::string& line) { std::fprintf(stderr, "ipckit %s: %s\n", name, line.c_str()); };
+      say_options(url, opts);
+    }
     return std::nullopt;
+  }
+
+  // -v: one line on stderr ("ipckit send: ...").
+  void say(const std::string& line) const {
+    if (a_.verbose) std::fprintf(stderr, "ipckit %s: %s\n", name_, line.c_str());
+  }
+
+  // -v: the options in effect, defaults included.
+  void say_options(const Url& url, const EndpointOptions& opts) const {
+    std::string framing = "message boundaries kept";
+    if (is_byte_stream(url.scheme)) {
+      const Framing f = opts.framing.value_or(url.scheme == Scheme::kPipe ? Framing::kRaw : Framing::kLength);
+      framing = fmt::format("{} framing", to_string(f));
+    }
+    const bool is_send = std::string_view(name_) == "send";
+    std::string timeout;
+    if (n_.timeout) {
+      timeout = format_duration(*n_.timeout);
+    } else {
+      timeout = is_send ? format_duration(kSendDefaultTimeout) + " (default)" : "none (default: wait forever)";
+    }
+    const std::string mode = url.option("mode").value_or(fmt::format("{:04o}", static_cast<unsigned>(opts.mode)));
+    say(fmt::format("{} {} ({}): {}; max message {}; timeout {}; count {}; create {}; mode {}{}", name_,
+                    url.text, to_string(url.scheme), framing,
+                    n_.size != 0 ? format_size(n_.size) : format_size(kDefaultMaxMessage) + " (default)", timeout,
+                    n_.count != 0 ? std::to_string(n_.count) : std::string(is_send ? "1 (default)" : "until end of stream"),
+                    opts.create ? "yes" : "no", mode,
+                    a_.remove_on_exit ? "; remove on exit" : ""));
   }
 
   // One byte on --ready-fd, then close it: the waiting side sees the byte (or end of file if we died).
   std::optional<int> signal_ready() const {
-    if (a_.ready_fd < 0) return std::nullopt;
+    if (n_.ready_fd < 0) return std::nullopt;
     const char byte = 1;
-    auto w = write_full(a_.ready_fd, as_bytes(std::string_view(&byte, 1)), nullptr, "--ready-fd");
-    ::close(a_.ready_fd);
+    auto w = write_full(n_.ready_fd, as_bytes(std::string_view(&byte, 1)), nullptr, "--ready-fd");
+    ::close(n_.ready_fd);
     if (!w) return fail_with(kExitFailure, w.error());
     return std::nullopt;
   }
 
+  // The exit code for a failed open: pipe: with a command that cannot be run is 127 (not found) or
+  // 126 (not executable), as shells do; anything else 1.
+  int open_failed(const Url& url, const Error& e) const {
+    int code = kExitFailure;
+    if (url.scheme == Scheme::kPipe && e.is_system() && (e.is(ENOENT) || e.is(EACCES) || e.is(ENOEXEC))) {
+      code = e.is(ENOENT) ? kExitCommandNotFound : kExitCommandNotFound - 1;
+    }
+    return fail_with(code, e);
+  }
+
   const char* name_;
   const Args& a_;
+  Numbers n_;
 };
 
 // Reads stdin in slices so Ctrl-C is seen while waiting for input.
@@ -242,14 +368,17 @@ int run_send(const Args& a) {
   Url url;
   EndpointOptions opts;
   if (auto code = cmd.prepare(url, opts)) return *code;
-  const std::chrono::duration<double> per_op(a.timeout >= 0 ? a.timeout : 5.0);
+  const Numbers& n = cmd.numbers();
+  const Seconds per_op = n.timeout.value_or(kSendDefaultTimeout);
+  if (!n.timeout) opts.open_timeout = to_open_timeout(per_op);
 
   auto opened = open_sender(url, opts);
   if (!opened) {
     if (interrupted()) return interrupted_exit();
-    return cmd.fail_with(kExitFailure, opened.error());
+    return cmd.open_failed(url, opened.error());
   }
   auto& tx = **opened;
+  cmd.say(fmt::format("open: {} (largest message {})", url.text, format_size(tx.max_message_size())));
   int code = 0;
   auto finish_remove = [&](int c) {
     if (a.remove_on_exit) {
@@ -259,16 +388,16 @@ int run_send(const Args& a) {
   };
   if (auto c = cmd.signal_ready()) return finish_remove(*c);
 
-  const std::size_t chunk = a.size.empty() ? std::min(tx.max_message_size(), kDefaultMaxMessage)
-                                           : opts.max_message;
+  const std::size_t chunk = n.size == 0 ? std::min(tx.max_message_size(), kDefaultMaxMessage)
+                                       : opts.max_message;
   MessageSource source(a.lines, a.hex, chunk);
   std::vector<std::string> kept;  // --count N > 1: stdin is read once and sent N times
-  const std::size_t rounds = a.count == 0 ? 1 : a.count;
-  std::size_t sent = 0;
+  const std::uint64_t rounds = n.count == 0 ? 1 : n.count;
+  std::uint64_t sent = 0;
   bool peer_closed = false;
 
   auto send_one = [&](const std::string& msg) -> std::optional<int> {
-    const Deadline limit = deadline_after(per_op);
+    const Deadline limit = deadline_for(per_op);
     for (;;) {
       auto r = tx.send_until(as_bytes(msg), std::min(limit, deadline_after(kSlice)));
       if (!r) return cmd.fail_with(kExitFailure, r.error());
@@ -282,14 +411,14 @@ int run_send(const Args& a) {
       }
       if (interrupted()) return interrupted_exit();
       if (Clock::now() >= limit) {
-        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: the receiver took no message for {} s "
-                                                       "(raise it with --timeout)",
-                                                       ipckit::quoted(a.url), per_op.count()));
+        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: the receiver took no message for {} "
+                                                       "(raise it with --timeout, e.g. --timeout 1m or inf)",
+                                                       ipckit::quoted(a.url), format_duration(per_op)));
       }
     }
   };
 
-  for (std::size_t round = 0; round < rounds && !peer_closed && code == 0; ++round) {
+  for (std::uint64_t round = 0; round < rounds && !peer_closed && code == 0; ++round) {
     if (round == 0) {
       for (;;) {
         auto m = source.next();
@@ -319,7 +448,7 @@ int run_send(const Args& a) {
 
   if (code == 0 || url.scheme == Scheme::kPipe) {
     // End the stream (and for pipe: wait for the child, whose exit code becomes ours).
-    const Deadline limit = url.scheme == Scheme::kPipe ? kNoDeadline : deadline_after(per_op);
+    const Deadline limit = url.scheme == Scheme::kPipe ? kNoDeadline : deadline_for(per_op);
     for (;;) {
       auto r = tx.finish_until(std::min(limit, deadline_after(kSlice)));
       if (!r) {
@@ -341,8 +470,16 @@ int run_send(const Args& a) {
   if (url.scheme == Scheme::kPipe) {
     if (code == 0 || code == 128 + SIGINT || code == 128 + SIGTERM) code = child_exit_or(tx.exit_status(), code);
   } else if (peer_closed && code == 0) {
-    code = cmd.fail_with(kExitFailure, fmt::format("send({}): peer closed: the receiver went away after {} messages",
-                                                   ipckit::quoted(a.url), sent));
+    if (url.scheme == Scheme::kUdp) {
+      // A refused datagram (ICMP port unreachable) is all UDP says: nobody was listening.
+      code = cmd.fail_with(kExitFailure,
+                           fmt::format("send({}): no receiver: the datagram was refused (nothing listens on {}) after "
+                                       "{} sent; start `ipckit recv {}` first (udp does not wait for a receiver)",
+                                       ipckit::quoted(a.url), url.address, messages(sent), a.url));
+    } else {
+      code = cmd.fail_with(kExitFailure, fmt::format("send({}): peer closed: the receiver went away after {}",
+                                                     ipckit::quoted(a.url), messages(sent)));
+    }
   }
   return finish_remove(code);
 }
@@ -362,11 +499,12 @@ int run_recv(const Args& a) {
   Url url;
   EndpointOptions opts;
   if (auto code = cmd.prepare(url, opts)) return *code;
+  const Numbers& n = cmd.numbers();
 
   auto opened = open_receiver(url, opts);
   if (!opened) {
     if (interrupted()) return interrupted_exit();
-    return cmd.fail_with(kExitFailure, opened.error());
+    return cmd.open_failed(url, opened.error());
   }
   auto& rx = **opened;
   auto finish_remove = [&](int c) {
@@ -375,17 +513,28 @@ int run_recv(const Args& a) {
     }
     return c;
   };
+  cmd.say(fmt::format("open: {} (largest message {})", url.text, format_size(rx.max_message_size())));
+  if ((url.scheme == Scheme::kTcp || url.scheme == Scheme::kUdp) && url.port != 0) {
+    cmd.say("listening on " + rx.listening_address());
+  }
+  if ((url.scheme == Scheme::kTcp || url.scheme == Scheme::kUdp) && url.port == 0) {
+    // Port 0: the kernel chose one; say which. Written before the --ready-fd byte, so a script that
+    // waited for it finds the line already on stderr.
+    const std::string where = rx.listening_address();
+    std::fprintf(stderr, "ipckit recv: listening on %s\n", where.empty() ? "an unknown port" : where.c_str());
+    std::fflush(stderr);
+  }
   if (auto c = cmd.signal_ready()) return finish_remove(*c);
 
   std::string msg;
   std::string out;
-  std::size_t received = 0;
+  std::uint64_t received = 0;
   int code = 0;
   bool ended = false;
-  const bool idle_limit = a.timeout >= 0;
-  const std::chrono::duration<double> idle(idle_limit ? a.timeout : 0.0);
-  while (a.count == 0 || received < a.count) {
-    const Deadline limit = idle_limit ? deadline_after(idle) : kNoDeadline;
+  bool stdout_closed = false;
+  const Seconds idle = n.timeout.value_or(Seconds(std::numeric_limits<double>::infinity()));
+  while (n.count == 0 || received < n.count) {
+    const Deadline limit = deadline_for(idle);
     std::optional<ReceiveStatus> st;
     for (;;) {
       auto r = rx.receive_until(msg, std::min(limit, deadline_after(kSlice)));
@@ -402,15 +551,16 @@ int run_recv(const Args& a) {
         break;
       }
       if (Clock::now() >= limit) {
-        code = cmd.fail_with(kExitFailure, fmt::format("recv({}): timed out: no message for {} s", ipckit::quoted(a.url),
-                                                       idle.count()));
+        code = cmd.fail_with(kExitFailure, fmt::format("recv({}): timed out: no message for {} (after {})",
+                                                       ipckit::quoted(a.url), format_duration(idle),
+                                                       messages(received)));
         break;
       }
     }
     if (!st) break;
     if (*st == ReceiveStatus::kPeerDied) {
-      code = cmd.fail_with(kExitFailure, fmt::format("recv({}): peer died: the sender was found dead after {} messages",
-                                                     ipckit::quoted(a.url), received));
+      code = cmd.fail_with(kExitFailure, fmt::format("recv({}): peer died: the sender was found dead after {}",
+                                                     ipckit::quoted(a.url), messages(received)));
       break;
     }
     if (*st == ReceiveStatus::kEndOfStream) {
@@ -431,13 +581,15 @@ int run_recv(const Args& a) {
       break;
     }
     if (w->status == IoStatus::kPeerClosed) {
-      code = cmd.fail_with(kExitFailure, "write(stdout): EPIPE: the reader of stdout went away");
+      // The reader of stdout closed it (recv | head -2): that is how a shell user says "enough", so
+      // recv ends quietly and successfully (cat would die of SIGPIPE; ipckit ignores SIGPIPE).
+      stdout_closed = true;
       break;
     }
   }
-  if (code == 0 && ended && a.count != 0 && received < a.count && url.scheme != Scheme::kPipe) {
-    code = cmd.fail_with(kExitFailure, fmt::format("recv({}): end of stream after {} of {} messages", ipckit::quoted(a.url),
-                                                   received, a.count));
+  if (code == 0 && ended && n.count != 0 && received < n.count && url.scheme != Scheme::kPipe) {
+    code = cmd.fail_with(kExitFailure, fmt::format("recv({}): end of stream after {} of {}", ipckit::quoted(a.url),
+                                                   received, messages(n.count)));
   }
   if (url.scheme == Scheme::kPipe) {
     // The child's exit code is ours; an interrupt has reached the child too (same process group).
@@ -450,7 +602,7 @@ int run_recv(const Args& a) {
       if (*r != ReceiveStatus::kTimedOut) {
         // A child killed by SIGPIPE because we stopped reading at --count did nothing wrong (as
         // `yes | head -3` succeeds in a shell).
-        const bool stopped_early = a.count != 0 && received == a.count;
+        const bool stopped_early = (n.count != 0 && received == n.count) || stdout_closed;
         if (code == 0 && !(stopped_early && rx.exit_status() == 128 + SIGPIPE)) {
           code = child_exit_or(rx.exit_status(), code);
         }
@@ -466,18 +618,28 @@ int run_recv(const Args& a) {
 constexpr const char* kUrlHelp =
     "URLs (one per mechanism):\n"
     "  pipe: -- CMD ARGS        a child process: send feeds its stdin, recv reads its stdout\n"
-    "  fifo:/path               FIFO (named pipe)\n"
+    "  fifo:/path               FIFO (named pipe)                         ?mode=0660\n"
     "  mq:/name                 POSIX message queue    ?maxmsg=10&msgsize=8192&priority=0&mode=0600\n"
-    "  sysvmq:0xKEY             System V message queue  (or sysvmq:/path?proj=N, proj 1 by default; ?type=N)\n"
-    "  unix:/path  unix:@name   UNIX stream socket (path or abstract name)\n"
+    "  sysvmq:0xKEY             System V message queue  (or sysvmq:/path?proj=N, proj 1 by default; ?type=N&mode=0600)\n"
+    "  unix:/path  unix:@name   UNIX stream socket (path or abstract name)   ?mode=0660 (path only)\n"
     "  unix-dgram:/path         UNIX datagram socket (also @name)\n"
     "  unix-seqpacket:/path     UNIX seqpacket socket (also @name)\n"
     "  tcp:HOST:PORT            TCP (IPv6: tcp:[::1]:9000; any address: tcp:*:9000)\n"
     "  udp:HOST:PORT            UDP (IPv6: udp:[::1]:9000)\n"
-    "  chan:/name               the ipckit channel     ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB\n"
-    "The receiver binds/listens/creates; the sender connects, retrying until --timeout.\n"
+    "  chan:/name               the ipckit channel     ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB&mode=0600\n"
+    "                           (pattern=broadcast also takes policy=block|lapse)\n"
+    "mode= is the octal permission of an object the command creates (default 0600).\n"
+    "The receiver binds/listens/creates; the sender connects, retrying until --timeout. Exception: udp\n"
+    "does not wait for a receiver: start recv first, or the first datagrams are lost.\n"
     "Byte streams (fifo, unix, tcp) carry u32 little-endian length frames unless --lines or --raw;\n"
-    "pipe: is raw unless --lines.\n";
+    "pipe: is raw unless --lines.\n"
+    "Sizes take binary suffixes (4096, 64KiB, 1MiB; 4KB is refused as ambiguous); durations a unit or\n"
+    "seconds (300ms, 1.5s, 2m, 5, inf).\n";
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 success (recv: also when its stdout reader closed it, as in | head) · 1 failure ·\n"
+    "2 bad usage · 126/127 pipe: command not executable/not found · 130/143 SIGINT/SIGTERM ·\n"
+    "pipe: otherwise the child's exit code.\n";
 
 constexpr const char* kExamples =
     "Examples:\n"
@@ -488,23 +650,27 @@ constexpr const char* kExamples =
     "  ipckit send pipe: -- sort -n < numbers.txt\n"
     "  ipckit recv fifo:/tmp/f --create --remove-on-exit --hex\n";
 
+std::string send_recv_footer() { return std::string(kUrlHelp) + "\n" + kExamples + "\n" + kExitCodes; }
+
 void add_common(CLI::App* sub, Args& a) {
   sub->add_option("url", a.url, "Endpoint URL, e.g. unix:/tmp/s.sock, tcp:127.0.0.1:9000, mq:/jobs")->required();
   sub->add_option("command", a.command, "pipe: only: the command after --");
   sub->add_flag("--create", a.create, "Create a missing fifo/mq/sysvmq/chan object (sockets: no-op)");
   sub->add_flag("--lines", a.lines, "One line = one message (newline framing on byte streams)");
   sub->add_flag("--raw", a.raw, "Plain bytes on byte streams, no framing (for socat, nc, cat)");
-  sub->add_option("--count", a.count, "send: send the input N times; recv: stop after N messages");
-  sub->add_option("--size", a.size,
-                  "Largest message (e.g. 4096, 64KiB; default 64KiB or the mechanism's limit); send without "
-                  "--lines splits stdin into chunks of this size");
-  sub->add_option("--ready-fd", a.ready_fd, "Write one byte to fd N once ready (bound/listening/open/connected)");
+  sub->add_option("--ready-fd", a.ready_fd,
+                  "Write one byte to fd N (3 or above) once ready (bound/listening/open/connected)")
+      ->type_name("N");
   sub->add_flag("--remove-on-exit", a.remove_on_exit,
                 "Remove the object the URL names when the command ends (fifo, mq, sysvmq, chan, socket path)");
-  sub->footer(std::string(kUrlHelp) + "\n" + kExamples);
+  sub->add_flag("-v,--verbose", a.verbose,
+                "Say what happens on stderr: the options in effect, connect retries, the address reached");
+  sub->footer(send_recv_footer());
 }
 
 }  // namespace
+
+std::string top_level_footer() { return send_recv_footer(); }
 
 void add_send_recv_commands(CLI::App& app, Context& ctx) {
   static Args send_args;
@@ -513,17 +679,30 @@ void add_send_recv_commands(CLI::App& app, Context& ctx) {
   auto* send = app.add_subcommand("send", "Send stdin as messages to URL: ipckit send URL [options] [-- CMD ARGS]");
   add_common(send, send_args);
   send->add_flag("--hex", send_args.hex, "Each stdin line is one message written in hex");
+  send->add_option("--count", send_args.count, "Send the input N times (N >= 1; default once)")->type_name("N");
+  send->add_option("--size", send_args.size,
+                   "Largest message, 1 B..1 GiB (e.g. 4096, 64KiB; default 64KiB or the mechanism's limit); "
+                   "without --lines stdin is cut into messages of this size")
+      ->type_name("SIZE");
   send->add_option("--timeout", send_args.timeout,
-                   "Seconds to keep trying to connect/open, and the most one message may wait (default 5)");
+                   "How long to keep trying to connect/open, and the most one message may wait "
+                   "(e.g. 5, 300ms, 2m, inf; default 5 s)")
+      ->type_name("DURATION");
   send->callback([&ctx] { ctx.exit_code = run_send(send_args); });
 
   auto* recv = app.add_subcommand("recv", "Receive messages from URL to stdout: ipckit recv URL [options] [-- CMD ARGS]");
   add_common(recv, recv_args);
   recv->add_flag("--hex", recv_args.hex, "Print each message on its own line in hex");
-  recv->add_option("--timeout", recv_args.timeout, "Fail when no message arrives for S seconds (default: wait)");
+  recv->add_option("--count", recv_args.count, "Stop after N messages (N >= 1; default: until end of stream)")
+      ->type_name("N");
+  recv->add_option("--size", recv_args.size,
+                   "Largest message accepted, 1 B..1 GiB (e.g. 64KiB; default 64KiB or the mechanism's limit); "
+                   "a longer one is an error")
+      ->type_name("SIZE");
+  recv->add_option("--timeout", recv_args.timeout,
+                   "Fail when no message arrives for this long (e.g. 10, 500ms, 2m; default: wait forever)")
+      ->type_name("DURATION");
   recv->callback([&ctx] { ctx.exit_code = run_recv(recv_args); });
-
-  app.footer(app.get_footer() + (app.get_footer().empty() ? "" : "\n") + kUrlHelp + "\n" + kExamples);
 }
 
 }  // namespace ipckit::cli

@@ -68,6 +68,10 @@ struct EndpointOptions {
   // Checked between a sender's open retries: when it returns true, opening fails with ECANCELED
   // (the CLI passes its Ctrl-C flag, so an interrupt does not wait out open_timeout).
   std::function<bool()> should_stop;
+  // When set, told what opening does, one line at a time: each retry of a sender waiting for its
+  // receiver (and why: the last attempt's error) and the address a tcp sender connected to (the
+  // CLI's -v). Called on the opening thread; never while a lock is held.
+  std::function<void(const std::string&)> verbose;
 };
 
 // Outcomes that are not failures.
@@ -141,6 +145,9 @@ class IPCKIT_API Receiver {
   [[nodiscard]] virtual std::size_t max_message_size() const noexcept = 0;
   // Removes the object the URL names, including a bound UNIX socket path.
   [[nodiscard]] virtual Result<void> remove_object() { return {}; }
+  // tcp:/udp: the address senders reach, as bound ("127.0.0.1:41234": for port 0, the port the
+  // kernel chose); "" for other schemes or when getsockname fails. Never blocks.
+  [[nodiscard]] virtual std::string listening_address() const { return {}; }
 
   [[nodiscard]] const Url& url() const noexcept { return url_; }
 

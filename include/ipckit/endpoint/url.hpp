@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ipckit/core/result.hpp"
+#include "ipckit/core/units.hpp"  // parse_size: sizes in URL options (capacity=1MiB)
 
 namespace ipckit {
 
@@ -78,8 +79,10 @@ struct Url {
 //   url("tcp:localhost"): invalid argument: missing ":PORT" after "localhost"; expected tcp:HOST:PORT (e.g. ...)
 [[nodiscard]] IPCKIT_API Result<Url> parse_url(std::string_view text);
 
-// Parses a byte count: "4096", "64KiB", "64K", "1MiB", "1M", "1GiB" (binary multiples; k/K/KB/KiB
-// all mean 1024). `what` names the value in errors ("--size", "capacity").
-[[nodiscard]] IPCKIT_API Result<std::size_t> parse_size(std::string_view text, std::string_view what);
+// The chan: limits parse_url checks (the channel's own limits: capacity a power of two up to 1 TiB,
+// max up to 1 GiB, the record length field being 32 bits) and its default capacity.
+inline constexpr std::uint64_t kChannelMaxCapacity = std::uint64_t{1} << 40;
+inline constexpr std::uint64_t kChannelMaxMessage = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kChannelDefaultCapacity = std::uint64_t{1} << 20;
 
 }  // namespace ipckit
