@@ -1,25 +1,72 @@
 # SPDX-License-Identifier: Apache-2.0
 # cmake --install: headers, the library, a CMake package (find_package(ipckit)) and ipckit.pc.
+#
+# A plain `cmake --install BUILD` installs the library IPCKIT_SHARED names (static by default) with
+# the ipckit.pc and CMake targets that fit it. Both libraries are built by every configure, so the
+# other one can be installed from the same build as a component instead:
+#   cmake --install BUILD --prefix P --component ipckit-devel     headers, CMake package config
+#   cmake --install BUILD --prefix P --component ipckit-static    libipckit.a + its targets + ipckit.pc
+#   cmake --install BUILD --prefix P --component ipckit-shared    libipckit.so.0.1 + ... (same)
+# (tests/install does this to check both flavours from the release build). Install one flavour into
+# a prefix: ipckit.pc describes the last one installed there.
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY include/ipckit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS ipckit EXPORT ipckitTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(EXPORT ipckitTargets NAMESPACE ipckit:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ipckit)
+set(ipckit_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/ipckit)
+install(DIRECTORY include/ipckit DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT ipckit-devel)
+
+# ipckit.pc. Cflags carry no -std=: C++20 is a minimum (README), and forcing -std=c++20 would
+# silently downgrade a C++23 consumer. tl::expected is header-only with no .pc in Debian, so it is
+# not listed. The prefix is computed from the .pc file's own location so `--prefix P` relocates.
+file(RELATIVE_PATH IPCKIT_PC_PREFIX_FROM_PCDIR ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+
+foreach(flavour static shared)
+  if(flavour STREQUAL "shared")
+    set(is_default ${IPCKIT_SHARED})
+    # libipckit.so records its own dependencies (DT_NEEDED): a dynamic link needs only -lipckit.
+    set(IPCKIT_PC_REQUIRES "")
+    set(IPCKIT_PC_REQUIRES_PRIVATE "fmt")
+    set(IPCKIT_PC_LIBS "-L\${libdir} -lipckit -pthread")
+    set(IPCKIT_PC_LIBS_PRIVATE "-lrt")
+  else()
+    if(IPCKIT_SHARED)
+      set(is_default OFF)
+    else()
+      set(is_default ON)
+    endif()
+    # libipckit.a records nothing: its dependencies go on every link line, --static or not
+    # (Requires.private / Libs.private would reach only `pkg-config --static` users).
+    set(IPCKIT_PC_REQUIRES "fmt")
+    set(IPCKIT_PC_REQUIRES_PRIVATE "")
+    set(IPCKIT_PC_LIBS "-L\${libdir} -lipckit -pthread -lrt")
+    set(IPCKIT_PC_LIBS_PRIVATE "")
+  endif()
+  set(exclude "")
+  if(NOT is_default)
+    set(exclude EXCLUDE_FROM_ALL)
+  endif()
+  install(TARGETS ipckit_${flavour} EXPORT ipckit-${flavour}-targets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ipckit-${flavour} ${exclude}
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT ipckit-${flavour}
+                  NAMELINK_COMPONENT ipckit-${flavour} ${exclude})
+  install(EXPORT ipckit-${flavour}-targets NAMESPACE ipckit:: DESTINATION ${ipckit_cmake_dir}
+          COMPONENT ipckit-${flavour} ${exclude})
+  configure_file(cmake/ipckit.pc.in ${PROJECT_BINARY_DIR}/ipckit-${flavour}.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/ipckit-${flavour}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+          RENAME ipckit.pc COMPONENT ipckit-${flavour} ${exclude})
+endforeach()
+
+if(IPCKIT_SHARED)
+  set(IPCKIT_DEFAULT_FLAVOUR shared)
+else()
+  set(IPCKIT_DEFAULT_FLAVOUR static)
+endif()
 configure_package_config_file(cmake/ipckitConfig.cmake.in ${PROJECT_BINARY_DIR}/ipckitConfig.cmake
-                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ipckit)
+                              INSTALL_DESTINATION ${ipckit_cmake_dir})
+# 0.x: a minor release may break the API and ABI (docs/abi.md), so only the same minor matches.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/ipckitConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ipckitConfig.cmake ${PROJECT_BINARY_DIR}/ipckitConfigVersion.cmake
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ipckit)
+        DESTINATION ${ipckit_cmake_dir} COMPONENT ipckit-devel)
 
-set(IPCKIT_PC_REQUIRES "fmt libxxhash")
-# The prefix is computed from the .pc file's own location so `cmake --install --prefix P` relocates.
-file(RELATIVE_PATH IPCKIT_PC_PREFIX_FROM_PCDIR ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
-configure_file(cmake/ipckit.pc.in ${PROJECT_BINARY_DIR}/ipckit.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/ipckit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 if(TARGET ipckit_cli)
-  install(TARGETS ipckit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS ipckit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ipckit-tools)
 endif()

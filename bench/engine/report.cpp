@@ -17,11 +17,13 @@
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
-#ifndef IPCKIT_CHART_JS_PATH
-#define IPCKIT_CHART_JS_PATH ""
-#endif
-
 namespace ipckit::bench {
+namespace detail {
+// third_party/chartjs/chart.umd.min.js, compiled in by bench/CMakeLists.txt (cmake/IpckitEmbedFile.cmake).
+extern const unsigned char kChartJs[];
+extern const std::size_t kChartJs_size;
+}  // namespace detail
+
 namespace {
 
 using nlohmann::json;
@@ -396,9 +398,9 @@ std::string to_csv(const Report& r) {
   return out;
 }
 
-std::string chart_js_path() {
-  if (const char* env = std::getenv("IPCKIT_CHART_JS"); env && *env) return env;
-  return IPCKIT_CHART_JS_PATH;
+Result<std::string> chart_js() {
+  if (const char* env = std::getenv("IPCKIT_CHART_JS"); env && *env) return read_text_file(env);
+  return std::string(detail::kChartJs, detail::kChartJs + detail::kChartJs_size);
 }
 
 Result<std::string> read_text_file(const std::string& path) {

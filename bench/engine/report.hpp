@@ -22,8 +22,10 @@ namespace ipckit::bench {
 [[nodiscard]] std::string to_csv(const Report& report);
 // The self-contained HTML page (charts embed the vendored Chart.js read from `chart_js`).
 [[nodiscard]] std::string to_html(const Report& report, const std::string& chart_js);
-// Where the vendored Chart.js is: $IPCKIT_CHART_JS, else the path compiled in.
-[[nodiscard]] std::string chart_js_path();
+// The Chart.js to embed in the page: the file $IPCKIT_CHART_JS names when it is set (an error if it
+// cannot be read), else the vendored copy compiled into the engine (no file is read: an installed
+// ipckit works without its source tree).
+[[nodiscard]] Result<std::string> chart_js();
 [[nodiscard]] Result<std::string> read_text_file(const std::string& path);
 [[nodiscard]] Result<void> write_text_file(const std::string& path, const std::string& text);
 

@@ -62,7 +62,7 @@ BrowserOutput dump_dom(const std::string& browser, const std::string& url, const
 TEST(BenchHtml, RendersInHeadlessChromiumWithDataAndNoConsoleErrors) {
   const std::string browser = find_chromium();
   if (browser.empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps installs it)";
-  auto js = read_text_file(chart_js_path());
+  auto js = chart_js();
   ASSERT_TRUE(js) << js.error().str();
   auto report = run_bench(test::tiny({"pipe", "unix-stream", "shm-sem", "memcpy"}));
   ASSERT_TRUE(report) << report.error().str();

@@ -155,9 +155,9 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
   // Set-up checks before minutes of measuring: the outputs can be written, the chart library read.
   std::string chart_js;
   if (!a.html.empty()) {
-    auto js = bench::read_text_file(bench::chart_js_path());
+    auto js = bench::chart_js();
     if (!js) {
-      return setup_error(js.error().with_hint("the vendored Chart.js is missing (set IPCKIT_CHART_JS to its path)"));
+      return setup_error(js.error().with_hint("IPCKIT_CHART_JS names a Chart.js that cannot be read (unset it to use the embedded one)"));
     }
     chart_js = std::move(*js);
   }

@@ -57,7 +57,7 @@ inline constexpr Scheme kAllSchemes[] = {Scheme::kPipe,      Scheme::kFifo,     
 // True for the schemes that carry a byte stream (framed by the endpoint): pipe, fifo, unix, tcp.
 [[nodiscard]] IPCKIT_API bool is_byte_stream(Scheme scheme) noexcept;
 
-struct Url {
+struct IPCKIT_API Url {
   Scheme scheme = Scheme::kPipe;
   std::string text;     // the URL as the user wrote it (for error messages)
   std::string address;  // what follows "scheme:" without the query: path, /name, @name, 0xKEY, HOST:PORT

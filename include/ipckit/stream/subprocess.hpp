@@ -61,7 +61,7 @@ struct SubprocessOptions {
   int controlling_terminal = -1;             // with new_session: TIOCSCTTY on this tty fd (see pty.hpp)
 };
 
-struct ExitStatus {
+struct IPCKIT_API ExitStatus {
   bool exited = false;  // true: exit code is `code`; false: killed by `signal`
   int code = -1;
   int signal = 0;
