@@ -548,11 +548,15 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
   if (auto st = poll_members(); st != ChannelStatus::kOk) return st;
   std::uint32_t& sleeping = producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping;
   std::uint32_t& seq_word = producer ? h->wait.space_seq : h->wait.data_seq;
+  // acquire: pairs with the waker's release increment. Read BEFORE announcing: a waker that takes
+  // this announcement off must find the word already read, so its bump makes our futex_wait return
+  // at once. Read after the announcement (as this code once did), a wake landing between the two
+  // took the announcement, bumped a word we had not read yet, and left us asleep until the
+  // liveness interval although a slot was free (found by tools/model/announce_wake.pml, and seen
+  // as "one side did not finish" in the 4x4 bench row).
+  const std::uint32_t seq = aref(seq_word).load(std::memory_order_acquire);
   // Counted as a sleeper until a waker takes the count off (see wake_one_announced()); never removed here.
   aref(sleeping).fetch_add(1, std::memory_order_relaxed);
-  // acquire: pairs with the waker's release increment; read before the re-check so a wake-up
-  // between the re-check and the futex call changes the word and the futex returns at once.
-  const std::uint32_t seq = aref(seq_word).load(std::memory_order_acquire);
   std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in publish()/finish_read()
   if (!ready_now()) {
     const auto now = Clock::now();
