@@ -72,7 +72,12 @@ Probe bound_socket(const struct stat& st) {
       return p;
     }
     int len = static_cast<int>(n);
+    // NLMSG_OK compares the kernel's unsigned nlmsg_len with the int length its own API asks for;
+    // clang flags the mixed signs inside the macro, and the values are bounded by the buffer size.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+#pragma GCC diagnostic pop
       if (h->nlmsg_type == NLMSG_DONE) {
         p.bound = found ? Bound::kYes : Bound::kNo;
         return p;
