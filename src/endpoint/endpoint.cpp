@@ -2,6 +2,7 @@
 #include "ipckit/endpoint/endpoint.hpp"
 
 #include "adapters.hpp"
+#include "session_endpoint.hpp"
 #include "ipckit/core/units.hpp"
 #include "ipckit/core/io.hpp"
 
@@ -18,11 +19,31 @@ Framing effective_framing(const Url& url, const EndpointOptions& options) noexce
   return url.scheme == Scheme::kPipe ? Framing::kRaw : Framing::kLength;
 }
 
+bool wants_end_marker(const Url& url, const EndpointOptions& options) noexcept {
+  if (!options.end_marker) return false;
+  switch (url.scheme) {
+    case Scheme::kChan:
+      return false;
+    case Scheme::kMq:
+    case Scheme::kSysvMq:
+      // --lines only splits stdin there: the messages on the wire are the same, markers included.
+      return options.framing != Framing::kRaw;
+    default:
+      // Byte streams carry the end frame only in length framing; on datagram sockets --lines is the
+      // convention of nc and socat (a newline per datagram), which know no markers.
+      return effective_framing(url, options) == Framing::kLength;
+  }
+}
+
 std::size_t effective_max(const EndpointOptions& options) noexcept {
   return options.max_message != 0 ? options.max_message : kDefaultMaxMessage;
 }
 
 std::string url_object(const Url& url) { return quoted(url.text); }
+
+std::string arrived_text(std::uint64_t messages, std::uint64_t bytes) {
+  return fmt::format("{} message{} ({})", messages, messages == 1 ? "" : "s", format_size(bytes));
+}
 
 Error explain_missing(const Url& url, Error error) {
   if (!error.is(ENOENT)) return error;
@@ -135,7 +156,9 @@ Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOption
   if (auto r = detail::check_command(url, options, "open_sender"); !r) return fail(r.error());
   const auto a = detail::adapter(url.scheme);
   if (a.sender == nullptr) return detail::bad_scheme(url, "open_sender");
-  return a.sender(url, options);
+  auto sender = a.sender(url, options);
+  if (!sender || is_byte_stream(url.scheme) || !detail::wants_end_marker(url, options)) return sender;
+  return detail::with_session_markers(std::move(*sender), options);
 }
 
 Result<std::unique_ptr<Receiver>> open_receiver(std::string_view url, const EndpointOptions& options) {
@@ -148,7 +171,9 @@ Result<std::unique_ptr<Receiver>> open_receiver(const Url& url, const EndpointOp
   if (auto r = detail::check_command(url, options, "open_receiver"); !r) return fail(r.error());
   const auto a = detail::adapter(url.scheme);
   if (a.receiver == nullptr) return detail::bad_scheme(url, "open_receiver");
-  return a.receiver(url, options);
+  auto receiver = a.receiver(url, options);
+  if (!receiver || is_byte_stream(url.scheme) || !detail::wants_end_marker(url, options)) return receiver;
+  return detail::with_session_markers(std::move(*receiver));
 }
 
 }  // namespace ipckit

@@ -13,6 +13,8 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "adapters.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/endpoint/framing.hpp"
@@ -26,7 +28,7 @@ class FramedStreamSender : public Sender {
  public:
   FramedStreamSender(Url url, const EndpointOptions& options, Stream stream)
       : Sender(std::move(url)), stream_(std::move(stream)), framing_(effective_framing(this->url(), options)),
-        max_(effective_max(options)) {}
+        max_(effective_max(options)), end_marker_(wants_end_marker(this->url(), options)) {}
 
   [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
     if (closed_) return SendStatus::kPeerClosed;
@@ -48,6 +50,11 @@ class FramedStreamSender : public Sender {
 
   [[nodiscard]] Result<SendStatus> finish_until(Deadline deadline) override {
     if (closed_) return SendStatus::kPeerClosed;
+    if (end_marker_ && !end_queued_) {
+      // After any frame a timed-out send left: the receiver reads the end frame last.
+      encode_end_frame(pending_);
+      end_queued_ = true;
+    }
     auto r = flush_until(deadline);
     if (!r || *r != SendStatus::kOk) return r;
     return end_stream(deadline);
@@ -77,6 +84,8 @@ class FramedStreamSender : public Sender {
   Framing framing_;
   std::size_t max_;
   std::string pending_;
+  bool end_marker_;
+  bool end_queued_ = false;  // the end frame is in pending_ (or written): never queued twice
   bool closed_ = false;
 };
 
@@ -87,17 +96,32 @@ class FramedStreamReceiver : public Receiver {
   FramedStreamReceiver(Url url, const EndpointOptions& options)
       : Receiver(std::move(url)),
         decoder_(effective_framing(this->url(), options), effective_max(options), this->url().text),
-        max_(effective_max(options)) {}
+        max_(effective_max(options)), expect_end_(wants_end_marker(this->url(), options)) {}
 
   [[nodiscard]] Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) override {
     for (;;) {
       auto m = eof_ ? decoder_.finish() : decoder_.next();
-      if (!m) return fail(m.error());
+      if (!m) {
+        if (!eof_) return fail(m.error());
+        // The decoder's detail ("ended inside a frame (...)") stays; what arrived before it is added.
+        return fail(m.error().with_hint(
+            fmt::format("{}; {} arrived before it", m.error().hint(), arrived_text(messages_, bytes_))));
+      }
       if (*m) {
+        ++messages_;
+        bytes_ += (*m)->size();
         out = std::move(**m);
         return ReceiveStatus::kOk;
       }
-      if (eof_) return ReceiveStatus::kEndOfStream;
+      if (decoder_.ended()) return ReceiveStatus::kEndOfStream;  // the sender finished
+      if (eof_) {
+        if (!expect_end_) return ReceiveStatus::kEndOfStream;
+        return fail_library(LibraryCode::kProtocol, "receive", url_object(this->url()),
+                            fmt::format("the stream ended without the sender's end-of-stream frame, after {}: the "
+                                        "sender stopped before it finished (was it killed?), or it does not send "
+                                        "one (then pass --no-end-marker on both sides)",
+                                        arrived_text(messages_, bytes_)));
+      }
       auto ready = ensure_stream(deadline);
       if (!ready) return fail(ready.error());
       if (!*ready) return ReceiveStatus::kTimedOut;
@@ -123,6 +147,9 @@ class FramedStreamReceiver : public Receiver {
  private:
   FrameDecoder decoder_;
   std::size_t max_;
+  bool expect_end_;
+  std::uint64_t messages_ = 0;
+  std::uint64_t bytes_ = 0;
   std::array<std::byte, 64 * 1024> buf_{};
   bool eof_ = false;
 };

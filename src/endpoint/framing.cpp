@@ -35,7 +35,8 @@ Result<void> encode_frame(Framing framing, std::span<const std::byte> message, s
   switch (framing) {
     case Framing::kLength: {
       // The length fits: max_message is checked against u32 by callers that accept > 4 GiB sizes.
-      if (message.size() > UINT32_MAX) {
+      // 0xFFFFFFFF itself is the end-of-stream frame, never a message length.
+      if (message.size() >= kEndOfStreamLength) {
         return fail_library(LibraryCode::kTooLarge, "send", object_text(object),
                             fmt::format("message of {} bytes does not fit a u32 length header", message.size()));
       }
@@ -61,6 +62,8 @@ Result<void> encode_frame(Framing framing, std::span<const std::byte> message, s
   return {};
 }
 
+void encode_end_frame(std::string& out) { out.append(kLengthHeaderSize, static_cast<char>(0xff)); }
+
 FrameDecoder::FrameDecoder(Framing framing, std::size_t max_message, std::string object)
     : framing_(framing), max_(max_message), object_(std::move(object)) {}
 
@@ -80,6 +83,7 @@ void FrameDecoder::feed(std::string_view bytes) {
 
 Result<std::optional<std::string>> FrameDecoder::next() {
   if (error_) return fail(*error_);
+  if (ended_) return std::nullopt;
   const std::string_view rest(buf_.data() + pos_, buf_.size() - pos_);
   switch (framing_) {
     case Framing::kLength: {
@@ -87,6 +91,13 @@ Result<std::optional<std::string>> FrameDecoder::next() {
       const auto* h = reinterpret_cast<const unsigned char*>(rest.data());
       const std::uint64_t n = std::uint64_t{h[0]} | (std::uint64_t{h[1]} << 8) | (std::uint64_t{h[2]} << 16) |
                               (std::uint64_t{h[3]} << 24);
+      if (n == kEndOfStreamLength) {
+        // The sender finished: what follows (nothing, from ipckit) is not part of the stream.
+        ended_ = true;
+        buf_.clear();
+        pos_ = 0;
+        return std::nullopt;
+      }
       if (n > max_) {
         error_ = Error::library(LibraryCode::kTooLarge, "receive", object_text(object_),
                                 fmt::format("frame length {} > max message size {} (raise it with --size; or the "
@@ -131,7 +142,7 @@ Result<std::optional<std::string>> FrameDecoder::next() {
 
 Result<std::optional<std::string>> FrameDecoder::finish() {
   auto r = next();
-  if (!r || *r) return r;
+  if (!r || *r || ended_) return r;
   const std::string_view rest(buf_.data() + pos_, buf_.size() - pos_);
   if (rest.empty()) return std::nullopt;
   switch (framing_) {

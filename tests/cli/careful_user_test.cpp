@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // ipckit-test: timeout 120
+// ipckit-test: resource-lock mqueue
 // `ipckit send/recv/bench` as a careful user expects them (issue 23): bad usage is exit 2 with one
 // line starting "ipckit: " or "ipckit SUBCOMMAND: ", numeric options are range-checked, a closed
 // stdout ends recv quietly, tcp port 0 says which port. Each test asserts the exit code and the first
@@ -19,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_harness.hpp"
+#include "ipckit/message/posix_mq.hpp"
 
 namespace ipckit::test {
 namespace {
@@ -382,6 +384,167 @@ TEST(CliCarefulUser, VerboseShowsOptionsRetriesAndAddress) {
   EXPECT_TRUE(r.result.exited && r.result.code == 1) << r.result.describe();
   EXPECT_NE(r.err.find("attempt 1: unix:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ETIMEDOUT"), std::string::npos) << r.err;
+}
+
+// Item 2 helpers: a hand-written peer that writes length frames and closes, as a killed `ipckit
+// send` leaves the stream at a frame boundary.
+std::string length_frames(std::initializer_list<std::string_view> msgs, bool end_frame) {
+  std::string wire;
+  for (auto m : msgs) {
+    const auto n = static_cast<std::uint32_t>(m.size());
+    for (int i = 0; i < 4; ++i) wire.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+    wire.append(m);
+  }
+  if (end_frame) wire.append(4, '\xff');
+  return wire;
+}
+
+void write_to(const std::string& scheme, const std::string& path, const std::string& bytes) {
+  int fd = -1;
+  if (scheme == "fifo") {
+    fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  } else {
+    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path.copy(a.sun_path, sizeof a.sun_path - 1);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << path;
+  }
+  ASSERT_GE(fd, 0) << path;
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  ::close(fd);
+}
+
+// Item 2: a length-framed stream that ends at a frame boundary without the sender's end-of-stream
+// frame is an error naming what arrived (exit 1), and with the frame a clean end (exit 0).
+TEST(CliCarefulUser, StreamWithoutTheEndFrameIsAnErrorNamingWhatArrived) {
+  for (const char* kind : {"unix", "fifo"}) {
+    const std::string scheme = kind;
+    for (const bool end_frame : {false, true}) {
+      TempDir dir;
+      const std::string path = dir.file("s");
+      const std::vector<std::string> args{"recv", scheme + ":" + path, "--create"};
+      CliProcess recv(ipckit_args(args, true), "", true);
+      ASSERT_TRUE(recv.wait_ready()) << scheme << ": " << recv.err_so_far();
+      write_to(scheme, path, length_frames({"one", "two"}, end_frame));
+      const CliRun r = recv.finish();
+      EXPECT_EQ(r.out, "onetwo") << scheme;
+      if (end_frame) {
+        EXPECT_TRUE(r.result.ok()) << scheme << ": " << r.result.describe() << " " << r.err;
+      } else {
+        expect_first_line(r, args, 1, "ipckit recv: ",
+                          {"without the sender's end-of-stream frame", "after 2 messages (6 B)", "--no-end-marker"});
+      }
+    }
+  }
+}
+
+// Item 2: a real `ipckit send` SIGKILLed mid-stream never leaves its receiver exiting 0.
+TEST(CliCarefulUser, KilledStreamSenderIsAnErrorForTheReceiver) {
+  for (const char* kind : {"unix", "fifo"}) {
+    const std::string scheme = kind;
+    TempDir dir;
+    const std::string url = scheme + ":" + dir.file("s");
+    const std::vector<std::string> args{"recv", url, "--create"};
+    CliProcess recv(ipckit_args(args, true), "", true);
+    ASSERT_TRUE(recv.wait_ready()) << scheme;
+    // 1 MiB sent 100000 times: still streaming when it is killed.
+    CliProcess send(ipckit_args({"send", url, "--count", "100000"}, true), std::string(1 << 20, 'k'), true);
+    ASSERT_TRUE(send.wait_ready()) << scheme << ": " << send.err_so_far();
+    send.kill(SIGKILL);
+    (void)send.finish();
+    const CliRun r = recv.finish();
+    EXPECT_TRUE(r.result.exited && r.result.code == 1) << scheme << ": " << r.result.describe() << " " << r.err;
+    const std::string line = first_line(r.err);
+    EXPECT_TRUE(line.find("without the sender's end-of-stream frame") != std::string::npos ||
+                line.find("ended inside a frame") != std::string::npos)
+        << scheme << ": " << line;
+    EXPECT_NE(line.find(" message"), std::string::npos) << line;  // what arrived: "after 3 messages (...)"
+  }
+}
+
+// Item 2: queues and datagram sockets end a session without --count or a timeout; on the queues the
+// sender may start first.
+TEST(CliCarefulUser, MessageMechanismsEndTheSessionWithoutCount) {
+  std::string data;
+  for (int i = 1; i <= 2000; ++i) data += std::to_string(i) + "\n";
+  TempDir dir;
+  for (const std::string& url : {"mq:" + unique_name(), "sysvmq:" + dir.path() + "?proj=9"}) {
+    CliProcess send(ipckit_args({"send", url, "--create", "--lines", "--timeout", "30"}, true), data, true);
+    ASSERT_TRUE(send.wait_ready()) << url << ": " << send.err_so_far();
+    const CliRun r = run_ipckit({"recv", url, "--lines", "--remove-on-exit", "--timeout", "30"});
+    EXPECT_TRUE(r.result.ok()) << url << ": " << r.result.describe() << " " << r.err;
+    EXPECT_EQ(r.out, data) << url;
+    const CliRun s = send.finish();
+    EXPECT_TRUE(s.result.ok()) << url << ": " << s.err;
+  }
+  const std::string big(200000, 'd');  // several 64 KiB datagrams
+  for (const std::string& url : {"unix-dgram:" + dir.file("d.sock"), "unix-seqpacket:" + dir.file("p.sock"),
+                                "udp:127.0.0.1:" + std::to_string(test::free_loopback_port(SOCK_DGRAM))}) {
+    CliProcess recv(ipckit_args({"recv", url, "--timeout", "30"}, true), "", true);
+    ASSERT_TRUE(recv.wait_ready()) << url << ": " << recv.err_so_far();
+    const CliRun s = run_ipckit({"send", url}, url.rfind("udp:", 0) == 0 ? data : big);
+    EXPECT_TRUE(s.result.ok()) << url << ": " << s.err;
+    const CliRun r = recv.finish();
+    EXPECT_TRUE(r.result.ok()) << url << ": " << r.result.describe() << " " << r.err;
+    EXPECT_EQ(r.out, url.rfind("udp:", 0) == 0 ? data : big) << url;
+  }
+}
+
+// Item 2: an end marker left in a queue by an earlier session (a --count receiver stopped first)
+// never ends a later session.
+TEST(CliCarefulUser, StaleEndMarkerNeverEndsTheNextSession) {
+  const std::string url = "mq:" + unique_name();
+  CliProcess first(ipckit_args({"recv", url, "--create", "--lines", "--count", "1"}, true), "", true);
+  ASSERT_TRUE(first.wait_ready());
+  EXPECT_TRUE(run_ipckit({"send", url, "--lines"}, "a\nb\n").result.ok());
+  const CliRun r1 = first.finish();
+  EXPECT_TRUE(r1.result.ok()) << r1.err;
+  EXPECT_EQ(r1.out, "a\n");
+  CliProcess second(ipckit_args({"recv", url, "--lines", "--remove-on-exit", "--timeout", "30"}, true), "", true);
+  ASSERT_TRUE(second.wait_ready());
+  EXPECT_TRUE(run_ipckit({"send", url, "--lines"}, "c\n").result.ok());
+  const CliRun r2 = second.finish();
+  EXPECT_TRUE(r2.result.ok()) << r2.result.describe() << " " << r2.err;
+  EXPECT_EQ(r2.out, "b\nc\n");  // b was queued by session 1; session 1's end marker ended nothing
+}
+
+// Item 2: a queue's sender killed mid-session: the receiver drains what was sent, then exits 1
+// saying the sender died, instead of waiting forever.
+TEST(CliCarefulUser, KilledQueueSenderIsReportedByTheReceiver) {
+  const std::string url = "mq:" + unique_name();
+  const std::vector<std::string> args{"recv", url, "--create", "--lines", "--remove-on-exit"};
+  CliProcess recv(ipckit_args(args, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  CliProcess send(ipckit_args({"send", url, "--lines", "--count", "1000000"}, true), "x\n", true);
+  ASSERT_TRUE(send.wait_ready());
+  send.kill(SIGKILL);
+  (void)send.finish();
+  const CliRun r = recv.finish();
+  expect_first_line(r, args, 1, "ipckit recv: ", {"peer died", "the sender was found dead"});
+}
+
+// Item 2: --raw sends plain messages (no markers) for programs that do not speak them.
+TEST(CliCarefulUser, RawSendsPlainMessagesToAQueue) {
+  const std::string name = unique_name();
+  MqOptions mo;
+  mo.mode = OpenMode::kCreateExclusive;
+  mo.access = O_RDONLY;
+  mo.attributes.max_messages = 8;
+  mo.attributes.message_size = 64;
+  auto mq = PosixMq::open(name, mo);
+  ASSERT_TRUE(mq.has_value()) << mq.error().str();
+  const CliRun s = run_ipckit({"send", "mq:" + name, "--raw"}, "p\nq\n");
+  EXPECT_TRUE(s.result.ok()) << s.err;
+  std::vector<std::string> got;
+  for (;;) {
+    auto m = mq->receive_until(deadline_after(std::chrono::milliseconds(100)));
+    ASSERT_TRUE(m.has_value()) << m.error().str();
+    if (!*m) break;
+    got.push_back((*m)->data);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"p\nq\n"}));  // one message, as it was: no begin or end marker
+  ASSERT_TRUE(PosixMq::unlink(name).has_value());
 }
 
 }  // namespace

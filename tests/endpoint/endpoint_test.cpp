@@ -3,6 +3,7 @@
 // The library face of endpoints: open_sender/open_receiver for every scheme, with the sender in a
 // forked child; options; the frame kept across a timed-out send; argument errors.
 #include "ipckit/endpoint/endpoint.hpp"
+#include "ipckit/endpoint/session_marker.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -81,9 +82,10 @@ TEST(Endpoint, MessageMechanismsRoundTrip) {
   test::TempDir dir;
   EndpointOptions create;
   create.create = true;
-  round_trip("mq:" + test::unique_name() + "?maxmsg=8&msgsize=2000", create);
-  round_trip("sysvmq:" + dir.path() + "?proj=5", create);
-  round_trip("unix-dgram:" + dir.file("d.sock"), {});
+  // The session markers end every one of them (no --count needed).
+  round_trip("mq:" + test::unique_name() + "?maxmsg=8&msgsize=2000", create, 0, 2000, true);
+  round_trip("sysvmq:" + dir.path() + "?proj=5", create, 0, 2000, true);
+  round_trip("unix-dgram:" + dir.file("d.sock"), {}, 0, 2000, true);
   round_trip("unix-seqpacket:" + test::unique_abstract_name(), {}, 1, 2000, true);
 }
 
@@ -241,6 +243,176 @@ TEST(Endpoint, CreateModeAndRemove) {
   IPCKIT_ASSERT_OK(rx->remove_object());
   EXPECT_NE(::stat(path.c_str(), &st), 0);
   EXPECT_TRUE(FailsWith(open_receiver("fifo:" + path, {}), {"ENOENT", "does not exist; pass --create"}));
+}
+
+// End of stream (docs/endpoints.md): a length-framed stream whose sender never called
+// finish_until() (killed, or destroyed early) is cut short, never a clean end.
+TEST(Endpoint, StreamWithoutTheEndFrameIsCutShortNamingWhatArrived) {
+  test::TempDir dir;
+  EndpointOptions create;
+  create.create = true;
+  for (const std::string& url : {"unix:" + test::unique_abstract_name(), "fifo:" + dir.file("f")}) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+    const pid_t child = test::spawn_child([&]() -> int {
+      auto tx = open_sender(url, {});
+      if (!tx) return 10;
+      for (const char* m : {"one", "two"}) {
+        auto r = (*tx)->send(std::string_view(m));
+        if (!r || *r != SendStatus::kOk) return 11;
+      }
+      return 0;  // no finish_until: the stream closes without its end frame
+    });
+    std::string got;
+    for (const char* want : {"one", "two"}) {
+      auto r = rx->receive_until(got, deadline_after(std::chrono::seconds(30)));
+      ASSERT_TRUE(r.has_value()) << r.error().str();
+      ASSERT_EQ(*r, ReceiveStatus::kOk);
+      EXPECT_EQ(got, want);
+    }
+    EXPECT_TRUE(FailsWith(rx->receive_until(got, deadline_after(std::chrono::seconds(30))),
+                          {"protocol", "without the sender's end-of-stream frame", "after 2 messages (6 B)",
+                           "--no-end-marker"}))
+        << url;
+    EXPECT_TRUE(test::wait_child(child).ok());
+    IPCKIT_EXPECT_OK(rx->remove_object());
+  }
+}
+
+// Without the marker on both sides, a length-framed stream ends at the close, as before.
+TEST(Endpoint, NoEndMarkerOnBothSidesEndsAtTheClose) {
+  EndpointOptions plain;
+  plain.end_marker = false;
+  const std::string url = "unix:" + test::unique_abstract_name();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, plain));
+  const pid_t child = test::spawn_child([&]() -> int {
+    auto tx = open_sender(url, plain);
+    if (!tx) return 10;
+    auto r = (*tx)->send(std::string_view("only"));
+    if (!r || *r != SendStatus::kOk) return 11;
+    auto f = (*tx)->finish_until(deadline_after(std::chrono::seconds(20)));
+    return f && *f == SendStatus::kOk ? 0 : 12;
+  });
+  std::string got;
+  ASSERT_EQ(rx->receive_until(got, deadline_after(std::chrono::seconds(30))).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(got, "only");
+  ASSERT_EQ(rx->receive_until(got, deadline_after(std::chrono::seconds(30))).value(), ReceiveStatus::kEndOfStream);
+  EXPECT_TRUE(test::wait_child(child).ok());
+}
+
+// A queue outlives its sessions: an end marker a --count receiver left behind never ends a later
+// session, whose own end marker does.
+TEST(Endpoint, StaleEndMarkerInAQueueNeverEndsALaterSession) {
+  EndpointOptions create;
+  create.create = true;
+  const std::string url = "mq:" + test::unique_name() + "?maxmsg=8&msgsize=256";
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+  auto send_session = [&](std::initializer_list<const char*> msgs) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, {}));
+    for (const char* m : msgs) ASSERT_EQ(tx->send(std::string_view(m)).value(), SendStatus::kOk);
+    ASSERT_EQ(tx->finish_until(kNoDeadline).value(), SendStatus::kOk);
+  };
+  send_session({"a", "b"});
+  std::string got;
+  ASSERT_EQ(rx->receive(got).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(got, "a");
+  rx.reset();  // a --count 1 receiver stops here: "b" and session 1's end marker stay queued
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto later, open_receiver(url, {}));
+  send_session({"", "c"});  // an empty message is a message, not a marker
+  std::vector<std::string> seen;
+  for (;;) {
+    auto r = later->receive_until(got, deadline_after(std::chrono::seconds(30)));
+    ASSERT_TRUE(r.has_value()) << r.error().str();
+    if (*r == ReceiveStatus::kEndOfStream) break;
+    ASSERT_EQ(*r, ReceiveStatus::kOk) << to_string(*r);
+    seen.push_back(got);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"b", "", "c"}));
+  IPCKIT_EXPECT_OK(later->remove_object());
+}
+
+// A queue's sender that dies mid-session is reported (kPeerDied) once the queue is drained, instead
+// of a receiver waiting for an end that never comes.
+TEST(Endpoint, QueueSenderDeadMidSessionIsReportedAfterTheDrain) {
+  EndpointOptions create;
+  create.create = true;
+  test::TempDir dir;
+  for (const std::string& url : {"mq:" + test::unique_name() + "?maxmsg=8&msgsize=256",
+                                "sysvmq:" + dir.path() + "?proj=7", "unix-dgram:" + dir.file("d.sock")}) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+    const pid_t child = test::spawn_child([&]() -> int {
+      auto tx = open_sender(url, {});
+      if (!tx) return 10;
+      auto r = (*tx)->send(std::string_view("last words"));
+      if (!r || *r != SendStatus::kOk) return 11;
+      ::_exit(0);  // dies without finish_until: no end marker
+    });
+    EXPECT_TRUE(test::wait_child(child).ok());
+    std::string got;
+    auto first = rx->receive_until(got, deadline_after(std::chrono::seconds(30)));
+    ASSERT_TRUE(first.has_value()) << url << ": " << first.error().str();
+    ASSERT_EQ(*first, ReceiveStatus::kOk) << url;
+    EXPECT_EQ(got, "last words");
+    auto second = rx->receive(got);  // no deadline: liveness ends it
+    ASSERT_TRUE(second.has_value()) << url << ": " << second.error().str();
+    EXPECT_EQ(*second, ReceiveStatus::kPeerDied) << url << ": " << to_string(*second);
+    IPCKIT_EXPECT_OK(rx->remove_object());
+  }
+}
+
+// unix-seqpacket: a connection closed before the end marker is cut short.
+TEST(Endpoint, SeqpacketClosedBeforeTheEndMarkerIsCutShort) {
+  const std::string url = "unix-seqpacket:" + test::unique_abstract_name();
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, {}));
+  const pid_t child = test::spawn_child([&]() -> int {
+    auto tx = open_sender(url, {});
+    if (!tx) return 10;
+    auto r = (*tx)->send(std::string_view("x"));
+    return r && *r == SendStatus::kOk ? 0 : 11;
+  });
+  std::string got;
+  ASSERT_EQ(rx->receive_until(got, deadline_after(std::chrono::seconds(30))).value(), ReceiveStatus::kOk);
+  EXPECT_TRUE(FailsWith(rx->receive_until(got, deadline_after(std::chrono::seconds(30))),
+                        {"protocol", "closed without the sender's end marker", "after 1 message (1 B)"}));
+  EXPECT_TRUE(test::wait_child(child).ok());
+}
+
+// A message that begins with the marker's magic cannot be sent in marker mode (a receiver would
+// misread it); with kRaw it travels as it is, and no markers are sent at all.
+TEST(Endpoint, MarkerMagicIsRefusedAndRawSendsPlainMessages) {
+  EndpointOptions create;
+  create.create = true;
+  const std::string url = "mq:" + test::unique_name() + "?maxmsg=8&msgsize=256";
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+  const std::string tricky = std::string(kSessionMarkerMagic) + "payload";
+  {
+    const std::string other = "mq:" + test::unique_name() + "?maxmsg=8&msgsize=256";
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto other_rx, open_receiver(other, create));
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(other, {}));
+    EXPECT_TRUE(FailsWith(tx->send(tricky), {"invalid argument", "session marker", "--raw"}));
+    IPCKIT_EXPECT_OK(other_rx->remove_object());
+  }
+  EndpointOptions raw;
+  raw.framing = Framing::kRaw;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto plain, open_sender(url, raw));
+  ASSERT_EQ(plain->send(tricky).value(), SendStatus::kOk);
+  ASSERT_EQ(plain->finish_until(kNoDeadline).value(), SendStatus::kOk);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto raw_rx, open_receiver(url, raw));
+  std::string got;
+  ASSERT_EQ(raw_rx->receive_until(got, deadline_after(std::chrono::seconds(10))).value(), ReceiveStatus::kOk);
+  EXPECT_EQ(got, tricky);
+  // Nothing else was queued: no begin or end marker.
+  EXPECT_EQ(raw_rx->receive_until(got, deadline_after(std::chrono::milliseconds(50))).value(), ReceiveStatus::kTimedOut);
+  IPCKIT_EXPECT_OK(rx->remove_object());
+  // A queue whose messages cannot hold a marker says so at open.
+  const std::string tiny = "mq:" + test::unique_name() + "?maxmsg=2&msgsize=16";
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tiny_raw, open_receiver(tiny, [] {
+    EndpointOptions o;
+    o.create = true;
+    o.framing = Framing::kRaw;
+    return o;
+  }()));
+  EXPECT_TRUE(FailsWith(open_sender(tiny, {}), {"16 B, below the 56 B of the session markers", "--raw"}));
+  IPCKIT_EXPECT_OK(tiny_raw->remove_object());
 }
 
 }  // namespace

@@ -138,5 +138,36 @@ TEST(Framing, UnterminatedLastLineAndRawRest) {
   EXPECT_EQ(to_string(Framing::kLines), "lines");
 }
 
+TEST(Framing, EndFrameEndsTheStreamAndWhatFollowsIsIgnored) {
+  std::string wire;
+  ASSERT_TRUE(encode_frame(Framing::kLength, as_bytes(std::string_view("ab")), 100, wire).has_value());
+  encode_end_frame(wire);
+  EXPECT_EQ(wire.substr(wire.size() - 4), std::string(4, '\xff'));
+  wire += "garbage after the end";
+  FrameDecoder dec(Framing::kLength, 100);
+  // Byte by byte, so the end frame is also found when its header arrives in pieces.
+  std::vector<std::string> got;
+  for (char c : wire) {
+    dec.feed(std::string_view(&c, 1));
+    for (;;) {
+      auto m = dec.next();
+      ASSERT_TRUE(m.has_value()) << m.error().str();
+      if (!*m) break;
+      got.push_back(**m);
+    }
+  }
+  EXPECT_EQ(got, std::vector<std::string>{"ab"});
+  EXPECT_TRUE(dec.ended());
+  auto last = dec.finish();
+  ASSERT_TRUE(last.has_value()) << last.error().str();  // not "ended inside a frame"
+  EXPECT_FALSE(last->has_value());
+  // A plain end of stream after whole frames is not an end frame: the receiver decides what it means.
+  FrameDecoder plain(Framing::kLength, 100);
+  plain.feed(std::string_view("\x01\0\0\0z", 5));
+  EXPECT_EQ(plain.next().value().value(), "z");
+  EXPECT_FALSE(plain.finish().value().has_value());
+  EXPECT_FALSE(plain.ended());
+}
+
 }  // namespace
 }  // namespace ipckit

@@ -63,6 +63,7 @@ struct Args {
   bool create = false;
   bool lines = false;
   bool raw = false;
+  bool no_end_marker = false;
   bool hex = false;
   bool remove_on_exit = false;
   bool verbose = false;
@@ -99,6 +100,7 @@ std::string for_shell(const Error& e) {
     if (auto at = text.find(from); at != std::string::npos) text.replace(at, from.size(), to);
   };
   replace(" (EndpointOptions::create)", "");
+  replace(" (Framing::kRaw)", "");
   replace("pass a larger max_size, or SysvOversize::kTruncate (MSG_NOERROR) to cut it", "raise it with --size");
   replace("(unlink_socket)", "(rm the socket file)");
   // The channel's "a spsc channel (pattern 1), not mpmc (2): open it with the matching endpoint type".
@@ -185,6 +187,7 @@ class Command {
     opts.create = a_.create;
     if (a_.lines) opts.framing = Framing::kLines;
     if (a_.raw) opts.framing = Framing::kRaw;
+    opts.end_marker = !a_.no_end_marker;
     opts.command = !a_.command.empty() ? a_.command : url.command;
     if (n_.timeout) opts.open_timeout = to_open_timeout(*n_.timeout);
     opts.should_stop = [] { return interrupted(); };
@@ -657,7 +660,12 @@ void add_common(CLI::App* sub, Args& a) {
   sub->add_option("command", a.command, "pipe: only: the command after --");
   sub->add_flag("--create", a.create, "Create a missing fifo/mq/sysvmq/chan object (sockets: no-op)");
   sub->add_flag("--lines", a.lines, "One line = one message (newline framing on byte streams)");
-  sub->add_flag("--raw", a.raw, "Plain bytes on byte streams, no framing (for socat, nc, cat)");
+  sub->add_flag("--raw", a.raw,
+                "Plain bytes on byte streams, no framing; plain messages on queues and datagram sockets, no "
+                "session markers (for socat, nc, cat and programs of your own)");
+  sub->add_flag("--no-end-marker", a.no_end_marker,
+                "Send (or expect) no end marker: for a peer that speaks length frames or plain messages but not "
+                "ipckit's end-of-stream frame and session markers (see End of stream in docs/endpoints.md)");
   sub->add_option("--ready-fd", a.ready_fd,
                   "Write one byte to fd N (3 or above) once ready (bound/listening/open/connected)")
       ->type_name("N");

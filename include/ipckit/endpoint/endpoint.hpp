@@ -61,8 +61,20 @@ struct EndpointOptions {
   long type = 1;
   // How long a sender retries connecting/opening before it fails with ETIMEDOUT.
   std::chrono::milliseconds open_timeout{5000};
-  // Byte streams: override the scheme's framing (--lines, --raw). Ignored by message mechanisms.
+  // Byte streams: override the scheme's framing (--lines, --raw). Message mechanisms keep their
+  // boundaries; there kLines adds a newline to each datagram (unix-dgram, unix-seqpacket, udp: the
+  // convention of nc and socat) and kRaw sends no session markers (see end_marker).
   std::optional<Framing> framing;
+  // The end-of-session marker (docs/endpoints.md, "End of stream"), so that a receiver tells a sender
+  // that finished from one that stopped: a length-framed stream ends with the end-of-stream frame
+  // (framing.hpp); a message mechanism's session is bracketed by a begin and an end marker carrying a
+  // session id (session_marker.hpp), so a marker an earlier session left in a queue never ends a
+  // later one. Sent by finish_until(); a receiver that expects it fails with kProtocol when the stream
+  // ends without it. Not with kLines or kRaw framing (they talk to other programs; mq and sysvmq,
+  // whose wire kLines does not change, keep it with kLines), nor by chan: (the channel records its
+  // own end of stream). Set false on both sides to
+  // talk to a program that speaks length frames or plain messages but not the marker (--no-end-marker).
+  bool end_marker = true;
   // pipe: the child command and its arguments (argv[0] searched in PATH).
   std::vector<std::string> command;
   // Checked between a sender's open retries: when it returns true, opening fails with ECANCELED
@@ -84,7 +96,8 @@ enum class ReceiveStatus : std::uint8_t {
   kOk,           // one message was received
   kEndOfStream,  // the sender closed a stream (or the child of pipe: closed its stdout)
   kTimedOut,     // nothing arrived before the deadline (a partly received frame is kept for the next call)
-  kPeerDied,     // chan: the sender was found dead (pid + start time) with nothing left to receive
+  kPeerDied,     // chan:, and message mechanisms with session markers (not udp): the sender was found
+                 // dead (pid + start time) with nothing left to receive and its session not ended
 };
 [[nodiscard]] IPCKIT_API std::string_view to_string(SendStatus status) noexcept;
 [[nodiscard]] IPCKIT_API std::string_view to_string(ReceiveStatus status) noexcept;
@@ -103,9 +116,11 @@ class IPCKIT_API Sender {
   [[nodiscard]] Result<SendStatus> send(std::span<const std::byte> message) { return send_until(message, kNoDeadline); }
   [[nodiscard]] Result<SendStatus> send(std::string_view message);
 
-  // Writes what a timed-out send left and ends the stream (shutdown(SHUT_WR) / close), so the
-  // receiver sees end of stream; message mechanisms have nothing to flush. For pipe: closes the
-  // child's stdin and waits for the child (exit_status()). Blocks until `deadline`.
+  // Writes what a timed-out send left, then the end marker (EndpointOptions::end_marker), and ends the
+  // stream (shutdown(SHUT_WR) / close), so the receiver sees end of stream. For pipe: closes the
+  // child's stdin and waits for the child (exit_status()). Blocks until `deadline`; kTimedOut: call
+  // again. A sender destroyed without it has not ended its session: a receiver expecting the marker
+  // reports the stream as cut short (or, on a queue, waits for the rest).
   [[nodiscard]] virtual Result<SendStatus> finish_until(Deadline deadline) = 0;
 
   // pipe: the child's exit code (128 + signal number when killed) once finish_until() saw it exit.
@@ -134,7 +149,8 @@ class IPCKIT_API Receiver {
   // Receives one message into `out` (replacing its contents), blocking until one arrives, the
   // stream ends, or `deadline` passes. Stream sockets accept their one connection on the first call.
   // Errors: kTooLarge (a frame above the max; a datagram truncated by the buffer), kProtocol (a
-  // stream that ended inside a frame), system errors.
+  // stream that ended inside a frame, or without the sender's end marker when one is expected: the
+  // text says how many messages and bytes arrived), system errors.
   [[nodiscard]] virtual Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) = 0;
   [[nodiscard]] Result<ReceiveStatus> receive(std::string& out) { return receive_until(out, kNoDeadline); }
 

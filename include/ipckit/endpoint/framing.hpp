@@ -3,7 +3,10 @@
 //
 // Message mechanisms (mq, sysvmq, datagram and seqpacket sockets, the channel) keep message
 // boundaries themselves; byte streams need one of these:
-//   kLength  a u32 little-endian length, then that many payload bytes (the default; any bytes, 0..max)
+//   kLength  a u32 little-endian length, then that many payload bytes (the default; any bytes, 0..max).
+//            The length 0xFFFFFFFF is reserved: alone it is the end-of-stream frame, which a sender
+//            writes after its last message so that the receiver can tell a finished stream from one
+//            whose sender stopped (docs/endpoints.md, "End of stream").
 //   kLines   each message is one line ending in '\n' (talks to socat, nc, cat, shells; the message may
 //            not contain '\n')
 //   kRaw     plain bytes, no boundaries: each read returns whatever arrived (talks to anything)
@@ -30,6 +33,9 @@ enum class Framing : std::uint8_t { kLength, kLines, kRaw };
 
 // Bytes in the header of a kLength frame.
 inline constexpr std::size_t kLengthHeaderSize = 4;
+// The kLength header value that marks the end of the stream (no payload follows). No message can
+// have this length: encode_frame refuses messages of 0xFFFFFFFF bytes or more.
+inline constexpr std::uint32_t kEndOfStreamLength = 0xFFFFFFFFU;
 
 // Appends one encoded message to `out`. Errors (nothing appended): kTooLarge when message.size() >
 // max_message (the text names --size), kInvalidArgument when a kLines message contains '\n'.
@@ -37,6 +43,9 @@ inline constexpr std::size_t kLengthHeaderSize = 4;
 [[nodiscard]] IPCKIT_API Result<void> encode_frame(Framing framing, std::span<const std::byte> message,
                                                    std::size_t max_message, std::string& out,
                                                    std::string_view object = {});
+
+// Appends the kLength end-of-stream frame (four 0xFF bytes) to `out`.
+IPCKIT_API void encode_end_frame(std::string& out);
 
 // Splits a byte stream back into messages. Feed it what each read returned, then take messages with
 // next() until it returns nullopt; at end of stream call finish(). Not thread-safe (one per stream).
@@ -50,7 +59,8 @@ class IPCKIT_API FrameDecoder {
   void feed(std::span<const std::byte> bytes);
   void feed(std::string_view bytes);
 
-  // The next complete message, or nullopt when more bytes are needed. Errors: kTooLarge for a length
+  // The next complete message, or nullopt when more bytes are needed or the end-of-stream frame was
+  // read (then ended() is true and nothing after it is decoded). Errors: kTooLarge for a length
   // header or line above max_message (the text names --size); after an error the decoder stays failed.
   [[nodiscard]] Result<std::optional<std::string>> next();
 
@@ -58,6 +68,9 @@ class IPCKIT_API FrameDecoder {
   // unterminated last line; kRaw: any rest), nullopt when nothing is left. Errors: kProtocol when a
   // kLength frame was cut short (the text gives how many bytes were expected and received).
   [[nodiscard]] Result<std::optional<std::string>> finish();
+
+  // kLength: the end-of-stream frame was decoded.
+  [[nodiscard]] bool ended() const noexcept { return ended_; }
 
   // Bytes held that do not yet form a message.
   [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size() - pos_; }
@@ -70,6 +83,7 @@ class IPCKIT_API FrameDecoder {
   std::string buf_;
   std::size_t pos_ = 0;  // consumed prefix of buf_, dropped when it outgrows the rest
   std::optional<Error> error_;
+  bool ended_ = false;
 };
 
 }  // namespace ipckit
