@@ -49,10 +49,6 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] mode_t effective_mode(const Url& url, const EndpointOptions& options);
 // The framing of a byte stream: --lines/--raw (options.framing), else raw for pipe:, length otherwise.
 [[nodiscard]] Framing effective_framing(const Url& url, const EndpointOptions& options) noexcept;
-// Whether the endpoint sends (and its receiver expects) the end marker: options.end_marker, on
-// length-framed byte streams, mq and sysvmq unless framing is kRaw, datagram sockets unless it is
-// kRaw or kLines (the line tools' convention); never for chan: (docs/endpoints.md, "End of stream").
-[[nodiscard]] bool wants_end_marker(const Url& url, const EndpointOptions& options) noexcept;
 // options.max_message, or kDefaultMaxMessage when 0.
 [[nodiscard]] std::size_t effective_max(const EndpointOptions& options) noexcept;
 // "3 messages (117 B)": what a receiver got, for the errors of a session cut short.

@@ -19,22 +19,6 @@ Framing effective_framing(const Url& url, const EndpointOptions& options) noexce
   return url.scheme == Scheme::kPipe ? Framing::kRaw : Framing::kLength;
 }
 
-bool wants_end_marker(const Url& url, const EndpointOptions& options) noexcept {
-  if (!options.end_marker) return false;
-  switch (url.scheme) {
-    case Scheme::kChan:
-      return false;
-    case Scheme::kMq:
-    case Scheme::kSysvMq:
-      // --lines only splits stdin there: the messages on the wire are the same, markers included.
-      return options.framing != Framing::kRaw;
-    default:
-      // Byte streams carry the end frame only in length framing; on datagram sockets --lines is the
-      // convention of nc and socat (a newline per datagram), which know no markers.
-      return effective_framing(url, options) == Framing::kLength;
-  }
-}
-
 std::size_t effective_max(const EndpointOptions& options) noexcept {
   return options.max_message != 0 ? options.max_message : kDefaultMaxMessage;
 }
@@ -141,6 +125,22 @@ std::string_view to_string(ReceiveStatus status) noexcept {
   return "?";
 }
 
+bool uses_end_marker(const Url& url, const EndpointOptions& options) noexcept {
+  if (!options.end_marker) return false;
+  switch (url.scheme) {
+    case Scheme::kChan:
+      return false;
+    case Scheme::kMq:
+    case Scheme::kSysvMq:
+      // --lines only splits stdin there: the messages on the wire are the same, markers included.
+      return options.framing != Framing::kRaw;
+    default:
+      // Byte streams carry the end frame only in length framing; on datagram sockets --lines is the
+      // convention of nc and socat (a newline per datagram), which know no markers.
+      return detail::effective_framing(url, options) == Framing::kLength;
+  }
+}
+
 Sender::~Sender() = default;
 Receiver::~Receiver() = default;
 
@@ -157,7 +157,7 @@ Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOption
   const auto a = detail::adapter(url.scheme);
   if (a.sender == nullptr) return detail::bad_scheme(url, "open_sender");
   auto sender = a.sender(url, options);
-  if (!sender || is_byte_stream(url.scheme) || !detail::wants_end_marker(url, options)) return sender;
+  if (!sender || is_byte_stream(url.scheme) || !uses_end_marker(url, options)) return sender;
   return detail::with_session_markers(std::move(*sender), options);
 }
 
@@ -172,7 +172,7 @@ Result<std::unique_ptr<Receiver>> open_receiver(const Url& url, const EndpointOp
   const auto a = detail::adapter(url.scheme);
   if (a.receiver == nullptr) return detail::bad_scheme(url, "open_receiver");
   auto receiver = a.receiver(url, options);
-  if (!receiver || is_byte_stream(url.scheme) || !detail::wants_end_marker(url, options)) return receiver;
+  if (!receiver || is_byte_stream(url.scheme) || !uses_end_marker(url, options)) return receiver;
   return detail::with_session_markers(std::move(*receiver));
 }
 

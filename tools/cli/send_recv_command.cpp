@@ -204,6 +204,13 @@ class Command {
     if (a_.verbose) std::fprintf(stderr, "ipckit %s: %s\n", name_, line.c_str());
   }
 
+  // -v: whether the end marker is used (docs/endpoints.md, "End of stream").
+  static std::string end_marker_text(const Url& url, const EndpointOptions& opts) {
+    if (url.scheme == Scheme::kChan) return "the channel's own";
+    if (!uses_end_marker(url, opts)) return "none";
+    return is_byte_stream(url.scheme) ? "yes (end-of-stream frame)" : "yes (session markers)";
+  }
+
   // -v: the options in effect, defaults included.
   void say_options(const Url& url, const EndpointOptions& opts) const {
     std::string framing = "message boundaries kept";
@@ -219,8 +226,8 @@ class Command {
       timeout = is_send ? format_duration(kSendDefaultTimeout) + " (default)" : "none (default: wait forever)";
     }
     const std::string mode = url.option("mode").value_or(fmt::format("{:04o}", static_cast<unsigned>(opts.mode)));
-    say(fmt::format("{} {} ({}): {}; max message {}; timeout {}; count {}; create {}; mode {}{}", name_,
-                    url.text, to_string(url.scheme), framing,
+    say(fmt::format("{} {} ({}): {}; end marker {}; max message {}; timeout {}; count {}; create {}; mode {}{}", name_,
+                    url.text, to_string(url.scheme), framing, end_marker_text(url, opts),
                     n_.size != 0 ? format_size(n_.size) : format_size(kDefaultMaxMessage) + " (default)", timeout,
                     n_.count != 0 ? std::to_string(n_.count) : std::string(is_send ? "1 (default)" : "until end of stream"),
                     opts.create ? "yes" : "no", mode,
@@ -636,6 +643,9 @@ constexpr const char* kUrlHelp =
     "does not wait for a receiver: start recv first, or the first datagrams are lost.\n"
     "Byte streams (fifo, unix, tcp) carry u32 little-endian length frames unless --lines or --raw;\n"
     "pipe: is raw unless --lines.\n"
+    "send ends with an end marker (an end-of-stream frame; on queues and datagram sockets begin/end\n"
+    "markers with a session id), so recv ends when the sender finished and exits 1 when the stream was\n"
+    "cut or the sender died; --raw and --no-end-marker are for peers that do not speak it.\n"
     "Sizes take binary suffixes (4096, 64KiB, 1MiB; 4KB is refused as ambiguous); durations a unit or\n"
     "seconds (300ms, 1.5s, 2m, 5, inf).\n";
 
@@ -647,7 +657,7 @@ constexpr const char* kExitCodes =
 constexpr const char* kExamples =
     "Examples:\n"
     "  ipckit recv unix:/tmp/s.sock --lines &      then   echo hello | ipckit send unix:/tmp/s.sock --lines\n"
-    "  ipckit recv mq:/jobs --create --count 1     then   echo job1 | ipckit send mq:/jobs --lines\n"
+    "  ipckit send mq:/jobs --create --lines < jobs.txt &    ipckit recv mq:/jobs --lines > done.txt\n"
     "  ipckit recv tcp:127.0.0.1:9000 --raw > file        ipckit send tcp:127.0.0.1:9000 --raw < file\n"
     "  socat - UNIX-LISTEN:/tmp/s.sock             then   echo hi | ipckit send unix:/tmp/s.sock --lines\n"
     "  ipckit send pipe: -- sort -n < numbers.txt\n"

@@ -174,6 +174,11 @@ class IPCKIT_API Receiver {
   Url url_;
 };
 
+// Whether a sender with these options sends the end marker and a receiver expects it: options.end_marker,
+// on length-framed byte streams, on mq and sysvmq unless framing is kRaw, on datagram sockets unless it is
+// kRaw or kLines (the line tools' convention); never for chan: (which has its own end of stream).
+[[nodiscard]] IPCKIT_API bool uses_end_marker(const Url& url, const EndpointOptions& options) noexcept;
+
 // Opens the sending side. Returns once connected/opened: retries refused connections, missing
 // socket files and FIFOs without a reader until options.open_timeout, then fails with ETIMEDOUT
 // naming the URL. A missing fifo/mq/sysvmq/chan object is an error (ENOENT) unless options.create.
