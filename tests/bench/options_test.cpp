@@ -54,6 +54,18 @@ TEST(BenchOptions, MechanismsPinDurationAndRepeatsAreChecked) {
   EXPECT_TRUE(FailsWith(validate(o), {"--repeats", "1..100"}));
 }
 
+TEST(BenchOptions, WarmupTakesZeroToSixtySeconds) {
+  EXPECT_DOUBLE_EQ(parse_warmup("0").value(), 0.0);
+  EXPECT_DOUBLE_EQ(parse_warmup("100ms").value(), 0.1);
+  EXPECT_DOUBLE_EQ(parse_warmup("2s").value(), 2.0);
+  EXPECT_TRUE(FailsWith(parse_warmup("-1"), {"--warmup"}));
+  EXPECT_TRUE(FailsWith(parse_warmup("2min"), {"--warmup", "at most 60 s"}));
+  EXPECT_TRUE(FailsWith(parse_warmup("soon"), {"--warmup"}));
+  BenchOptions o;
+  o.warmup_s = -0.5;
+  EXPECT_TRUE(FailsWith(validate(o), {"--warmup", "0 to 60 s"}));
+}
+
 struct CliResult {
   int status = -1;
   std::string err;
@@ -97,10 +109,18 @@ TEST(BenchCli, BadOptionsExitNonZeroWithOneClearLine) {
       {{"bench", "--duration", "0"}, "--duration"},
       {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"}, "ENOENT"},
       {{"bench", "--mechanisms", "pipe", "--html", "/nonexistent/dir/x.html"}, "ENOENT"},
+      {{"bench", "--mechanisms", "pipe", "--markdown", "/nonexistent/dir/x.md"}, "ENOENT"},
+      {{"bench", "--warmup", "-1"}, "--warmup"},
+      {{"bench", "--warmup", "2min"}, "at most 60 s"},
+      {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json", "--fail-if-slower", "lots"}, "--fail-if-slower"},
+      {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json", "--fail-if-slower", "-5"}, "percentage"},
+      {{"bench", "--mechanisms", "pipe", "--fail-if-slower", "5"}, "applies to --compare"},
   };
   for (const auto& [args, needle] : cases) {
     const CliResult r = run_cli(args);
     EXPECT_NE(r.status, 0) << args[1];
+    // A bad option is 2; an output that cannot be written (ENOENT) is a failed set-up, 1.
+    EXPECT_EQ(r.status, needle == "ENOENT" ? (args[1] == "--compare" ? 2 : 1) : 2) << args[1] << " " << r.err;
     EXPECT_NE(r.err.find("ipckit bench: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
