@@ -86,7 +86,8 @@ struct Comparison {
 // The verdict for a figure where higher (or lower) is better, and how it was decided.
 struct Judgement {
   Verdict verdict = Verdict::kNone;
-  std::string how;  // "U test p=0.008", "ranges overlap", "1 repeat each"...
+  std::string how;   // "U test, p=0.008", "spread rule, 3+3 repeats: ranges overlap", ...
+  double change = 0; // median of b's values / median of a's (0 without values)
 };
 [[nodiscard]] Judgement judge(const std::vector<double>& a, const std::vector<double>& b, bool higher_is_better);
 

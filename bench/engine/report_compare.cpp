@@ -37,12 +37,12 @@ std::vector<double> repeats_of(const json& row, const char* key, double scale) {
   return out;
 }
 
-std::string cpu_ns(double v) { return fmt::format("{:.0f} ns", v); }
 std::string msgs(double v) { return human_count(v) + " msgs/s"; }
 
 struct Figure {
   const char* title;
-  const char* pattern;  // the rows it applies to
+  const char* pattern;  // the rows it applies to (nullptr: every row)
+  const char* scope;    // what the table says about the rows
   std::initializer_list<const char*> path;
   const char* per_repeat;  // key under per_repeat, or nullptr
   bool scale_by_size;      // bytes/s from per-repeat msgs/s
@@ -51,15 +51,15 @@ struct Figure {
 };
 
 const Figure kFigures[] = {
-    {"msgs/s", "throughput", {"msgs_per_s"}, "msgs_per_s", false, true, msgs},
-    {"bytes/s", "throughput", {"bytes_per_s"}, "msgs_per_s", true, true, human_bytes_per_s},
-    {"round trip p50", "rtt", {"rtt_ns", "p50"}, "rtt_p50_ns", false, false, human_ns},
-    {"round trip p99", "rtt", {"rtt_ns", "p99"}, "rtt_p99_ns", false, false, human_ns},
-    {"round trip p99.9", "rtt", {"rtt_ns", "p999"}, nullptr, false, false, human_ns},
-    {"CPU per message, sender (rtt: client, per round trip)", nullptr, {"cpu_ns_per_msg", "sender"},
-     "cpu_ns_per_msg_sender", false, false, cpu_ns},
-    {"CPU per message, receiver (rtt: server, per round trip)", nullptr, {"cpu_ns_per_msg", "receiver"},
-     "cpu_ns_per_msg_receiver", false, false, cpu_ns},
+    {"msgs/s", "throughput", "throughput", {"msgs_per_s"}, "msgs_per_s", false, true, msgs},
+    {"bytes/s", "throughput", "throughput", {"bytes_per_s"}, "msgs_per_s", true, true, human_bytes_per_s},
+    {"round trip p50", "rtt", "rtt", {"rtt_ns", "p50"}, "rtt_p50_ns", false, false, human_ns},
+    {"round trip p99", "rtt", "rtt", {"rtt_ns", "p99"}, "rtt_p99_ns", false, false, human_ns},
+    {"round trip p99.9", "rtt", "rtt", {"rtt_ns", "p999"}, nullptr, false, false, human_ns},
+    {"CPU per message, sender", nullptr, "every row; rtt: the client, per round trip", {"cpu_ns_per_msg", "sender"},
+     "cpu_ns_per_msg_sender", false, false, human_ns},
+    {"CPU per message, receiver", nullptr, "every row; rtt: the server, per round trip",
+     {"cpu_ns_per_msg", "receiver"}, "cpu_ns_per_msg_receiver", false, false, human_ns},
 };
 
 double median_of(std::vector<double> v) {
@@ -130,6 +130,7 @@ Judgement judge(const std::vector<double>& a, const std::vector<double>& b, bool
     return j;
   }
   const double ma = median_of(a), mb = median_of(b);
+  j.change = ma != 0 ? mb / ma : 0;
   const bool b_better = higher_is_better ? mb > ma : mb < ma;
   if (static_cast<int>(a.size()) >= kMinRepeatsForUTest && static_cast<int>(b.size()) >= kMinRepeatsForUTest) {
     const double p = mann_whitney_p(a, b);
@@ -206,22 +207,24 @@ Comparison compare_reports(const json& a, const json& b, std::optional<double> f
       }
       ++counts[static_cast<int>(jd.verdict)];
       std::string verdict = verdict_text(jd.verdict);
-      if (jd.verdict == Verdict::kSlower && va && vb && *va != 0) {
-        const double pct = f.higher_is_better ? (1 - *vb / *va) * 100 : (*vb / *va - 1) * 100;
+      // How much: the change of the repeats' medians, which the verdict judged (for msgs/s the
+      // same as B/A; a percentile of the merged histogram may move differently from its repeats').
+      if (jd.verdict == Verdict::kSlower && jd.change > 0) {
+        const double pct = f.higher_is_better ? (1 - jd.change) * 100 : (jd.change - 1) * 100;
         verdict += fmt::format(" by {:.0f}%", pct);
         if (!fail_if_slower_pct || pct > *fail_if_slower_pct) {
           c.slower.push_back(fmt::format("{} {}: {:.0f}% slower", key_of(*ra), f.title, pct));
         }
-      } else if (jd.verdict == Verdict::kFaster && va && vb && *va != 0) {
-        const double pct = f.higher_is_better ? (*vb / *va - 1) * 100 : (1 - *vb / *va) * 100;
+      } else if (jd.verdict == Verdict::kFaster && jd.change > 0) {
+        const double pct = f.higher_is_better ? (jd.change - 1) * 100 : (1 - jd.change) * 100;
         verdict += fmt::format(" by {:.0f}%", pct);
       }
-      table += fmt::format("  {:<40} {:>16} {:>16} {:>7}  {} ({})\n", row_name(*ra), va ? f.format(*va) : "n/a",
+      table += fmt::format("  {:<40} {:>16} {:>16} {:>7}  {} ({})\n", f.pattern ? row_name(*ra) : key_of(*ra),
+                           va ? f.format(*va) : "n/a",
                            vb ? f.format(*vb) : "n/a", ratio, verdict, jd.how);
     }
     if (table.empty()) continue;
-    out += fmt::format("\n{} ({}; {} is better)\n", f.title, f.pattern ? f.pattern : "every row",
-                       f.higher_is_better ? "higher" : "lower");
+    out += fmt::format("\n{} ({}; {} is better)\n", f.title, f.scope, f.higher_is_better ? "higher" : "lower");
     out += fmt::format("  {:<40} {:>16} {:>16} {:>7}  {}\n", "row", "A", "B", "B/A", "verdict");
     out += table;
   }

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "engine/report.hpp"
+#include "engine/registry.hpp"
 #include "engine/report_detail.hpp"
 
 namespace ipckit::bench {
@@ -64,7 +65,13 @@ std::vector<HeadlineItem> headline(const Report& r) {
   std::vector<HeadlineItem> out;
   const Finder f{r};
   std::set<std::size_t> tp_sizes, rt_sizes;
-  for (const auto& row : r.results) (row.pattern == Pattern::kThroughput ? tp_sizes : rt_sizes).insert(row.size);
+  for (const auto& row : r.results) {
+    // A mechanism of one fixed size (atomic-pingpong: 8 B, no payload) does not make a size a
+    // question of its own: with it the smallest rtt size would be 8 B, where nothing else runs.
+    const Mechanism* m = find_mechanism(row.mechanism);
+    if (m && m->fixed_size(row.pattern)) continue;
+    (row.pattern == Pattern::kThroughput ? tp_sizes : rt_sizes).insert(row.size);
+  }
   auto kernel_cross = [](const Row& x) { return blocking(x) && cross(x); };
 
   if (!tp_sizes.empty()) {

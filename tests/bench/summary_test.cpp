@@ -43,6 +43,26 @@ TEST(BenchSummary, RatiosNameTheirReferenceWithTwoSignificantDigits) {
   EXPECT_DOUBLE_EQ(items[0].value, 1.3e6);
 }
 
+TEST(BenchSummary, RequestReplyIsAnsweredAtTheSmallestSizeBesidesTheFixedSizeProbe) {
+  // atomic-pingpong runs at 8 B only: the request/reply answer is at 64 B, the smallest size the
+  // other mechanisms ran (the default run lost this line to the 8-byte probe).
+  Report r;
+  auto rtt = [](const char* mech, std::size_t size, double p50, Wait wait) {
+    Row x = tp(mech, size, 1e9 / p50, wait);
+    x.pattern = Pattern::kRtt;
+    x.bytes_per_s.reset();
+    x.p50 = p50;
+    return x;
+  };
+  r.results = {rtt("atomic-pingpong", 8, 150, Wait::kBusy), rtt("pipe", 64, 30000, Wait::kBlocking),
+               rtt("unix-stream", 64, 25000, Wait::kBlocking), rtt("shm-pingpong", 64, 300, Wait::kBusy)};
+  const std::string s = format_summary(r);
+  EXPECT_NE(s.find("- Request/reply (64 B): unix-stream has the lowest blocking round trip (p50 25.0 us"),
+            std::string::npos) << s;
+  EXPECT_NE(s.find("busy-polling shared memory answers in 300 ns (raw atomic ping-pong: 150 ns)"), std::string::npos)
+      << s;
+}
+
 TEST(BenchSummary, HumanRatioKeepsTwoSignificantDigits) {
   EXPECT_EQ(human_ratio(0.047), "0.047x");
   EXPECT_EQ(human_ratio(0.8), "0.80x");
