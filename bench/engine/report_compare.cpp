@@ -17,9 +17,10 @@ namespace {
 
 using nlohmann::json;
 
-std::optional<double> number(const json& row, std::initializer_list<const char*> path) {
+std::optional<double> number(const json& row, const char* key, const char* sub) {
   const json* v = &row;
-  for (const char* k : path) {
+  for (const char* k : {key, sub}) {
+    if (k == nullptr) break;
     if (!v->is_object() || !v->contains(k)) return std::nullopt;
     v = &(*v)[k];
   }
@@ -43,7 +44,8 @@ struct Figure {
   const char* title;
   const char* pattern;  // the rows it applies to (nullptr: every row)
   const char* scope;    // what the table says about the rows
-  std::initializer_list<const char*> path;
+  const char* key;
+  const char* sub;  // the field under `key`, or nullptr
   const char* per_repeat;  // key under per_repeat, or nullptr
   bool scale_by_size;      // bytes/s from per-repeat msgs/s
   bool higher_is_better;
@@ -51,15 +53,15 @@ struct Figure {
 };
 
 const Figure kFigures[] = {
-    {"msgs/s", "throughput", "throughput", {"msgs_per_s"}, "msgs_per_s", false, true, msgs},
-    {"bytes/s", "throughput", "throughput", {"bytes_per_s"}, "msgs_per_s", true, true, human_bytes_per_s},
-    {"round trip p50", "rtt", "rtt", {"rtt_ns", "p50"}, "rtt_p50_ns", false, false, human_ns},
-    {"round trip p99", "rtt", "rtt", {"rtt_ns", "p99"}, "rtt_p99_ns", false, false, human_ns},
-    {"round trip p99.9", "rtt", "rtt", {"rtt_ns", "p999"}, nullptr, false, false, human_ns},
-    {"CPU per message, sender", nullptr, "every row; rtt: the client, per round trip", {"cpu_ns_per_msg", "sender"},
+    {"msgs/s", "throughput", "throughput", "msgs_per_s", nullptr, "msgs_per_s", false, true, msgs},
+    {"bytes/s", "throughput", "throughput", "bytes_per_s", nullptr, "msgs_per_s", true, true, human_bytes_per_s},
+    {"round trip p50", "rtt", "rtt", "rtt_ns", "p50", "rtt_p50_ns", false, false, human_ns},
+    {"round trip p99", "rtt", "rtt", "rtt_ns", "p99", "rtt_p99_ns", false, false, human_ns},
+    {"round trip p99.9", "rtt", "rtt", "rtt_ns", "p999", nullptr, false, false, human_ns},
+    {"CPU per message, sender", nullptr, "every row; rtt: the client, per round trip", "cpu_ns_per_msg", "sender",
      "cpu_ns_per_msg_sender", false, false, human_ns},
     {"CPU per message, receiver", nullptr, "every row; rtt: the server, per round trip",
-     {"cpu_ns_per_msg", "receiver"}, "cpu_ns_per_msg_receiver", false, false, human_ns},
+     "cpu_ns_per_msg", "receiver", "cpu_ns_per_msg_receiver", false, false, human_ns},
 };
 
 double median_of(std::vector<double> v) {
@@ -190,8 +192,8 @@ Comparison compare_reports(const json& a, const json& b, std::optional<double> f
     std::string table;
     for (const auto& [ra, rb] : pairs) {
       if (f.pattern && ra->value("pattern", "") != f.pattern) continue;
-      const auto va = number(*ra, f.path);
-      const auto vb = number(*rb, f.path);
+      const auto va = number(*ra, f.key, f.sub);
+      const auto vb = number(*rb, f.key, f.sub);
       if (!va && !vb) continue;
       const double size = static_cast<double>(ra->value("size", std::size_t{0}));
       const std::string ratio = va && vb && *va != 0 ? fmt::format("{:.3f}", *vb / *va) : "n/a";

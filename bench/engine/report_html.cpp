@@ -175,6 +175,7 @@ constexpr std::string_view kScript = R"js(
       (groups[k] = groups[k] || {r: r, pts: []}).pts.push({x: r.size, y: r.bytes_per_s / 1e9});
     }
     const keys = Object.keys(groups);
+    const sizes = [...new Set(keys.flatMap(k => groups[k].pts.map(p => p.x)))].sort((a, b) => a - b);
     const sets = keys.map((k, i) => {
       const c = colour(groups[k].r.mechanism, groups[k].r.placement);
       points += groups[k].pts.length;
@@ -185,7 +186,9 @@ constexpr std::string_view kScript = R"js(
       options: Object.assign({}, common, {plugins: {legend: {position: 'bottom', labels: common.plugins.legend.labels},
                                                      title: {display: true, text: fam}},
         scales: {x: {type: 'logarithmic', title: {display: true, text: 'message size'},
-                     ticks: {callback: v => [64, 1024, 4096, 65536, 1048576, 16777216].includes(v) || Math.log2(v) % 2 === 0 ? bytesText(v) : ''}},
+                     // A tick at every size measured (log ticks would fall on powers of ten).
+                     afterBuildTicks: axis => { axis.ticks = sizes.map(v => ({value: v})); },
+                     ticks: {callback: v => bytesText(v)}},
                  y: {type: 'logarithmic', title: {display: true, text: 'GB/s (log scale)'},
                      ticks: logTicks(v => v >= 1 ? v + ' GB/s' : v >= 0.001 ? (v * 1000) + ' MB/s' : (v * 1e6) + ' kB/s')}}})}));
     record(canvas, sets);

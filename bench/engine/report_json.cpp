@@ -44,6 +44,7 @@ json to_json(const Report& r) {
   j["loaded"] = {{"loaded", !r.loaded.empty()}, {"reasons", r.loaded}};
   j["warmup_s"] = r.warmup_s;
   j["duration_s"] = r.duration_s;
+  j["wall_s"] = r.wall_s;
   json rows = json::array();
   for (const Row& row : r.results) {
     json x;
