@@ -122,8 +122,10 @@ constexpr std::string_view kScript = R"js(
   const overlay = {id: 'overlay', afterDatasetsDraw(chart) {
     const o = chart.config.options.overlay;
     if (!o) return;
-    const ctx = chart.ctx, x = chart.scales.x, meta = chart.getDatasetMeta(0);
+    const ctx = chart.ctx, x = chart.scales.x, meta = chart.getDatasetMeta(0), area = chart.chartArea;
     ctx.save();
+    // A whisker reaching below the axis minimum stops at the plot's edge, not over the labels.
+    ctx.beginPath(); ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top); ctx.clip();
     meta.data.forEach((bar, i) => {
       const w = o.whisker[i];
       if (w && w[0] !== null && w[1] !== null && w[1] > w[0]) {
