@@ -405,15 +405,15 @@ std::string to_html(const Report& r, const std::string& chart_js) {
     if (is_noisy(row)) cls += cls.empty() ? "noisy" : " noisy";
     rows += fmt::format(
         "<tr{}><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td>"
-        "<td class=\"l\">{}</td><td>{}x{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td>{}</td><td class=\"spread\">{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-        "<td class=\"l\">{}</td></tr>\n",
+        "<td class=\"l\">{}</td><td>{}x{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"spread\">{}{}</td><td>{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>\n",
         cls.empty() ? "" : " class=\"" + cls + "\"", escape_html(row.mechanism), to_string(row.pattern), human_size(row.size), escape_html(row.placement), to_string(row.wait),
-        row.procs.producers, row.procs.consumers, opt_cell(row.msgs_per_s, human_count),
-        opt_cell(row.bytes_per_s, human_bytes_per_s), opt_cell(row.p50, human_ns), opt_cell(row.p90, human_ns),
+        row.procs.producers, row.procs.consumers, opt_cell(row.msgs_per_s, human_count), escape_html(row.rate_of),
+        opt_cell(row.sender_msgs_per_s, human_count), opt_cell(row.bytes_per_s, human_bytes_per_s), opt_cell(row.p50, human_ns), opt_cell(row.p90, human_ns),
         opt_cell(row.p99, human_ns), opt_cell(row.p999, human_ns), opt_cell(row.max, human_ns),
         escape_html(detail::spread_text(row)), is_noisy(row) ? " noisy" : "", cpu_cell(row.cpu_sender),
-        cpu_cell(row.cpu_receiver), row.samples, row.repeats, detail::verified_text(row),
+        cpu_cell(row.cpu_receiver), row.samples, row.repeats, row.lost, detail::verified_text(row),
         escape_html(row.limited.value_or(row.note)));
   }
   std::string na;
@@ -442,9 +442,10 @@ std::string to_html(const Report& r, const std::string& chart_js) {
 spread = (max − min) / median of the repeats (empty with one repeat), noisy above {noisy:.0f}%; CPU: ns per message
 (rtt: per round trip), sender/client and receiver/server.</p>
 <table><tr><th class="l">mechanism</th><th class="l">pattern</th><th>size</th>
-<th class="l">placement</th><th class="l">wait</th><th>procs</th><th>msgs/s</th><th>bytes/s</th><th>p50</th><th>p90</th>
-<th>p99</th><th>p99.9</th><th>max</th><th>spread</th><th>CPU/msg sender</th><th>CPU/msg receiver</th><th>samples</th>
-<th>repeats</th><th>verified</th><th class="l">limited / note</th></tr>
+<th class="l">placement</th><th class="l">wait</th><th>procs</th><th>msgs/s</th><th class="l">rate of</th>
+<th>sender msgs/s</th><th>bytes/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>spread</th>
+<th>CPU/msg sender</th><th>CPU/msg receiver</th><th>samples</th><th>repeats</th><th>lost</th><th>verified</th>
+<th class="l">limited / note</th></tr>
 {rows}</table>
 {na}<script>const REPORT = {data};
 const FAMILIES = {families};</script>
