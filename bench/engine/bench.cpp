@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -62,6 +63,22 @@ std::string read_line(const char* path) {
   return line;
 }
 
+std::optional<std::string> read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line) || line.empty()) return std::nullopt;
+  return line;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buf, n);
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -81,11 +98,17 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-double spread_of(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
+std::optional<double> spread_of(const std::vector<double>& v) {
+  if (v.size() < 2) return std::nullopt;
   const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
   const double m = median(v);
   return m > 0 ? (*hi - *lo) / m : 0;
+}
+
+std::optional<double> positive(double v) { return v > 0 ? std::optional<double>(v) : std::nullopt; }
+
+std::optional<double> per_msg(std::uint64_t cpu, std::uint64_t msgs) {
+  return msgs > 0 ? std::optional<double>(static_cast<double>(cpu) / static_cast<double>(msgs)) : std::nullopt;
 }
 
 struct Plan {
@@ -148,16 +171,31 @@ Row aggregate(const Plan& p) {
     }
     if (rate > 0) rates.push_back(rate);
     if (p.pattern == Pattern::kThroughput && sender_rate > 0) sender_rates.push_back(sender_rate);
+    row.per_repeat.msgs_per_s.push_back(positive(rate));
+    std::uint64_t rep_cpu_s = 0, rep_msgs_s = 0, rep_cpu_r = 0, rep_msgs_r = 0;
     for (const SideStats& s : o.senders) {
-      cpu_s += s.cpu_ns;
-      msgs_s += s.msgs;
+      rep_cpu_s += s.cpu_ns;
+      rep_msgs_s += s.msgs;
       row.lost += s.lost;
       if (!s.verified) unverified(s.error);
     }
     for (const SideStats& r : o.receivers) {
-      cpu_r += r.cpu_ns;
-      msgs_r += r.msgs;
+      rep_cpu_r += r.cpu_ns;
+      rep_msgs_r += r.msgs;
       if (!r.verified) unverified(r.error);
+    }
+    cpu_s += rep_cpu_s;
+    msgs_s += rep_msgs_s;
+    cpu_r += rep_cpu_r;
+    msgs_r += rep_msgs_r;
+    row.per_repeat.cpu_sender.push_back(per_msg(rep_cpu_s, rep_msgs_s));
+    row.per_repeat.cpu_receiver.push_back(two ? per_msg(rep_cpu_r, rep_msgs_r) : std::nullopt);
+    if (p.pattern == Pattern::kRtt) {
+      row.per_repeat.p50.push_back(o.histogram.reported_percentile(0.5));
+      row.per_repeat.p99.push_back(o.histogram.reported_percentile(0.99));
+    } else {
+      row.per_repeat.p50.push_back(std::nullopt);
+      row.per_repeat.p99.push_back(std::nullopt);
     }
     if (p.pattern == Pattern::kThroughput && two) {
       std::string problem;
@@ -310,7 +348,48 @@ Result<double> parse_duration(std::string_view text) {
   return d->count();
 }
 
+Result<double> parse_warmup(std::string_view text) {
+  auto d = ipckit::parse_duration(trim(text), "--warmup", kWarmupRange);
+  if (!d) return fail(d.error());
+  return d->count();
+}
+
+std::optional<LoadAverage> read_load_average() {
+  std::ifstream in("/proc/loadavg");
+  LoadAverage l;
+  if (!(in >> l.one >> l.five >> l.fifteen)) return std::nullopt;
+  return l;
+}
+
+std::vector<std::string> detect_load(const Report& r) {
+  std::vector<std::string> why;
+  if (r.load_start && r.machine.cpus > 0 && r.load_start->one > r.machine.cpus - 1) {
+    why.push_back(fmt::format("1-minute load average {:.2f} at the start, above CPUs - 1 = {}", r.load_start->one,
+                              r.machine.cpus - 1));
+  }
+  for (const Row& row : r.results) {
+    if (row.mechanism != "atomic-pingpong" || row.pattern != Pattern::kRtt) continue;
+    std::vector<double> p50s;
+    for (const auto& v : row.per_repeat.p50) {
+      if (v) p50s.push_back(*v);
+    }
+    if (p50s.size() < 2) continue;
+    const double m = median(p50s);
+    for (std::size_t i = 0; i < p50s.size(); ++i) {
+      if (m > 0 && (p50s[i] > 2 * m || p50s[i] < m / 2)) {
+        why.push_back(fmt::format("the atomic ping-pong probe's p50 moved: {:.0f} ns in one repeat, median {:.0f} ns",
+                                  p50s[i], m));
+        break;
+      }
+    }
+  }
+  return why;
+}
+
 Result<void> validate(const BenchOptions& o) {
+  if (o.warmup_s && (!(*o.warmup_s >= 0) || Seconds(*o.warmup_s) > kWarmupRange.max)) {
+    return bad_option("--warmup", format_duration(Seconds(*o.warmup_s)), "must be 0 to 60 s");
+  }
   if (o.repeats && (*o.repeats < 1 || *o.repeats > 100)) {
     return bad_option("--repeats", std::to_string(*o.repeats), "must be 1..100 (3 or more for a median and spread)");
   }
@@ -368,6 +447,13 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   report.machine.clocksource = read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource");
   report.machine.pinned[0] = a;
   report.machine.pinned[1] = b;
+  report.machine.cpu_governor = read_first_line(fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq/scaling_governor", a));
+  report.date = utc_now_iso8601();
+  report.hostname = u.nodename;
+#ifdef IPCKIT_GIT_REVISION
+  if (std::string_view(IPCKIT_GIT_REVISION).size() > 0) report.git_revision = IPCKIT_GIT_REVISION;
+#endif
+  report.load_start = read_load_average();
   const bool cross_possible = a != b;
   // Runs with several processes per side spread them over these as well (RunConfig::spare_cpus);
   // --pin keeps them on the two CPUs named.
@@ -389,7 +475,10 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
   const double duration = o.duration_s.value_or(o.quick ? 0.075 : 0.3);
   const int repeats = o.repeats.value_or(3);
   const auto duration_ns = static_cast<std::uint64_t>(duration * 1e9);
-  const std::uint64_t warmup_ns = duration_ns / 4;
+  const double warmup = o.warmup_s.value_or(duration / 4);
+  const auto warmup_ns = static_cast<std::uint64_t>(warmup * 1e9);
+  report.duration_s = duration;
+  report.warmup_s = warmup;
 
   std::vector<const Mechanism*> mechs;
   if (o.mechanisms.empty()) {
@@ -458,8 +547,8 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
       if (progress) {
         const double elapsed = static_cast<double>(SideClock::now_ns() - started) / 1e9;
         const double eta = done ? elapsed / static_cast<double>(done) * static_cast<double>(total - done)
-                                : static_cast<double>(total) * (duration * 1.25 + 0.02);
-        progress(Progress{done, total, p.mechanism->name(), p.pattern, p.size, eta});
+                                : static_cast<double>(total) * (duration + warmup + 0.02);
+        progress(Progress{done, total, p.mechanism->name(), p.pattern, p.size, p.placement, r, eta});
       }
       RunConfig cfg;
       cfg.mechanism = p.mechanism;
@@ -487,6 +576,8 @@ Result<Report> run_bench(const BenchOptions& o, const std::function<void(const P
     }
   }
   for (const auto& p : plans) report.results.push_back(aggregate(p));
+  report.load_end = read_load_average();
+  report.loaded = detect_load(report);
   report.wall_s = static_cast<double>(SideClock::now_ns() - started) / 1e9;
   return report;
 }

@@ -20,7 +20,8 @@ namespace ipckit::bench {
 struct BenchOptions {
   std::vector<std::string> mechanisms;  // empty: default_mechanisms()
   std::vector<std::size_t> sizes;       // empty: the defaults of each pattern
-  std::optional<double> duration_s;     // measured window of one run (warm-up adds a quarter)
+  std::optional<double> duration_s;     // measured window of one run
+  std::optional<double> warmup_s;       // warm-up before it (default: a quarter of duration_s)
   std::optional<int> repeats;
   std::optional<std::pair<int, int>> pin;  // sender CPU, receiver CPU
   bool same_cpu = false;                   // add same-CPU rows (never for busy-poll)
@@ -39,6 +40,9 @@ struct BenchOptions {
 // --duration: above 0 and at most 60 s (kDurationRange), in seconds.
 [[nodiscard]] Result<double> parse_duration(std::string_view text);
 inline constexpr DurationRange kDurationRange{Seconds(0.0), true, Seconds(60.0)};
+// --warmup: 0 (no warm-up) up to 60 s, in seconds.
+[[nodiscard]] Result<double> parse_warmup(std::string_view text);
+inline constexpr DurationRange kWarmupRange{Seconds(0.0), false, Seconds(60.0)};
 // Checks a whole option set (CPUs exist, sizes in range, repeats >= 1, ...).
 [[nodiscard]] Result<void> validate(const BenchOptions& options);
 // The CPUs this process may run on (sched_getaffinity), in ascending order.
@@ -68,20 +72,41 @@ struct Row {
   std::optional<std::string> limited;
   std::uint64_t lost = 0;
   bool zero_copy = false;  // the receiver reads in place: bytes/s is not a copy bandwidth
-  // Not in the JSON schema: shown in the table.
-  double spread = 0;  // (max - min) / median of the repeats' headline figure
-  std::string note;   // the first failure, if any
+  // (max - min) / median of the repeats' headline figure (throughput: msgs/s; rtt: p50); nullopt
+  // with fewer than two repeats that have the figure.
+  std::optional<double> spread;
+  // One entry per repeat that ran (repeat order; as long as `repeats`), nullopt where that repeat
+  // has no such figure (a p99 from too few samples). schema_version 2.
+  struct PerRepeat {
+    std::vector<std::optional<double>> msgs_per_s, p50, p99, cpu_sender, cpu_receiver;
+  } per_repeat;
+  std::string note;  // the first failure, if any (table only)
 };
+
+// Spread above this marks a row as noisy (table, page, Markdown, JSON `noisy`).
+inline constexpr double kNoisySpread = 0.20;
+[[nodiscard]] inline bool is_noisy(const Row& r) noexcept { return r.spread && *r.spread > kNoisySpread; }
 
 struct NotAvailable {
   std::string mechanism;
   std::string reason;
 };
 
+// 1-, 5- and 15-minute load averages (/proc/loadavg); nullopt where unreadable.
+struct LoadAverage {
+  double one = 0, five = 0, fifteen = 0;
+};
+[[nodiscard]] std::optional<LoadAverage> read_load_average();
+
 struct Report {
-  int schema_version = 1;
+  // 2 adds fields to 1 (date, hostname, load_average, cpu_governor, git_revision, warmup_s,
+  // duration_s, loaded; per row spread, noisy, per_repeat); every field of 1 keeps its meaning.
+  int schema_version = 2;
   std::string ipckit_version;
   std::string command;
+  std::string date;      // start of the run, UTC, ISO 8601 ("2026-12-03T13:00:15Z")
+  std::string hostname;
+  std::optional<std::string> git_revision;  // of the source tree at configure time, when it was a git checkout
   struct {
     std::string compiler, flags, type;
   } build;
@@ -89,7 +114,12 @@ struct Report {
     int cpus = 0;
     std::string model, kernel, clocksource;
     int pinned[2] = {0, 0};
+    std::optional<std::string> cpu_governor;  // cpufreq scaling_governor of the first pinned CPU
   } machine;
+  std::optional<LoadAverage> load_start, load_end;
+  double warmup_s = 0, duration_s = 0;
+  // The machine looked loaded: the reasons (empty: it did not). See detect_load().
+  std::vector<std::string> loaded;
   std::vector<Row> results;
   std::vector<NotAvailable> not_available;
   bool quick = false;
@@ -103,8 +133,16 @@ struct Progress {
   std::string_view mechanism;
   Pattern pattern = Pattern::kThroughput;
   std::size_t size = 0;
+  std::string_view placement;
+  int repeat = 0;  // 0-based
   double eta_s = 0;
 };
+
+// Why the machine looked loaded during `report` (empty: it did not): the 1-minute load average at
+// the start above CPUs - 1 (the bench itself then competes with other work), or an atomic-pingpong
+// repeat whose p50 is more than twice or less than half the median of its repeats (the probe's
+// own figure moved: something else took the CPUs for part of the run).
+[[nodiscard]] std::vector<std::string> detect_load(const Report& report);
 
 // The mechanisms a run without --mechanisms measures: every registered one but the variants that
 // run only when named (Mechanism::in_default_run()).

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The JSON report of a real tiny run has every key of the schema in every row, with the right
-// types; CSV has one line per row; --compare prints the ratio of every figure.
+// types (schema_version 2: every field of 1, plus the run's date, host, load and per-repeat values);
+// CSV has one line per row at full precision; reports of either version load back.
 #include <algorithm>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -22,9 +24,27 @@ bool number_or_null(const json& v) { return v.is_null() || v.is_number(); }
 
 void check_schema(const json& j) {
   ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j.at("schema_version"), 1);
+  EXPECT_EQ(j.at("schema_version"), 2);
   EXPECT_TRUE(j.at("ipckit_version").is_string());
   EXPECT_TRUE(j.at("command").is_string());
+  // Added by version 2, at the top level.
+  const std::string date = j.at("date");
+  EXPECT_TRUE(std::regex_match(date, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"))) << date;
+  EXPECT_TRUE(j.at("hostname").is_string());
+  EXPECT_FALSE(j.at("hostname").get<std::string>().empty());
+  EXPECT_TRUE(j.at("git_revision").is_string() || j.at("git_revision").is_null());
+  for (const char* k : {"start", "end"}) {
+    const json& l = j.at("load_average").at(k);
+    ASSERT_TRUE(l.is_array()) << k;  // /proc/loadavg is readable on Linux
+    EXPECT_EQ(l.size(), 3u);
+    for (const json& v : l) EXPECT_TRUE(v.is_number());
+  }
+  EXPECT_TRUE(j.at("loaded").at("loaded").is_boolean());
+  EXPECT_TRUE(j.at("loaded").at("reasons").is_array());
+  EXPECT_EQ(j.at("loaded").at("loaded").get<bool>(), !j.at("loaded").at("reasons").empty());
+  EXPECT_TRUE(j.at("warmup_s").is_number());
+  EXPECT_TRUE(j.at("duration_s").is_number());
+  EXPECT_TRUE(j.at("machine").at("cpu_governor").is_string() || j.at("machine").at("cpu_governor").is_null());
   for (const char* k : {"compiler", "flags", "type"}) EXPECT_TRUE(j.at("build").at(k).is_string()) << k;
   const json& m = j.at("machine");
   EXPECT_TRUE(m.at("cpus").is_number_integer());
@@ -35,7 +55,7 @@ void check_schema(const json& j) {
   const std::set<std::string> row_keys = {"mechanism", "pattern", "size", "placement", "wait", "procs",
                                           "samples", "msgs_per_s", "rate_of", "sender_msgs_per_s", "bytes_per_s",
                                           "rtt_ns", "cpu_ns_per_msg", "repeats", "verified", "limited", "lost",
-                                          "zero_copy"};
+                                          "zero_copy", "spread", "noisy", "per_repeat"};
   ASSERT_TRUE(j.at("results").is_array());
   ASSERT_FALSE(j.at("results").empty());
   for (const json& r : j.at("results")) {
@@ -69,6 +89,20 @@ void check_schema(const json& j) {
     EXPECT_TRUE(r.at("limited").is_null() || r.at("limited").is_string());
     EXPECT_TRUE(r.at("lost").is_number_unsigned());
     EXPECT_TRUE(r.at("zero_copy").is_boolean());
+    // Version 2: the spread (null with fewer than two repeats), the noisy flag, and one value per
+    // repeat of every figure a verdict is made from.
+    EXPECT_TRUE(number_or_null(r.at("spread")));
+    if (r.at("spread").is_number()) {
+      EXPECT_EQ(r.at("noisy").get<bool>(), r.at("spread").get<double>() > 0.2);
+    } else {
+      EXPECT_FALSE(r.at("noisy").get<bool>());
+    }
+    for (const char* k : {"msgs_per_s", "rtt_p50_ns", "rtt_p99_ns", "cpu_ns_per_msg_sender", "cpu_ns_per_msg_receiver"}) {
+      const json& v = r.at("per_repeat").at(k);
+      ASSERT_TRUE(v.is_array()) << k;
+      EXPECT_EQ(v.size(), r.at("repeats").get<std::size_t>()) << k;
+      for (const json& x : v) EXPECT_TRUE(number_or_null(x)) << k;
+    }
     if (r.at("pattern") == "throughput") {
       EXPECT_TRUE(r.at("rtt_ns").at("p50").is_null());
     } else {
@@ -159,37 +193,71 @@ TEST(BenchJson, QuickTableSaysIndicativeAndShowsP50P99) {
   EXPECT_NE(table.find("40.0 us"), std::string::npos);
 }
 
-TEST(BenchJson, CompareShowsTheRatioOfEveryFigure) {
-  auto make = [](double rate, double p50) {
-    json j = {{"schema_version", 1}, {"results", json::array()}};
-    j["results"].push_back({{"mechanism", "pipe"}, {"pattern", "throughput"}, {"size", 64}, {"placement", "cross-cpu"},
-                            {"msgs_per_s", rate}, {"sender_msgs_per_s", rate}, {"bytes_per_s", rate * 64},
-                            {"rtt_ns", {{"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"p999", nullptr}, {"max", nullptr}}},
-                            {"cpu_ns_per_msg", {{"sender", 100.0}, {"receiver", 50.0}}}});
-    j["results"].push_back({{"mechanism", "tcp"}, {"pattern", "rtt"}, {"size", 64}, {"placement", "cross-cpu"},
-                            {"msgs_per_s", 1000.0}, {"bytes_per_s", nullptr},
-                            {"rtt_ns", {{"p50", p50}, {"p90", nullptr}, {"p99", nullptr}, {"p999", nullptr}, {"max", p50 * 3}}},
-                            {"cpu_ns_per_msg", {{"sender", 100.0}, {"receiver", 100.0}}}});
-    return j;
-  };
-  json a = make(1000, 40000);
-  json b = make(2500, 10000);
-  b["results"].push_back({{"mechanism", "udp"}, {"pattern", "rtt"}, {"size", 64}, {"placement", "cross-cpu"}});
-  auto text = compare_reports(a, b);
-  ASSERT_TRUE(text) << text.error().str();
-  EXPECT_NE(text->find("msgs_per_s"), std::string::npos);
-  EXPECT_NE(text->find("sender_msgs_per_s"), std::string::npos) << *text;
-  EXPECT_NE(text->find("2.500"), std::string::npos) << *text;  // pipe msgs/s and bytes/s
-  EXPECT_NE(text->find("0.250"), std::string::npos) << *text;  // tcp p50 and max
-  EXPECT_NE(text->find("1.000"), std::string::npos) << *text;  // cpu unchanged
-  EXPECT_NE(text->find("udp rtt 64 B cross-cpu"), std::string::npos);
-  EXPECT_NE(text->find("only in B"), std::string::npos);
+TEST(BenchJson, PerRepeatValuesGiveTheMedianAndTheSpread) {
+  auto o = test::tiny({"pipe", "atomic-pingpong"});
+  o.repeats = 3;
+  auto report = run_bench(o);
+  ASSERT_TRUE(report) << report.error().str();
+  const json j = to_json(*report);
+  for (const json& r : j["results"]) {
+    SCOPED_TRACE(r.dump());
+    if (r["pattern"] != "throughput") continue;
+    std::vector<double> v;
+    for (const json& x : r["per_repeat"]["msgs_per_s"]) {
+      if (x.is_number()) v.push_back(x.get<double>());
+    }
+    ASSERT_EQ(v.size(), 3u);
+    std::sort(v.begin(), v.end());
+    EXPECT_DOUBLE_EQ(r["msgs_per_s"].get<double>(), v[1]);
+    EXPECT_DOUBLE_EQ(r["spread"].get<double>(), (v[2] - v[0]) / v[1]);
+  }
+}
+
+TEST(BenchCsv, FullPrecisionAndNoSpreadWithOneRepeat) {
+  Report r;
+  Row row;
+  row.mechanism = "pipe";
+  row.size = 64;
+  row.placement = "cross-cpu";
+  row.msgs_per_s = 41068612.345678;
+  row.bytes_per_s = 41068612.345678 * 64;
+  row.repeats = 1;
+  row.verified = true;
+  row.rate_of = "receiver";
+  r.results.push_back(row);
+  row.repeats = 3;
+  row.spread = 0.125;
+  r.results.push_back(row);
+  const std::string csv = to_csv(r);
+  // The shortest text that reads back as the same double, never 6 significant digits.
+  EXPECT_NE(csv.find(",41068612.345678,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("4.10686e+07"), std::string::npos) << csv;
+  // One repeat: no spread (an empty cell), not "0.0000"; three: the value.
+  EXPECT_NE(csv.find(",1,,true,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",3,0.125,true,"), std::string::npos) << csv;
+}
+
+TEST(BenchJson, LoadReadsSchemaOneAndTwo) {
+  ::ipckit::test::TempDir dir;
+  for (int version : {1, 2}) {
+    const json j = {{"schema_version", version}, {"results", json::array()}};
+    const std::string path = dir.file("v" + std::to_string(version) + ".json");
+    ASSERT_TRUE(write_text_file(path, j.dump()));
+    auto loaded = load_report(path);
+    ASSERT_TRUE(loaded) << loaded.error().str();
+    EXPECT_EQ((*loaded)["schema_version"], version);
+  }
+  ASSERT_TRUE(write_text_file(dir.file("v3.json"), R"({"schema_version": 3, "results": []})"));
+  EXPECT_TRUE(::ipckit::test::FailsWith(load_report(dir.file("v3.json")), {"schema_version 1 or 2", "JSON"}));
 }
 
 TEST(BenchJson, LoadRejectsFilesThatAreNotReports) {
   ::ipckit::test::TempDir dir;
   ASSERT_TRUE(write_text_file(dir.file("a.json"), "{\"hello\": 1}"));
   EXPECT_TRUE(::ipckit::test::FailsWith(load_report(dir.file("a.json")), {"not an ipckit bench report"}));
+  // --compare reads JSON only: a CSV report is refused with a clear reason.
+  ASSERT_TRUE(write_text_file(dir.file("c.csv"), "mechanism,pattern\npipe,throughput\n"));
+  EXPECT_TRUE(::ipckit::test::FailsWith(load_report(dir.file("c.csv")), {"not valid JSON"}));
   ASSERT_TRUE(write_text_file(dir.file("b.json"), "{nope"));
   EXPECT_TRUE(::ipckit::test::FailsWith(load_report(dir.file("b.json")), {"not valid JSON"}));
 }

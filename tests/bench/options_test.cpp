@@ -10,8 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/bench.hpp"
 #include "ipckit/core/io.hpp"
+#include "ipckit/file/atomic_file.hpp"
 #include "support/ipckit_test.hpp"
 
 namespace ipckit::bench {
@@ -52,6 +55,18 @@ TEST(BenchOptions, MechanismsPinDurationAndRepeatsAreChecked) {
   BenchOptions o;
   o.repeats = 0;
   EXPECT_TRUE(FailsWith(validate(o), {"--repeats", "1..100"}));
+}
+
+TEST(BenchOptions, WarmupTakesZeroToSixtySeconds) {
+  EXPECT_DOUBLE_EQ(parse_warmup("0").value(), 0.0);
+  EXPECT_DOUBLE_EQ(parse_warmup("100ms").value(), 0.1);
+  EXPECT_DOUBLE_EQ(parse_warmup("2s").value(), 2.0);
+  EXPECT_TRUE(FailsWith(parse_warmup("-1"), {"--warmup"}));
+  EXPECT_TRUE(FailsWith(parse_warmup("2min"), {"--warmup", "at most 60 s"}));
+  EXPECT_TRUE(FailsWith(parse_warmup("soon"), {"--warmup"}));
+  BenchOptions o;
+  o.warmup_s = -0.5;
+  EXPECT_TRUE(FailsWith(validate(o), {"--warmup", "0 to 60 s"}));
 }
 
 struct CliResult {
@@ -97,14 +112,62 @@ TEST(BenchCli, BadOptionsExitNonZeroWithOneClearLine) {
       {{"bench", "--duration", "0"}, "--duration"},
       {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json"}, "ENOENT"},
       {{"bench", "--mechanisms", "pipe", "--html", "/nonexistent/dir/x.html"}, "ENOENT"},
+      {{"bench", "--mechanisms", "pipe", "--markdown", "/nonexistent/dir/x.md"}, "ENOENT"},
+      {{"bench", "--warmup", "-1"}, "--warmup"},
+      {{"bench", "--warmup", "2min"}, "at most 60 s"},
+      {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json", "--fail-if-slower", "lots"}, "--fail-if-slower"},
+      {{"bench", "--compare", "/nonexistent/a.json", "/nonexistent/b.json", "--fail-if-slower", "-5"}, "percentage"},
+      {{"bench", "--mechanisms", "pipe", "--fail-if-slower", "5"}, "applies to --compare"},
   };
   for (const auto& [args, needle] : cases) {
     const CliResult r = run_cli(args);
     EXPECT_NE(r.status, 0) << args[1];
+    // A bad option is 2; an output that cannot be written (ENOENT) is a failed set-up, 1.
+    EXPECT_EQ(r.status, needle == "ENOENT" ? (args[1] == "--compare" ? 2 : 1) : 2) << args[1] << " " << r.err;
     EXPECT_NE(r.err.find("ipckit bench: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
+}
+
+TEST(BenchCli, ProgressLinesMarkdownWarmupAndFailIfSlower) {
+  if (::access((std::string(IPCKIT_TEST_BINARY_DIR) + "/ipckit").c_str(), X_OK) != 0) {
+    GTEST_SKIP() << "the ipckit tool is not built (IPCKIT_BUILD_TOOLS=OFF)";
+  }
+  test::TempDir dir;
+  const std::string a = dir.file("a.json"), md = dir.file("a.md");
+  // stderr is a pipe here: without --progress nothing, with it one line per configuration.
+  CliResult r = run_cli({"bench", "--mechanisms", "pipe", "--sizes", "64", "--duration", "20ms", "--warmup", "5ms",
+                         "--repeats", "1", "--progress", "--json", a, "--markdown", md});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;  // throughput and rtt
+  EXPECT_NE(r.err.find("ipckit bench: [1/2] pipe throughput 64 B cross-cpu, repeat 1, ETA "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ipckit bench: [2/2] pipe rtt 64 B cross-cpu, repeat 1, ETA "), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(read_file(a).value_or("{}"));
+  EXPECT_DOUBLE_EQ(j.value("warmup_s", -1.0), 0.005);
+  EXPECT_DOUBLE_EQ(j.value("duration_s", -1.0), 0.02);
+  EXPECT_NE(j.value("command", "").find("--warmup 5ms"), std::string::npos);
+  EXPECT_NE(read_file(md).value_or("").find("| pipe | 64 B | cross-cpu | blocking |"), std::string::npos);
+  r = run_cli({"bench", "--mechanisms", "pipe", "--sizes", "64", "--duration", "20ms", "--repeats", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+
+  // B: the same report with pipe's throughput halved (one repeat each: the spread rule).
+  for (auto& row : j["results"]) {
+    if (row["pattern"] != "throughput") continue;
+    row["msgs_per_s"] = row["msgs_per_s"].get<double>() / 2;
+    row["bytes_per_s"] = row["bytes_per_s"].get<double>() / 2;
+    for (auto& v : row["per_repeat"]["msgs_per_s"]) v = v.get<double>() / 2;
+  }
+  const std::string b = dir.file("b.json");
+  ASSERT_TRUE(atomic_replace(b, as_bytes(j.dump())));
+  r = run_cli({"bench", "--compare", a, b, "--fail-if-slower", "10"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("ipckit bench: 2 figure(s) slower by more than 10%"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("throughput pipe 64 B cross-cpu msgs/s: 50% slower"), std::string::npos) << r.err;
+  EXPECT_EQ(run_cli({"bench", "--compare", a, b, "--fail-if-slower", "60"}).status, 0);
+  EXPECT_EQ(run_cli({"bench", "--compare", a, a, "--fail-if-slower", "0"}).status, 0);
+  EXPECT_EQ(run_cli({"bench", "--compare", a, b}).status, 0);  // no threshold: a report, not a gate
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,9 +27,11 @@ struct BenchArgs {
   bool quick = false;
   // Given on the command line (an empty value such as --mechanisms '' is an error, not the default).
   bool mechanisms_given = false, sizes_given = false, duration_given = false, pin_given = false;
+  bool warmup_given = false, fail_if_slower_given = false;
   bool same_cpu = false;
   bool list = false;
-  std::string mechanisms, sizes, duration, pin, json, csv, html;
+  bool progress = false;
+  std::string mechanisms, sizes, duration, warmup, pin, json, csv, html, markdown, fail_if_slower;
   std::string repeats;  // empty: not given
   std::vector<std::string> compare;
 };
@@ -73,20 +77,48 @@ int setup_error(const Error& e) {
   return kExitFailure;
 }
 
+// --fail-if-slower PCT: a percentage, 0 to 1000, "10" or "10%".
+Result<double> parse_percent(std::string text) {
+  if (!text.empty() && text.back() == '%') text.pop_back();
+  double v = -1;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || !(v >= 0 && v <= 1000)) {
+    return fail_library(LibraryCode::kInvalidArgument, "--fail-if-slower", ipckit::quoted(text),
+                        "expected a percentage 0..1000, e.g. --fail-if-slower 10");
+  }
+  return v;
+}
+
 std::string format_eta(double s) {
   const int t = static_cast<int>(s + 0.5);
   return t >= 60 ? fmt::format("{}m{:02}s", t / 60, t % 60) : fmt::format("{}s", t);
 }
 
+// Exit 3: --compare found a figure slower than --fail-if-slower allows (for CI).
+constexpr int kExitSlower = 3;
+
 int run_compare(const BenchArgs& a) {
+  std::optional<double> threshold;
+  if (a.fail_if_slower_given) {
+    auto pct = parse_percent(a.fail_if_slower);
+    if (!pct) return usage_error(pct.error());
+    threshold = *pct;
+  }
   auto x = bench::load_report(a.compare[0]);
   if (!x) return usage_error(x.error());
   auto y = bench::load_report(a.compare[1]);
   if (!y) return usage_error(y.error());
-  auto text = bench::compare_reports(*x, *y);
-  if (!text) return usage_error(text.error());
+  const bench::Comparison c = bench::compare_reports(*x, *y, threshold);
   std::fputs(fmt::format("A = {}\nB = {}\n", a.compare[0], a.compare[1]).c_str(), stdout);
-  std::fputs(text->c_str(), stdout);
+  std::fputs(c.text.c_str(), stdout);
+  std::fflush(stdout);
+  if (threshold && !c.slower.empty()) {
+    std::fprintf(stderr, "ipckit bench: %zu figure(s) slower by more than %g%% (--fail-if-slower):\n", c.slower.size(),
+                 *threshold);
+    for (const auto& s : c.slower) std::fprintf(stderr, "  %s\n", s.c_str());
+    return kExitSlower;
+  }
   return 0;
 }
 
@@ -109,6 +141,7 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
     }
     return run_compare(a);
   }
+  if (a.fail_if_slower_given) return usage_error("--fail-if-slower applies to --compare A.json B.json only");
   if (a.list) return run_list();
   bench::BenchOptions o;
   o.quick = a.quick;
@@ -133,6 +166,12 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
     o.duration_s = *d;
     command += " --duration " + a.duration;
   }
+  if (a.warmup_given) {
+    auto w = bench::parse_warmup(a.warmup);
+    if (!w) return usage_error(w.error());
+    o.warmup_s = *w;
+    command += " --warmup " + a.warmup;
+  }
   if (a.pin_given) {
     auto p = bench::parse_pin(a.pin);
     if (!p) return usage_error(p.error());
@@ -149,6 +188,7 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
   if (!a.json.empty()) command += " --json " + a.json;
   if (!a.csv.empty()) command += " --csv " + a.csv;
   if (!a.html.empty()) command += " --html " + a.html;
+  if (!a.markdown.empty()) command += " --markdown " + a.markdown;
   o.command = command;
   if (auto v = bench::validate(o); !v) return usage_error(v.error());
 
@@ -161,18 +201,25 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
     }
     chart_js = std::move(*js);
   }
-  for (const std::string* path : {&a.json, &a.csv, &a.html}) {
+  for (const std::string* path : {&a.json, &a.csv, &a.html, &a.markdown}) {
     if (path->empty()) continue;
     if (auto w = bench::write_text_file(*path, ""); !w) return setup_error(w.error());
   }
 
+  // On a terminal the progress line rewrites itself; with --progress and no terminal (a CI log)
+  // each configuration is a line of its own.
   const bool tty = ::isatty(STDERR_FILENO) == 1;
   StopHandlers handlers;
   auto report = bench::run_bench(o, [&](const bench::Progress& p) {
-    if (!tty) return;
-    std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %s %s, ETA %s", p.done + 1, p.total, std::string(p.mechanism).c_str(),
-                 std::string(bench::to_string(p.pattern)).c_str(), format_size(p.size).c_str(),
-                 format_eta(p.eta_s).c_str());
+    if (!tty && !a.progress) return;
+    const std::string line = fmt::format("[{}/{}] {} {} {} {}, repeat {}, ETA {}", p.done + 1, p.total, p.mechanism,
+                                         bench::to_string(p.pattern), format_size(p.size), p.placement, p.repeat + 1,
+                                         format_eta(p.eta_s));
+    if (tty) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    } else {
+      std::fprintf(stderr, "ipckit bench: %s\n", line.c_str());
+    }
     std::fflush(stderr);
   });
   if (tty) std::fputs("\r\033[K", stderr);
@@ -181,7 +228,7 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
     return 1;
   }
   if (report->interrupted) {
-    for (const std::string* path : {&a.json, &a.csv, &a.html}) {
+    for (const std::string* path : {&a.json, &a.csv, &a.html, &a.markdown}) {
       if (!path->empty()) ::unlink(path->c_str());
     }
     std::fputs("ipckit bench: interrupted; the children were stopped and every IPC object removed\n", stderr);
@@ -201,6 +248,7 @@ int run_bench_command(const BenchArgs& a, bool compare_given) {
   bool ok = write(a.json, bench::to_json(*report).dump(2) + "\n");
   ok = write(a.csv, bench::to_csv(*report)) && ok;
   ok = write(a.html, bench::to_html(*report, chart_js)) && ok;
+  ok = write(a.markdown, bench::to_markdown(*report)) && ok;
   return ok ? 0 : 1;
 }
 
@@ -220,24 +268,41 @@ void add_bench_command(CLI::App& app, Context& ctx) {
                                 "suffixes; default: throughput 64 B..1 MiB, rtt 64 B,4 KiB)");
   auto* duration = cmd->add_option("--duration", args->duration,
                                    "measured time of one run, above 0 and at most 60 s, e.g. 0.3 or 300ms "
-                                   "(default 0.3 s; warm-up adds 25%)");
+                                   "(default 0.3 s)");
+  auto* warmup = cmd->add_option("--warmup", args->warmup,
+                                 "warm-up before each measured window, not counted, 0 to 60 s, e.g. 100ms "
+                                 "(default: a quarter of --duration)");
   auto* pin = cmd->add_option("--pin", args->pin, "sender and receiver CPUs, e.g. 0,1 (default: the first two CPUs)");
   cmd->add_option("--repeats", args->repeats, "runs per configuration, 1..100, interleaved (default 3: median and spread)")
       ->type_name("N");
   cmd->add_flag("--same-cpu", args->same_cpu, "also measure both sides on one CPU (never for busy-poll)");
-  cmd->add_option("--json", args->json, "write the results as JSON (schema_version 1)");
-  cmd->add_option("--csv", args->csv, "write the results as CSV");
-  cmd->add_option("--html", args->html, "write a self-contained HTML report with charts");
+  cmd->add_option("--json", args->json,
+                  "write the results as JSON (schema_version 2: version 1 plus date, host, load, per-repeat values)");
+  cmd->add_option("--csv", args->csv, "write the results as CSV (full precision)");
+  cmd->add_option("--html", args->html, "write a self-contained HTML report: headline, charts, every figure");
+  cmd->add_option("--markdown", args->markdown, "write the tables as GitHub Markdown (for a README or an issue)");
+  cmd->add_flag("--progress", args->progress,
+                "print a progress line per configuration on stderr even when it is not a terminal (CI logs)");
   // expected(1, 2), checked for two in run_bench_command: with expected(2) CLI11 renders the
   // usage as "A.json B.json x 2".
-  auto* compare = cmd->add_option("--compare", args->compare, "compare two JSON reports: the ratio B/A of every figure")
+  auto* compare = cmd->add_option("--compare", args->compare,
+                                  "compare two reports written by --json (JSON only, schema 1 or 2): per figure A, B,\n"
+                                  "B/A and a verdict from the repeats (Mann-Whitney U with >= 5 repeats per run,\n"
+                                  "else a spread rule)")
                       ->expected(1, 2)
                       ->type_name("A.json B.json");
+  auto* fail_if_slower = cmd->add_option("--fail-if-slower", args->fail_if_slower,
+                                         "with --compare: exit 3 when a figure of B is judged slower than A by more "
+                                         "than PCT percent")
+                             ->type_name("PCT");
   cmd->add_flag("--list", args->list, "list the mechanisms and what each driver does");
   cmd->footer("Sizes take binary suffixes (64, 4KiB, 1MiB; 4KB is refused as ambiguous); durations a unit or\n"
               "seconds (300ms, 0.5). Exit codes: 0 the run completed · 1 set-up failed (an output file cannot be\n"
-              "written) · 2 bad option · 130 interrupted.");
-  cmd->callback([args, &ctx, mechanisms, sizes, duration, pin, compare] {
+              "written) · 2 bad option · 3 --compare found a figure slower than --fail-if-slower allows · 130\n"
+              "interrupted.");
+  cmd->callback([args, &ctx, mechanisms, sizes, duration, warmup, pin, compare, fail_if_slower] {
+    args->warmup_given = warmup->count() > 0;
+    args->fail_if_slower_given = fail_if_slower->count() > 0;
     args->mechanisms_given = mechanisms->count() > 0;
     args->sizes_given = sizes->count() > 0;
     args->duration_given = duration->count() > 0;
