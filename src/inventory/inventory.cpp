@@ -417,10 +417,10 @@ BoundSet bound_sockets(const ProcScan& scan) {
     }
     take(ipckit::detail::scan_bound_socket_files(fd.get()));
   }
-  if (!scan.complete && b.complete) {
-    // sock_diag sees every namespace a visible process is in; an unreadable /proc/PID may hide one.
+  if (!scan.net_namespaces_complete && b.complete) {
+    // sock_diag sees every namespace a visible process is in; an unreadable /proc/PID/ns/net may hide one.
     b.complete = false;
-    b.why = "network namespaces not fully visible (" + scan.why + ")";
+    b.why = "network namespaces not fully visible (" + scan.net_why + ")";
   }
   return b;
 }

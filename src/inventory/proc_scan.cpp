@@ -91,7 +91,13 @@ std::string read_comm(pid_t pid) {
 
 void scan_net_namespace(ProcScan& s, pid_t pid) {
   struct stat st {};
-  if (::stat(fmt::format("/proc/{}/ns/net", pid).c_str(), &st) == 0) s.net_namespaces.emplace(st.st_ino, pid);
+  const std::string path = fmt::format("/proc/{}/ns/net", pid);
+  if (::stat(path.c_str(), &st) == 0) {
+    s.net_namespaces.emplace(st.st_ino, pid);
+  } else if (errno != ENOENT && errno != ESRCH && s.net_namespaces_complete) {
+    s.net_namespaces_complete = false;
+    s.net_why = fmt::format("{}: {}", path, errno_name(errno));
+  }
 }
 
 }  // namespace

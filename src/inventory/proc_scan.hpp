@@ -30,6 +30,8 @@ struct ProcScan {
   std::map<pid_t, std::string> comm;
   std::map<std::uint64_t, pid_t> net_namespaces;     // net ns inode -> one process in it
   bool complete = true;  // false: some process's maps or fds could not be read (`why`)
+  bool net_namespaces_complete = true;  // false: some process's /proc/PID/ns/net could not be read
+  std::string net_why;
   std::string why;
   pid_t self = 0;        // this process (left out: its own inspection opens objects)
 
