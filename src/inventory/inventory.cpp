@@ -565,6 +565,22 @@ Result<Object> find_object(Kind kind, std::string_view name, const ListOptions& 
     if (obj.kind == kind && obj.name == name) return std::move(obj);
   }
   std::string hint = fmt::format("no {} of that name", to_string(kind));
+  // The same name under another kind (a channel's segment is not a posix-shm): say which.
+  ListOptions others = options;
+  others.kinds.clear();
+  for (Kind k : kAllKinds) {
+    if (k != kind && !is_path_kind(k) && !is_path_kind(kind)) others.kinds.push_back(k);
+  }
+  if (!others.kinds.empty()) {
+    if (auto all = list_objects(others)) {
+      for (const Object& obj : all->objects) {
+        if (obj.name == name) {
+          hint += fmt::format("; it is a {}: {}:{}", to_string(obj.kind), to_string(obj.kind), obj.name);
+          break;
+        }
+      }
+    }
+  }
   for (const std::string& n : l->notes) hint += "; " + n;
   return fail_errno(ENOENT, "find", quoted(name), hint);
 }

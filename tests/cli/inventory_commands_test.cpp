@@ -2,7 +2,11 @@
 // ipckit ls / stat / rm / clean as a user runs them, against helper processes that hold objects or
 // were SIGKILLed. Every clean here is limited with --name to this test process's own names
 // (/ipckit.test.<pid>.*), so objects of anything else running on the machine are never touched.
+// ipckit-test: resource-lock mqueue
 #include <fcntl.h>
+#include <mqueue.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 
 #include "cli_harness.hpp"
 #include "ipckit/channel/spsc.hpp"
+#include "ipckit/message/sysv_mq.hpp"
 #include "support/own_proc.hpp"
 
 namespace ipckit::test {
@@ -201,6 +206,58 @@ TEST(CliInventory, RmOfAHeldObjectRefusesWithoutForce) {
     return 0;
   });
   EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(CliInventory, StatShowsQueueAttributesAndTheirMessageCounts) {
+  const std::string mq = unique_name();
+  mq_attr a{};
+  a.mq_maxmsg = 2;
+  a.mq_msgsize = 64;
+  const mqd_t q = ::mq_open(mq.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+  ASSERT_NE(q, static_cast<mqd_t>(-1));
+  ASSERT_EQ(::mq_send(q, "x", 1, 0), 0);
+  CliRun st = run_ipckit({"stat", "mq:" + mq, "--json"});
+  EXPECT_EQ(st.result.code, 0) << st.err;
+  if (st.result.code == 0) {
+    const json j = json::parse(st.out);
+    EXPECT_EQ(j["max_messages"], 2);
+    EXPECT_EQ(j["message_size"], 64);
+    EXPECT_EQ(j["messages"], 1);
+  }
+  ::mq_close(q);
+  ::mq_unlink(mq.c_str());
+
+  TempDir dir;
+  const std::string keyfile = dir.file("key");
+  { std::ofstream(keyfile) << "k"; }
+  auto key = SysvMq::key_for(keyfile, 1);
+  ASSERT_TRUE(key.has_value());
+  const int id = ::msgget(*key, IPC_CREAT | IPC_EXCL | 0600);
+  ASSERT_GE(id, 0);
+  struct {
+    long type;
+    char text[4];
+  } m{1, "hi"};
+  ASSERT_EQ(::msgsnd(id, &m, sizeof m.text, 0), 0);
+  ASSERT_EQ(::msgsnd(id, &m, sizeof m.text, 0), 0);
+  CliRun sv = run_ipckit({"stat", "sysvmq:" + keyfile + "?proj=1", "--json"});
+  EXPECT_EQ(sv.result.code, 0) << sv.err;
+  if (sv.result.code == 0) {
+    const json j = json::parse(sv.out);
+    EXPECT_EQ(j["id"], id);
+    EXPECT_EQ(j["messages"], 2);
+    EXPECT_EQ(j["last_sender"], ::getpid());
+  }
+  CliRun text = run_ipckit({"stat", "sysvmq:" + keyfile});
+  EXPECT_EQ(text.result.code, 0) << text.err;
+  EXPECT_NE(text.out.find("messages       2"), std::string::npos) << text.out;
+  // clean leaves a queue holding messages without --force, even with --idle.
+  CliRun kept = run_ipckit({"clean", "--idle", "--kind", "sysv-mq", "--name", std::to_string(id)});
+  EXPECT_EQ(kept.result.code, 0) << kept.err;
+  EXPECT_EQ(kept.out.find("sysv-mq:" + std::to_string(id)), std::string::npos) << kept.out;
+  CliRun rm = run_ipckit({"rm", "sysv-mq:" + std::to_string(id)});
+  EXPECT_EQ(rm.result.code, 0) << rm.err;
+  EXPECT_EQ(::msgctl(id, IPC_STAT, nullptr), -1);
 }
 
 TEST(CliInventory, BadUsageExitsTwoWithOneLineNamingTheFlag) {

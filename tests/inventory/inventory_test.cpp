@@ -11,6 +11,7 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +25,8 @@
 #include <gtest/gtest.h>
 
 #include "ipckit/channel/layout.hpp"
+#include "ipckit/channel/broadcast.hpp"
+#include "ipckit/channel/mpmc.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/core/liveness.hpp"
 #include "support/ipckit_test.hpp"
@@ -375,6 +378,159 @@ TEST(Inventory, ObjectsAnotherUserCannotInspectAreUnknownNotACrash) {
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_TRUE(shm_exists(name));
   ::shm_unlink(name.c_str());
+}
+
+// Keeps an endpoint open until the helper child ends.
+template <class Endpoint, class Options>
+bool open_and_keep(const std::string& name, const Options& o) {
+  auto e = Endpoint::open(name, OpenMode::kOpenOrCreate, o);
+  return e && new Endpoint(std::move(*e)) != nullptr;
+}
+
+std::size_t count_role(const Object& o, const std::string& role, Liveness state) {
+  std::size_t n = 0;
+  for (const auto& p : o.channel->participants) n += p.role == role && p.state == state ? 1 : 0;
+  return n;
+}
+
+TEST(Inventory, MpmcChannelShowsEveryMemberAndIsOrphanedWhenAllWereKilled) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  const auto r = test::run_with_own_proc([&] {
+    [&] {
+      const std::string name = test::unique_name();
+      ChannelOptions co;
+      co.capacity = 65536;
+      co.max_message = 256;
+      HeldChild producer([&] { return open_and_keep<MpmcProducer>(name, co); });
+      ASSERT_TRUE(producer.ok());
+      HeldChild c1([&] { return open_and_keep<MpmcConsumer>(name, co); });
+      HeldChild c2([&] { return open_and_keep<MpmcConsumer>(name, co); });
+      ASSERT_TRUE(c1.ok() && c2.ok());
+      Object o = must_find(Kind::kChannel, name);
+      EXPECT_EQ(o.state, State::kInUse);
+      ASSERT_TRUE(o.channel.has_value());
+      EXPECT_EQ(o.channel->pattern, "mpmc");
+      EXPECT_EQ(count_role(o, "producer", Liveness::kAlive), 1u);
+      EXPECT_EQ(count_role(o, "consumer", Liveness::kAlive), 2u);
+      producer.kill();
+      c1.kill();
+      o = must_find(Kind::kChannel, name);
+      EXPECT_EQ(o.state, State::kInUse) << "one consumer still lives";
+      c2.kill();
+      o = must_find(Kind::kChannel, name);
+      EXPECT_EQ(o.state, State::kOrphaned) << o.note;
+      EXPECT_EQ(count_role(o, "consumer", Liveness::kDead), 2u);
+      IPCKIT_EXPECT_OK(remove_object(o, {}));
+      EXPECT_FALSE(shm_exists(name));
+    }();
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  const auto r = test::run_with_own_proc([&] {
+    [&] {
+      const std::string name = test::unique_name();
+      BroadcastOptions bo;
+      bo.channel.capacity = 4096;
+      bo.channel.max_message = 256;
+      HeldChild publisher([&] { return open_and_keep<BroadcastPublisher>(name, bo); });
+      ASSERT_TRUE(publisher.ok());
+      HeldChild subscriber([&] { return open_and_keep<BroadcastSubscriber>(name, bo); });
+      ASSERT_TRUE(subscriber.ok());
+      Object o = must_find(Kind::kChannel, name);
+      EXPECT_EQ(o.state, State::kInUse);
+      ASSERT_TRUE(o.channel.has_value());
+      EXPECT_EQ(o.channel->pattern, "broadcast");
+      EXPECT_EQ(count_role(o, "publisher", Liveness::kAlive), 1u);
+      EXPECT_EQ(count_role(o, "subscriber", Liveness::kAlive), 1u);
+      ASSERT_EQ(o.parts.size(), 3u);  // "/x", "/x.ctl", "/x.sub.0"
+      EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name + ".ctl"), {"ENOENT"}));
+      publisher.kill();
+      subscriber.kill();
+      // The data segment goes first; the .ctl and .sub.N left behind are still the channel's row.
+      ASSERT_EQ(::shm_unlink(name.c_str()), 0);
+      o = must_find(Kind::kChannel, name);
+      EXPECT_EQ(o.state, State::kOrphaned) << o.note;
+      EXPECT_FALSE(o.channel.has_value());
+      EXPECT_EQ(o.parts.size(), 2u);
+      const std::vector<std::string> parts = o.parts;
+      IPCKIT_EXPECT_OK(remove_object(o, {}));
+      for (const auto& p : parts) EXPECT_FALSE(shm_exists(p)) << p;
+    }();
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: the inspection runs in a new pid namespace";
+  const std::string name = test::unique_name();
+  ChannelOptions co;
+  co.capacity = 4096;
+  co.max_message = 256;
+  HeldChild producer([&] { return open_and_keep<SpscProducer>(name, co); });  // in this namespace
+  ASSERT_TRUE(producer.ok());
+  const auto r = test::run_with_own_proc([&] {
+    auto o = find_object(Kind::kChannel, name);
+    if (!o) return 10;
+    if (o->state != State::kUnknown) return 11;  // its pid means nothing in here
+    CleanFilter f;
+    f.unused = true;
+    if (clean_selects(*o, f, std::time(nullptr))) return 12;
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+  producer.kill();
+  ::shm_unlink(name.c_str());
+}
+
+TEST(Inventory, AbstractSocketIsInUseAndCannotBeRemoved) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  const auto r = test::run_with_own_proc([&] {
+    [&] {
+      const std::string name = test::unique_abstract_name();  // "@…"
+      HeldChild server([&] {
+        const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::memcpy(a.sun_path + 1, name.data() + 1, name.size() - 1);
+        const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+        return s >= 0 && ::bind(s, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(s, 1) == 0;
+      });
+      ASSERT_TRUE(server.ok());
+      Object o = must_find(Kind::kUnixSocket, name);
+      EXPECT_EQ(o.state, State::kInUse);
+      EXPECT_TRUE(held_by(o, server.pid()));
+      EXPECT_TRUE(test::FailsWith(remove_object(o, {true}), {"abstract"}));
+      server.kill();
+      EXPECT_TRUE(test::FailsWith(find_object(Kind::kUnixSocket, name), {"ENOENT"}));
+    }();
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST(Inventory, SystemVSemaphoreSetIsIdleWithItsLastPid) {
+  const int id = ::semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
+  ASSERT_GE(id, 0);
+  const pid_t child = test::spawn_child([&] {
+    sembuf op{1, 1, 0};
+    return ::semop(id, &op, 1) == 0 ? 0 : 1;
+  });
+  ASSERT_TRUE(test::wait_child(child).ok());
+  Object o = must_find(Kind::kSysvSem, std::to_string(id));
+  EXPECT_EQ(o.state, State::kIdle);
+  EXPECT_EQ(o.size, 2u);
+  EXPECT_NE(std::find(o.last_pids.begin(), o.last_pids.end(), child), o.last_pids.end());
+  CleanFilter f;
+  EXPECT_FALSE(clean_selects(o, f, std::time(nullptr)));
+  f.idle = true;
+  EXPECT_TRUE(clean_selects(o, f, std::time(nullptr)));
+  IPCKIT_EXPECT_OK(remove_object(o, {}));
+  EXPECT_TRUE(test::FailsWith(find_object(Kind::kSysvSem, std::to_string(id)), {"ENOENT"}));
 }
 
 TEST(Inventory, CleanSelectsOnlyWhatItsFiltersAllow) {

@@ -47,8 +47,8 @@ inline std::string mode_text(const inventory::Object& o) {
   return o.owner == static_cast<uid_t>(-1) ? "-" : fmt::format("{:04o}", static_cast<unsigned>(o.mode));
 }
 
-inline nlohmann::json participant_json(const ChannelParticipant& p) {
-  nlohmann::json j = {{"role", p.role}, {"pid", p.who.pid}, {"state", to_string(p.state)}};
+inline nlohmann::ordered_json participant_json(const ChannelParticipant& p) {
+  nlohmann::ordered_json j = {{"role", p.role}, {"pid", p.who.pid}, {"state", to_string(p.state)}};
   if (!p.wait.empty()) j["wait"] = p.wait;
   if (p.role == "subscriber") j["id"] = p.subscriber_id;
   j["sent"] = p.sent;
@@ -57,8 +57,8 @@ inline nlohmann::json participant_json(const ChannelParticipant& p) {
   return j;
 }
 
-inline nlohmann::json channel_json(const ChannelInfo& c) {
-  nlohmann::json parts = nlohmann::json::array();
+inline nlohmann::ordered_json channel_json(const ChannelInfo& c) {
+  nlohmann::ordered_json parts = nlohmann::ordered_json::array();
   for (const auto& p : c.participants) parts.push_back(participant_json(p));
   return {{"layout_version", fmt::format("{}.{}", c.version_major, c.version_minor)},
           {"pattern", c.pattern},
@@ -80,10 +80,10 @@ inline nlohmann::json channel_json(const ChannelInfo& c) {
           {"objects", c.objects}};
 }
 
-inline nlohmann::json object_json(const inventory::Object& o) {
-  nlohmann::json holders = nlohmann::json::array();
+inline nlohmann::ordered_json object_json(const inventory::Object& o) {
+  nlohmann::ordered_json holders = nlohmann::ordered_json::array();
   for (const auto& h : o.holders) holders.push_back({{"pid", h.pid}, {"command", h.command}});
-  nlohmann::json j = {{"kind", inventory::to_string(o.kind)}, {"name", o.name}};
+  nlohmann::ordered_json j = {{"kind", inventory::to_string(o.kind)}, {"name", o.name}};
   if (o.id >= 0) {
     j["id"] = o.id;
     j["key"] = o.key;

@@ -54,7 +54,7 @@ int run_ls(const LsArgs& a) {
   for (const auto& n : l->notes) std::fprintf(stderr, "ipckit ls: not listed: %s\n", n.c_str());
   std::string text;
   if (a.json) {
-    nlohmann::json arr = nlohmann::json::array();
+    nlohmann::ordered_json arr = nlohmann::ordered_json::array();
     for (const auto& o : shown) arr.push_back(inv::object_json(o));
     text = arr.dump(2) + "\n";
   } else {

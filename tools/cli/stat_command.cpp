@@ -64,7 +64,7 @@ int run_stat(const StatArgs& a) {
   auto url = parse_url(a.url);
   if (!url) return inv::usage("stat", url.error().str());
   std::string text;
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   switch (url->scheme) {
     case Scheme::kChan: {
       auto c = inspect_channel(url->address);
