@@ -542,7 +542,7 @@ bool is_path_kind(Kind k) { return k == Kind::kUnixSocket || k == Kind::kFifo; }
 
 Result<Listing> list_objects(const ListOptions& options) {
   Listing out;
-  const ProcScan scan = detail::scan_processes();
+  const ProcScan scan = detail::scan_processes(options.this_pid_namespace_only);
   if (wanted(options, Kind::kPosixShm) || wanted(options, Kind::kPosixSem) || wanted(options, Kind::kChannel)) {
     list_dev_shm(options, scan, out);
   }

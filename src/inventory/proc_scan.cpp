@@ -118,9 +118,22 @@ std::vector<Holder> ProcScan::holders_of_file(FileKey key) const {
   return it == files.end() ? std::vector<Holder>{} : holders(it->second);
 }
 
-ProcScan scan_processes() {
+// The inode of the initial pid namespace (PROC_PID_INIT_INO in the kernel's proc_ns.h).
+constexpr std::uint64_t kInitialPidNamespace = 0xEFFFFFFCU;
+
+ProcScan scan_processes(bool this_pid_namespace_only) {
   ProcScan s;
   s.self = ::getpid();
+  if (!this_pid_namespace_only) {
+    struct stat ns {};
+    if (::stat("/proc/self/ns/pid", &ns) != 0 || ns.st_ino != kInitialPidNamespace) {
+      const std::string why =
+          "this is not the initial pid namespace: processes outside it cannot be seen";
+      note_incomplete(s, why);
+      s.net_namespaces_complete = false;
+      s.net_why = why;
+    }
+  }
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) {
     note_incomplete(s, fmt::format("/proc: {}", errno_name(errno)));

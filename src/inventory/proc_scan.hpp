@@ -41,7 +41,9 @@ struct ProcScan {
 };
 
 // Scans every process in /proc (except this one). Never fails: what cannot be read clears
-// `complete`; processes that exit during the scan are skipped.
-[[nodiscard]] ProcScan scan_processes();
+// `complete`; processes that exit during the scan are skipped. Outside the initial pid namespace
+// the processes of the parent namespaces are invisible, so `complete` is false there unless the
+// caller vouches for this namespace (ListOptions::this_pid_namespace_only).
+[[nodiscard]] ProcScan scan_processes(bool this_pid_namespace_only);
 
 }  // namespace ipckit::inventory::detail

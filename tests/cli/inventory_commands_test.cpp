@@ -128,7 +128,7 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
 
     producer.kill();
     consumer.kill();
-    CliRun ls = run_ipckit({"ls", "--json", "--kind", "channel", "--kind", "posix-shm"});
+    CliRun ls = run_ipckit({"ls", "--this-pid-namespace-only", "--json", "--kind", "channel", "--kind", "posix-shm"});
     ASSERT_EQ(ls.result.code, 0) << ls.err;
     const json lj = json::parse(ls.out);
     EXPECT_EQ(state_in(lj, chan), "orphaned");
@@ -141,21 +141,21 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
     }
 
     // The table: aligned header, the channel row, the summary.
-    CliRun table = run_ipckit({"ls", "--kind", "channel"});
+    CliRun table = run_ipckit({"ls", "--this-pid-namespace-only", "--kind", "channel"});
     ASSERT_EQ(table.result.code, 0) << table.err;
     EXPECT_EQ(table.out.rfind("KIND", 0), 0u) << table.out;
     EXPECT_NE(table.out.find(chan), std::string::npos);
     EXPECT_NE(table.out.find("orphaned"), std::string::npos);
     EXPECT_NE(table.out.find("object(s),"), std::string::npos);
 
-    CliRun dry = run_ipckit({"clean", "--dry-run", "--name", my_glob()});
+    CliRun dry = run_ipckit({"clean", "--this-pid-namespace-only", "--dry-run", "--name", my_glob()});
     ASSERT_EQ(dry.result.code, 0) << dry.err;
     EXPECT_NE(dry.out.find("would remove channel:" + chan), std::string::npos) << dry.out;
     EXPECT_EQ(dry.out.find(held), std::string::npos) << dry.out;
     EXPECT_EQ(dry.out.find(unused), std::string::npos) << dry.out;
     EXPECT_TRUE(shm_exists(chan));
 
-    CliRun clean = run_ipckit({"clean", "--name", my_glob()});
+    CliRun clean = run_ipckit({"clean", "--this-pid-namespace-only", "--name", my_glob()});
     ASSERT_EQ(clean.result.code, 0) << clean.err;
     EXPECT_NE(clean.out.find("removed channel:" + chan), std::string::npos) << clean.out;
     EXPECT_FALSE(shm_exists(chan));
@@ -163,11 +163,11 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
     EXPECT_TRUE(shm_exists(unused));
 
     // Twice: nothing orphaned is left, and that is not an error.
-    CliRun again = run_ipckit({"clean", "--name", my_glob()});
+    CliRun again = run_ipckit({"clean", "--this-pid-namespace-only", "--name", my_glob()});
     EXPECT_EQ(again.result.code, 0) << again.err;
     EXPECT_NE(again.out.find("0 object(s) removed"), std::string::npos) << again.out;
 
-    CliRun wider = run_ipckit({"clean", "--unused", "--name", my_glob()});
+    CliRun wider = run_ipckit({"clean", "--this-pid-namespace-only", "--unused", "--name", my_glob()});
     ASSERT_EQ(wider.result.code, 0) << wider.err;
     EXPECT_FALSE(shm_exists(unused));
     EXPECT_TRUE(shm_exists(held)) << "an object in use is never cleaned";
@@ -189,17 +189,17 @@ TEST(CliInventory, RmOfAHeldObjectRefusesWithoutForce) {
       return ::shm_open(name.c_str(), O_RDWR, 0) >= 0;
     });
     ASSERT_TRUE(holder.ok());
-    CliRun refused = run_ipckit({"rm", "posix-shm:" + name});
+    CliRun refused = run_ipckit({"rm", "--this-pid-namespace-only", "posix-shm:" + name});
     EXPECT_EQ(refused.result.code, 1);
     EXPECT_EQ(count_lines(refused.err), 1u) << refused.err;
     EXPECT_NE(refused.err.find("in use"), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find(std::to_string(holder.pid())), std::string::npos) << refused.err;
     EXPECT_NE(refused.err.find("--force"), std::string::npos) << refused.err;
     EXPECT_TRUE(shm_exists(name));
-    CliRun forced = run_ipckit({"rm", "--force", "posix-shm:" + name});
+    CliRun forced = run_ipckit({"rm", "--this-pid-namespace-only", "--force", "posix-shm:" + name});
     EXPECT_EQ(forced.result.code, 0) << forced.err;
     EXPECT_FALSE(shm_exists(name));
-    CliRun gone = run_ipckit({"rm", "posix-shm:" + name});
+    CliRun gone = run_ipckit({"rm", "--this-pid-namespace-only", "posix-shm:" + name});
     EXPECT_EQ(gone.result.code, 1);
     EXPECT_NE(gone.err.find("ENOENT"), std::string::npos) << gone.err;
     }();

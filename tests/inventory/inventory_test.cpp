@@ -93,8 +93,15 @@ bool held_by(const Object& o, pid_t pid) {
   return false;
 }
 
+// The tests run in their own pid namespace (support/own_proc.hpp) and vouch for it.
+ListOptions own() {
+  ListOptions o;
+  o.this_pid_namespace_only = true;
+  return o;
+}
+
 Object must_find(Kind kind, const std::string& name) {
-  auto o = find_object(kind, name);
+  auto o = find_object(kind, name, own());
   EXPECT_TRUE(o.has_value()) << (o ? "" : o.error().str());
   return o ? *o : Object{};
 }
@@ -127,9 +134,14 @@ TEST(Inventory, PosixShmHeldByAChildIsInUseThenUnused) {
     o = must_find(Kind::kPosixShm, name);
     EXPECT_EQ(o.state, State::kUnused);
     EXPECT_TRUE(o.holders.empty());
+    // Without vouching for this pid namespace, processes outside it could hold it: unknown.
+    auto unvouched = find_object(Kind::kPosixShm, name, {});
+    ASSERT_TRUE(unvouched.has_value());
+    EXPECT_EQ(unvouched->state, State::kUnknown);
+    EXPECT_NE(unvouched->note.find("pid namespace"), std::string::npos) << unvouched->note;
     IPCKIT_EXPECT_OK(remove_object(o, keep));
     EXPECT_FALSE(shm_exists(name));
-    EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name), {"ENOENT"}));
+    EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name, own()), {"ENOENT"}));
     }();
     return 0;
   });
@@ -163,7 +175,7 @@ TEST(Inventory, ChannelWhoseProducerAndConsumerWereKilledIsOrphanedAndRemovedWho
     EXPECT_EQ(o.channel->capacity, 4096u);
     ASSERT_EQ(o.channel->participants.size(), 2u);
     // The channel is one row: its data segment is not also listed as posix-shm.
-    EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name), {"ENOENT"}));
+    EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name, own()), {"ENOENT"}));
 
     producer.kill();
     consumer.kill();
@@ -243,6 +255,10 @@ TEST(Inventory, SocketFileIsInUseWhileBoundAndOrphanedAfterItsServerWasKilled) {
     server.kill();
     o = must_find(Kind::kUnixSocket, path);
     EXPECT_EQ(o.state, State::kOrphaned) << o.note;
+    // Unvouched, a process outside this pid namespace could sit in a network namespace not seen.
+    auto unvouched = find_object(Kind::kUnixSocket, path, {});
+    ASSERT_TRUE(unvouched.has_value());
+    EXPECT_EQ(unvouched->state, State::kUnknown) << unvouched->note;
     IPCKIT_EXPECT_OK(remove_object(o, {}));
     EXPECT_NE(::access(path.c_str(), F_OK), 0);
     }();
@@ -369,7 +385,7 @@ TEST(Inventory, ObjectsAnotherUserCannotInspectAreUnknownNotACrash) {
   ASSERT_GE(fd, 0);
   ::close(fd);
   auto r = test::run_as_nobody([&] {
-    auto o = find_object(Kind::kPosixShm, name);
+    auto o = find_object(Kind::kPosixShm, name, own());
     if (!o) return 10;
     if (o->state != State::kUnknown) return 11;
     if (remove_object(*o, {})) return 12;  // unknown is never removed without force
@@ -447,7 +463,7 @@ TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
       EXPECT_EQ(count_role(o, "publisher", Liveness::kAlive), 1u);
       EXPECT_EQ(count_role(o, "subscriber", Liveness::kAlive), 1u);
       ASSERT_EQ(o.parts.size(), 3u);  // "/x", "/x.ctl", "/x.sub.0"
-      EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name + ".ctl"), {"ENOENT"}));
+      EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name + ".ctl", own()), {"ENOENT"}));
       publisher.kill();
       subscriber.kill();
       // The data segment goes first; the .ctl and .sub.N left behind are still the channel's row.
@@ -474,7 +490,7 @@ TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
   HeldChild producer([&] { return open_and_keep<SpscProducer>(name, co); });  // in this namespace
   ASSERT_TRUE(producer.ok());
   const auto r = test::run_with_own_proc([&] {
-    auto o = find_object(Kind::kChannel, name);
+    auto o = find_object(Kind::kChannel, name, own());
     if (!o) return 10;
     if (o->state != State::kUnknown) return 11;  // its pid means nothing in here
     CleanFilter f;
@@ -506,7 +522,7 @@ TEST(Inventory, AbstractSocketIsInUseAndCannotBeRemoved) {
       EXPECT_TRUE(held_by(o, server.pid()));
       EXPECT_TRUE(test::FailsWith(remove_object(o, {true}), {"abstract"}));
       server.kill();
-      EXPECT_TRUE(test::FailsWith(find_object(Kind::kUnixSocket, name), {"ENOENT"}));
+      EXPECT_TRUE(test::FailsWith(find_object(Kind::kUnixSocket, name, own()), {"ENOENT"}));
     }();
     return 0;
   });
@@ -530,7 +546,7 @@ TEST(Inventory, SystemVSemaphoreSetIsIdleWithItsLastPid) {
   f.idle = true;
   EXPECT_TRUE(clean_selects(o, f, std::time(nullptr)));
   IPCKIT_EXPECT_OK(remove_object(o, {}));
-  EXPECT_TRUE(test::FailsWith(find_object(Kind::kSysvSem, std::to_string(id)), {"ENOENT"}));
+  EXPECT_TRUE(test::FailsWith(find_object(Kind::kSysvSem, std::to_string(id), own()), {"ENOENT"}));
 }
 
 TEST(Inventory, CleanSelectsOnlyWhatItsFiltersAllow) {

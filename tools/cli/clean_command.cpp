@@ -18,6 +18,7 @@ namespace {
 struct RmArgs {
   std::vector<std::string> objects;
   bool force = false;
+  bool this_ns_only = false;
 };
 
 struct CleanArgs {
@@ -30,6 +31,7 @@ struct CleanArgs {
   std::string user;
   std::string name;
   std::vector<std::string> paths;
+  bool this_ns_only = false;
 };
 
 std::string label(const inventory::Object& o) { return fmt::format("{}:{}", inventory::to_string(o.kind), o.name); }
@@ -52,6 +54,7 @@ int run_rm(const RmArgs& a) {
   int rc = kExitOk;
   for (const auto& t : targets) {
     inventory::ListOptions lo;
+    lo.this_pid_namespace_only = a.this_ns_only;
     auto o = inventory::find_object(t.kind, t.name, lo);
     if (!o) {
       std::fprintf(stderr, "ipckit rm: %s:%s: %s\n", inventory::to_string(t.kind), t.name.c_str(),
@@ -97,6 +100,7 @@ int run_clean(const CleanArgs& a) {
   inventory::ListOptions lo;
   lo.kinds = f.kinds;
   if (!a.paths.empty()) lo.paths = a.paths;
+  lo.this_pid_namespace_only = a.this_ns_only;
   auto l = inventory::list_objects(lo);
   if (!l) {
     std::fprintf(stderr, "ipckit clean: %s\n", l.error().str().c_str());
@@ -144,6 +148,7 @@ void add_rm_clean_commands(CLI::App& app, Context& ctx) {
                                              "unix-socket:/tmp/s.sock fifo:/tmp/f")
       ->required();
   rm->add_flag("--force", rm_args->force, "remove even an object in use or of unknown state");
+  rm->add_flag("--this-pid-namespace-only", rm_args->this_ns_only, inv::kThisNamespaceHelp);
   rm->footer("Kinds: " + inv::kind_list() + "\nExamples:\n  ipckit rm posix-shm:/x sysv-mq:32769\n  ipckit rm channel:/jobs");
   rm->callback([rm_args, &ctx] { ctx.exit_code = run_rm(*rm_args); });
 
@@ -160,6 +165,7 @@ void add_rm_clean_commands(CLI::App& app, Context& ctx) {
   clean->add_option("--name", args->name, "only names matching this glob (e.g. '/ipckit.*')")->type_name("GLOB");
   clean->add_option("--path", args->paths, "directory scanned for socket files and FIFOs (repeatable; default /tmp, /run)")
       ->type_name("DIR");
+  clean->add_flag("--this-pid-namespace-only", args->this_ns_only, inv::kThisNamespaceHelp);
   clean->footer(
       "In-use and unknown objects are never removed; each state is checked again just before removal.\n"
       "Exit status: 0, or 1 if a removal failed.\n"

@@ -25,6 +25,10 @@
 
 namespace ipckit::cli::inv {
 
+inline constexpr const char* kThisNamespaceHelp =
+    "outside the initial pid namespace (a container), treat this namespace's processes as every possible "
+    "holder; without it, holder-based states there are unknown";
+
 // "in-use" etc. as the `--state` list; "posix-shm, posix-mq, ..." as the `--kind` list.
 inline std::string kind_list() {
   std::string s;

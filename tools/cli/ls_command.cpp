@@ -19,6 +19,7 @@ struct LsArgs {
   std::string user;
   std::vector<std::string> states;
   std::vector<std::string> paths;
+  bool this_ns_only = false;
 };
 
 int run_ls(const LsArgs& a) {
@@ -40,6 +41,7 @@ int run_ls(const LsArgs& a) {
     if (!user) return inv::usage("ls", "--user \"" + a.user + "\" is neither a user name nor a uid");
   }
   if (!a.paths.empty()) lo.paths = a.paths;
+  lo.this_pid_namespace_only = a.this_ns_only;
   auto l = inventory::list_objects(lo);
   if (!l) {
     std::fprintf(stderr, "ipckit ls: %s\n", l.error().str().c_str());
@@ -77,6 +79,7 @@ void add_ls_command(CLI::App& app, Context& ctx) {
   ls->add_option("--path", args->paths,
                  "directory scanned for socket files and FIFOs (repeatable; default /tmp and /run)")
       ->type_name("DIR");
+  ls->add_flag("--this-pid-namespace-only", args->this_ns_only, inv::kThisNamespaceHelp);
   ls->footer(
       "States: in-use (a holder is seen), unused (none is seen), idle (System V queues and semaphore sets,\n"
       "which cannot show holders), orphaned (provably abandoned: safe for ipckit clean), unknown (could not\n"

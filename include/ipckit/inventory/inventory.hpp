@@ -79,6 +79,11 @@ struct ListOptions {
   std::vector<std::string> paths{"/tmp", "/run"};
   // Kinds to list (empty: every kind). Listing fewer kinds skips their scans.
   std::vector<Kind> kinds;
+  // Outside the initial pid namespace (a container, `unshare -p`) the processes of the parent
+  // namespaces are invisible, so holder-based states are `unknown` and no socket file is proven
+  // orphaned. true: the caller vouches that only processes of this pid namespace use the objects
+  // listed (a container that shares them with nobody outside, a test's private namespace).
+  bool this_pid_namespace_only = false;
 };
 
 struct Listing {
