@@ -143,7 +143,7 @@ int run_clean(const CleanArgs& a) {
 
 void add_rm_clean_commands(CLI::App& app, Context& ctx) {
   auto rm_args = std::make_shared<RmArgs>();
-  CLI::App* rm = app.add_subcommand("rm", "remove named IPC objects (a channel with all of its objects)");
+  CLI::App* rm = app.add_subcommand("rm", "Remove named IPC objects (a channel with all of its objects).");
   rm->add_option("OBJECT", rm_args->objects, "KIND:NAME, e.g. posix-shm:/x posix-mq:/y sysv-mq:ID channel:/c "
                                              "unix-socket:/tmp/s.sock fifo:/tmp/f")
       ->required();
@@ -153,7 +153,7 @@ void add_rm_clean_commands(CLI::App& app, Context& ctx) {
   rm->callback([rm_args, &ctx] { ctx.exit_code = run_rm(*rm_args); });
 
   auto args = std::make_shared<CleanArgs>();
-  CLI::App* clean = app.add_subcommand("clean", "remove what crashed programs left behind (orphaned objects)");
+  CLI::App* clean = app.add_subcommand("clean", "Remove what crashed programs left behind (orphaned objects).");
   clean->add_flag("--unused", args->unused, "also remove unused objects (nobody holds them)");
   clean->add_flag("--idle", args->idle, "also remove idle objects (System V queues, semaphore sets; needs --kind)");
   clean->add_flag("--force", args->force, "also remove queues that still hold messages");

@@ -70,7 +70,7 @@ int run_ls(const LsArgs& a) {
 
 void add_ls_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<LsArgs>();
-  CLI::App* ls = app.add_subcommand("ls", "list every IPC object on this machine, who holds it, and its state");
+  CLI::App* ls = app.add_subcommand("ls", "List every IPC object on this machine, who holds it, and its state.");
   ls->add_flag("--json", args->json, "a JSON array of the objects instead of the table");
   ls->add_option("--kind", args->kinds, "only this kind (repeatable): " + inv::kind_list())->type_name("KIND");
   ls->add_option("--user", args->user, "only objects this user (name or uid) owns")->type_name("USER");

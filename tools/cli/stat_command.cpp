@@ -128,7 +128,7 @@ int run_stat(const StatArgs& a) {
 
 void add_stat_command(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<StatArgs>();
-  CLI::App* st = app.add_subcommand("stat", "one channel or queue in detail: roles, states, counters, attributes");
+  CLI::App* st = app.add_subcommand("stat", "One channel or queue in detail: roles, states, counters, attributes.");
   st->add_option("URL", args->url, "chan:/NAME, mq:/NAME or sysvmq:0xKEY")->required();
   st->add_flag("--json", args->json, "JSON instead of text");
   st->footer("Examples:\n  ipckit stat chan:/jobs\n  ipckit stat mq:/jobs --json\n  ipckit stat sysvmq:0x1234");
