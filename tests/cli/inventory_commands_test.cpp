@@ -91,11 +91,13 @@ std::string state_in(const json& list, const std::string& name) {
 
 TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
   if (!is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string chan = unique_name();
+  const std::string held = unique_name();
+  const std::string unused = unique_name();
+  const std::string glob = my_glob();
   const auto r = run_with_own_proc([&] {
     [&] {
-    const std::string chan = unique_name();
-    const std::string held = unique_name();
-    const std::string unused = unique_name();
     ChannelOptions co;
     co.capacity = 4096;
     co.max_message = 256;
@@ -148,14 +150,14 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
     EXPECT_NE(table.out.find("orphaned"), std::string::npos);
     EXPECT_NE(table.out.find("object(s),"), std::string::npos);
 
-    CliRun dry = run_ipckit({"clean", "--this-pid-namespace-only", "--dry-run", "--name", my_glob()});
+    CliRun dry = run_ipckit({"clean", "--this-pid-namespace-only", "--dry-run", "--name", glob});
     ASSERT_EQ(dry.result.code, 0) << dry.err;
     EXPECT_NE(dry.out.find("would remove channel:" + chan), std::string::npos) << dry.out;
     EXPECT_EQ(dry.out.find(held), std::string::npos) << dry.out;
     EXPECT_EQ(dry.out.find(unused), std::string::npos) << dry.out;
     EXPECT_TRUE(shm_exists(chan));
 
-    CliRun clean = run_ipckit({"clean", "--this-pid-namespace-only", "--name", my_glob()});
+    CliRun clean = run_ipckit({"clean", "--this-pid-namespace-only", "--name", glob});
     ASSERT_EQ(clean.result.code, 0) << clean.err;
     EXPECT_NE(clean.out.find("removed channel:" + chan), std::string::npos) << clean.out;
     EXPECT_FALSE(shm_exists(chan));
@@ -163,11 +165,11 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
     EXPECT_TRUE(shm_exists(unused));
 
     // Twice: nothing orphaned is left, and that is not an error.
-    CliRun again = run_ipckit({"clean", "--this-pid-namespace-only", "--name", my_glob()});
+    CliRun again = run_ipckit({"clean", "--this-pid-namespace-only", "--name", glob});
     EXPECT_EQ(again.result.code, 0) << again.err;
     EXPECT_NE(again.out.find("0 object(s) removed"), std::string::npos) << again.out;
 
-    CliRun wider = run_ipckit({"clean", "--this-pid-namespace-only", "--unused", "--name", my_glob()});
+    CliRun wider = run_ipckit({"clean", "--this-pid-namespace-only", "--unused", "--name", glob});
     ASSERT_EQ(wider.result.code, 0) << wider.err;
     EXPECT_FALSE(shm_exists(unused));
     EXPECT_TRUE(shm_exists(held)) << "an object in use is never cleaned";
@@ -181,9 +183,10 @@ TEST(CliInventory, LsShowsStatesAndCleanRemovesExactlyTheOrphansThenTheUnused) {
 
 TEST(CliInventory, RmOfAHeldObjectRefusesWithoutForce) {
   if (!is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = unique_name();
   const auto r = run_with_own_proc([&] {
     [&] {
-    const std::string name = unique_name();
     HeldChild holder([&] {
       if (!create_shm(name)) return false;
       return ::shm_open(name.c_str(), O_RDWR, 0) >= 0;

@@ -110,9 +110,10 @@ bool shm_exists(const std::string& name) { return ::access(("/dev/shm" + name).c
 
 TEST(Inventory, PosixShmHeldByAChildIsInUseThenUnused) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string name = test::unique_name();
     HeldChild child([&] {
       const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
       if (fd < 0 || ::ftruncate(fd, 4096) != 0) return false;
@@ -150,9 +151,10 @@ TEST(Inventory, PosixShmHeldByAChildIsInUseThenUnused) {
 
 TEST(Inventory, ChannelWhoseProducerAndConsumerWereKilledIsOrphanedAndRemovedWhole) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string name = test::unique_name();
     ChannelOptions co;
     co.capacity = 4096;
     co.max_message = 256;
@@ -195,9 +197,10 @@ TEST(Inventory, ChannelWhoseProducerAndConsumerWereKilledIsOrphanedAndRemovedWho
 
 TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string name = test::unique_name();
     ChannelOptions co;
     co.capacity = 4096;
     co.max_message = 256;
@@ -238,9 +241,10 @@ TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
 
 TEST(Inventory, SocketFileIsInUseWhileBoundAndOrphanedAfterItsServerWasKilled) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string path = test::unique_path();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string path = test::unique_path();
     HeldChild server([&] {
       const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_un a{};
@@ -269,9 +273,10 @@ TEST(Inventory, SocketFileIsInUseWhileBoundAndOrphanedAfterItsServerWasKilled) {
 
 TEST(Inventory, FifoOpenByAChildIsInUseThenUnused) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string path = test::unique_path();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string path = test::unique_path();
     ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
     HeldChild child([&] { return ::open(path.c_str(), O_RDWR | O_CLOEXEC) >= 0; });
     ASSERT_TRUE(child.ok());
@@ -291,9 +296,10 @@ TEST(Inventory, FifoOpenByAChildIsInUseThenUnused) {
 
 TEST(Inventory, PosixSemaphoreOpenByAChildIsInUse) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string name = test::unique_name();
     HeldChild child([&] { return ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0) != SEM_FAILED; });
     ASSERT_TRUE(child.ok());
     Object o = must_find(Kind::kPosixSem, name);
@@ -354,9 +360,10 @@ TEST(Inventory, SystemVQueueIsIdleWithItsLastPidsAndSegmentInUseWhileAttached) {
 
 TEST(Inventory, PosixMqIsListedWithItsHolderAsRoot) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: POSIX mq is listed through a private mqueue mount here";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-    const std::string name = test::unique_name();
     HeldChild child([&] {
       mq_attr a{};
       a.mq_maxmsg = 2;
@@ -411,9 +418,10 @@ std::size_t count_role(const Object& o, const std::string& role, Liveness state)
 
 TEST(Inventory, MpmcChannelShowsEveryMemberAndIsOrphanedWhenAllWereKilled) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-      const std::string name = test::unique_name();
       ChannelOptions co;
       co.capacity = 65536;
       co.max_message = 256;
@@ -446,9 +454,10 @@ TEST(Inventory, MpmcChannelShowsEveryMemberAndIsOrphanedWhenAllWereKilled) {
 
 TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_name();
   const auto r = test::run_with_own_proc([&] {
     [&] {
-      const std::string name = test::unique_name();
       BroadcastOptions bo;
       bo.channel.capacity = 4096;
       bo.channel.max_message = 256;
@@ -505,9 +514,10 @@ TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
 
 TEST(Inventory, AbstractSocketIsInUseAndCannotBeRemoved) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  // Named here, outside the namespace: the names carry this pid for the leak audit.
+  const std::string name = test::unique_abstract_name();  // "@…"
   const auto r = test::run_with_own_proc([&] {
     [&] {
-      const std::string name = test::unique_abstract_name();  // "@…"
       HeldChild server([&] {
         const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un a{};
