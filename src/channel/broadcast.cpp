@@ -789,3 +789,82 @@ void BroadcastSubscriber::close() noexcept {
 }
 
 }  // namespace ipckit
+
+namespace ipckit {
+namespace detail {
+
+bool is_control_magic(std::uint64_t magic) noexcept { return magic == kCtlMagic; }
+bool is_subscriber_magic(std::uint64_t magic) noexcept { return magic == kSubMagic; }
+
+namespace {
+
+// Maps `/x.sub.N` read-only and reads its record once; nullopt-like errors for garbage.
+Result<SubscriberRecordInfo> read_subscriber_record(const std::string& n) {
+  UniqueFd fd(::shm_open(n.c_str(), O_RDONLY | O_CLOEXEC, 0));
+  if (!fd) return last_errno().fail("shm_open", quoted(n));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return last_errno().fail("fstat", quoted(n));
+  if (static_cast<std::uint64_t>(st.st_size) != kRecordSize) {
+    return fail_library(LibraryCode::kCorrupt, "channel_inspect", quoted(n),
+                        fmt::format("subscriber record of {} bytes, not {}", st.st_size, kRecordSize));
+  }
+  MapOptions mo;
+  mo.access = Access::kReadOnly;
+  auto m = Mapping::map(fd.get(), kRecordSize, mo, 0, quoted(n));
+  if (!m) return fail(m.error());
+  auto* rec = static_cast<SubscriberRecord*>(m->data());
+  // pairs with the release store of `ready` in BroadcastSubscriber::open()
+  if (aref(rec->ready).load(std::memory_order_acquire) != cl::kReady ||
+      aref(rec->magic).load(std::memory_order_relaxed) != kSubMagic) {
+    return fail_library(LibraryCode::kNotReady, "channel_inspect", quoted(n), "the subscriber record is not ready");
+  }
+  SubscriberRecordInfo info;
+  info.id = aref(rec->id).load(std::memory_order_relaxed);
+  info.who.pid = aref(rec->who.pid).load(std::memory_order_relaxed);
+  info.who.start_time = aref(rec->who.start_time).load(std::memory_order_relaxed);
+  info.who.pid_ns = aref(rec->who.pid_ns).load(std::memory_order_relaxed);
+  info.closed = aref(rec->closed).load(std::memory_order_relaxed) != 0;
+  info.received = aref(rec->received).load(std::memory_order_relaxed);
+  info.lapsed = aref(rec->lost).load(std::memory_order_relaxed);
+  info.state = liveness(info.who);
+  return info;
+}
+
+}  // namespace
+
+void inspect_broadcast(ChannelMap& m, ChannelInfo& out) {
+  if (auto p = describe_slot(m.header->producer, "publisher")) {
+    p->sent = out.sent;
+    out.participants.push_back(std::move(*p));
+  }
+  out.received = 0;  // the subscribers' own counters below
+  const std::string ctl = suffix_name(m.name, ".ctl");
+  if (UniqueFd c(::shm_open(ctl.c_str(), O_RDONLY | O_CLOEXEC, 0)); c) out.objects.push_back(ctl);
+  std::vector<std::uint64_t> ids = list_subscribers(m.name);
+  std::sort(ids.begin(), ids.end());
+  for (std::uint64_t id : ids) {
+    const std::string n = sub_name(m.name, id);
+    out.objects.push_back(n);
+    auto rec = read_subscriber_record(n);
+    if (!rec || rec->closed) continue;
+    ChannelParticipant p;
+    p.role = "subscriber";
+    p.who = rec->who;
+    p.state = rec->state;
+    p.subscriber_id = rec->id;
+    p.received = rec->received;
+    p.lapsed = rec->lapsed;
+    out.received += p.received;
+    out.lapsed += p.lapsed;
+    out.participants.push_back(std::move(p));
+  }
+}
+
+}  // namespace detail
+
+Result<SubscriberRecordInfo> inspect_subscriber_record(std::string_view object_name) {
+  if (auto v = validate_posix_name(object_name, NameKind::kShm, "channel_inspect"); !v) return fail(v.error());
+  return detail::read_subscriber_record(std::string(object_name));
+}
+
+}  // namespace ipckit

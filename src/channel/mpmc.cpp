@@ -583,7 +583,7 @@ ChannelCounters MpmcCore::counters() const noexcept {
   cl::RoleSlot* table = members(map_);
   for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
     if (aref(table[i].claim).load(std::memory_order_relaxed) == 0) continue;
-    Stats* s = stats_of(table[i]);
+    MpmcCore::Stats* s = stats_of(table[i]);
     c.sent += aref(s->sent).load(std::memory_order_relaxed);
     c.received += aref(s->received).load(std::memory_order_relaxed);
     c.full_waits += aref(s->full_waits).load(std::memory_order_relaxed);
@@ -799,3 +799,35 @@ Result<ReceivedCopy> MpmcConsumer::receive_until(std::span<std::byte> buffer, De
 }
 
 }  // namespace ipckit
+
+namespace ipckit::detail {
+
+void inspect_mpmc(ChannelMap& m, ChannelInfo& out) {
+  cl::Header* h = m.header;
+  const std::uint64_t tail = aref(h->prod.tail).load(std::memory_order_relaxed);
+  const std::uint64_t head = aref(h->cons.head).load(std::memory_order_relaxed);
+  const std::uint64_t slots = MpmcChannel::slots_for(m.capacity, m.max_message);
+  out.fill = tail >= head && tail - head <= slots ? tail - head : 0;
+  out.fill_unit = "messages";
+  if (slots == 0) return;  // no member table in an object this small (validated by openers)
+  cl::RoleSlot* table = members(m);
+  for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
+    MpmcCore::Stats* s = stats_of(table[i]);
+    const std::uint64_t role = aref(s->role).load(std::memory_order_relaxed);
+    auto p = describe_slot(table[i], role == static_cast<std::uint64_t>(MpmcCore::Role::kProducer) ? "producer"
+                                                                                                    : "consumer");
+    if (!p) continue;
+    auto rd = [](std::uint64_t& v) { return aref(v).load(std::memory_order_relaxed); };
+    p->sent = rd(s->sent);
+    p->received = rd(s->received);
+    out.sent += p->sent;
+    out.received += p->received;
+    out.full_waits += rd(s->full_waits);
+    out.empty_waits += rd(s->empty_waits);
+    out.futex_wakes += rd(s->futex_wakes);
+    out.redelivered += rd(s->redelivered);
+    out.participants.push_back(std::move(*p));
+  }
+}
+
+}  // namespace ipckit::detail

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -226,6 +227,34 @@ Result<ChannelMap> open_existing(std::string_view name, int raw_fd, const Channe
 }
 
 }  // namespace
+
+Result<ChannelMap> map_for_inspection(std::string_view name, int fd, std::uint32_t& pattern) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(name));
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < cl::kHeaderSize) {
+    return fail_library(LibraryCode::kCorrupt, "channel_inspect", quoted(name),
+                        fmt::format("object of {} bytes is smaller than the {}-byte header", size, cl::kHeaderSize));
+  }
+  MapOptions mo;
+  mo.access = Access::kReadOnly;
+  auto hm = Mapping::map(fd, cl::kHeaderSize, mo, 0, quoted(name));
+  if (!hm) return fail(hm.error());
+  auto* h = static_cast<cl::Header*>(hm->data());
+  // pairs with the release store of `ready` in initialise()
+  if (aref(h->imm.ready).load(std::memory_order_acquire) != cl::kReady) {
+    return fail_library(LibraryCode::kNotReady, "channel_inspect", quoted(name),
+                        "the ready flag is unset: its creator has not finished (or died) initialising it");
+  }
+  pattern = aref(h->imm.pattern).load(std::memory_order_relaxed);
+  if (pattern != cl::kPatternSpsc && pattern != cl::kPatternMpmc && pattern != cl::kPatternBroadcast) {
+    return fail_library(LibraryCode::kCorrupt, "channel_inspect", quoted(name),
+                        fmt::format("unknown pattern {}", pattern));
+  }
+  return map_validated(name, fd, size, kAnyType, pattern, true);
+}
+
+const char* pattern_text(std::uint32_t pattern) noexcept { return pattern_name(pattern); }
 
 Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash) {
   (void)fork_generation();
@@ -440,6 +469,28 @@ bool wake_all_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
   if (aref(announced).exchange(0, std::memory_order_relaxed) == 0) return false;
   wake_seq(seq);
   return true;
+}
+
+std::optional<ChannelParticipant> describe_slot(cl::RoleSlot& slot, const char* role) noexcept {
+  const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
+  if (claim == 0) return std::nullopt;
+  ChannelParticipant p;
+  p.role = role;
+  if (aref(slot.published).load(std::memory_order_acquire) == claim) {
+    p.who = read_identity(slot);
+  } else {
+    p.who.pid = static_cast<std::int64_t>(claim & 0xffffffffULL);  // claimed, identity not yet published
+  }
+  switch (holder_state(slot, claim)) {
+    case HolderState::kAlive: p.state = Liveness::kAlive; break;
+    case HolderState::kDead: p.state = Liveness::kDead; break;
+    case HolderState::kFree:
+    case HolderState::kUnknown: p.state = Liveness::kUnknown; break;
+  }
+  const auto wait = aref(slot.wait_mode).load(std::memory_order_relaxed);
+  p.wait = wait <= static_cast<std::uint32_t>(WaitStrategy::kBlocking) ? to_string(static_cast<WaitStrategy>(wait))
+                                                                       : "unknown";
+  return p;
 }
 
 }  // namespace ipckit::detail

@@ -5,8 +5,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
+#include "ipckit/channel/inspect.hpp"
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
 #include "ipckit/channel/spsc.hpp"
@@ -46,6 +48,20 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // Maps an initialised object behind `fd` (a memfd handed over by a peer), validating the header
 // and the size as open_segment does. `name` is how errors name it.
 [[nodiscard]] Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t type_hash);
+// Maps the initialised channel behind `fd` read-only for inspection, whatever its pattern (stored
+// in `pattern`); validates header and size as open_segment does.
+[[nodiscard]] Result<ChannelMap> map_for_inspection(std::string_view name, int fd, std::uint32_t& pattern);
+// "spsc", "mpmc", "broadcast", "unknown".
+[[nodiscard]] const char* pattern_text(std::uint32_t pattern) noexcept;
+// The participant recorded in `slot` (role name `role`), or nullopt when the slot is free.
+[[nodiscard]] std::optional<ChannelParticipant> describe_slot(channel_layout::RoleSlot& slot, const char* role) noexcept;
+// The pattern-specific parts of inspect_channel() (src/channel/inspect.cpp): MPMC members and their
+// counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast.cpp).
+void inspect_mpmc(ChannelMap& map, ChannelInfo& out);
+void inspect_broadcast(ChannelMap& map, ChannelInfo& out);
+[[nodiscard]] bool is_control_magic(std::uint64_t magic) noexcept;
+[[nodiscard]] bool is_subscriber_magic(std::uint64_t magic) noexcept;
+
 // Validates capacity/max_message for a new channel (errors name `name`).
 [[nodiscard]] Result<void> validate_creation(std::string_view name, const ChannelOptions& o);
 

@@ -2,6 +2,7 @@
 #include "unix_socket_file.hpp"
 
 #include <dirent.h>
+#include <sched.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -36,11 +38,33 @@ struct Probe {
   std::string why;                 // for kUnknown
 };
 
-// Asks sock_diag for every UNIX socket with its bound file (UDIAG_SHOW_VFS) and looks for one bound
-// to st's device and inode. Read-only: nothing is sent to any socket.
-Probe bound_socket(const struct stat& st) {
-  Probe p;
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+// A NETLINK_SOCK_DIAG socket in this thread's network namespace, or in the one behind `netns_fd`
+// (created by a short-lived thread that enters it: setns(CLONE_NEWNET) changes only the calling
+// thread, and a socket keeps the namespace it was created in). -1 with errno set on failure.
+int sock_diag_socket(int netns_fd) {
+  if (netns_fd < 0) return ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  int fd = -1;
+  int err = 0;
+  std::thread t([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      err = errno;
+      return;
+    }
+    fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) err = errno;
+  });
+  t.join();
+  if (fd < 0) errno = err;
+  return fd;
+}
+
+}  // namespace
+
+// Asks sock_diag for every UNIX socket with its bound file (UDIAG_SHOW_VFS). Read-only: nothing is
+// sent to any socket.
+BoundSocketScan scan_bound_socket_files(int netns_fd) {
+  BoundSocketScan p;
+  UniqueFd fd(sock_diag_socket(netns_fd));
   if (!fd) {
     p.why = fmt::format("socket(NETLINK_SOCK_DIAG): {}", errno_name(errno));
     return p;
@@ -64,7 +88,6 @@ Probe bound_socket(const struct stat& st) {
     return p;
   }
   std::vector<char> buf(64 * 1024);
-  bool found = false;
   for (;;) {
     const ssize_t n = no_eintr(::recv, fd.get(), buf.data(), buf.size(), 0);
     if (n < 0) {
@@ -79,12 +102,13 @@ Probe bound_socket(const struct stat& st) {
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
 #pragma GCC diagnostic pop
       if (h->nlmsg_type == NLMSG_DONE) {
-        p.bound = found ? Bound::kYes : Bound::kNo;
+        p.complete = true;
         return p;
       }
       if (h->nlmsg_type == NLMSG_ERROR) {
         const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
         p.why = fmt::format("sock_diag: {} (is unix_diag loaded?)", errno_name(-e->error));
+        p.files.clear();
         return p;
       }
       const auto* msg = static_cast<const unix_diag_msg*>(NLMSG_DATA(h));
@@ -95,15 +119,31 @@ Probe bound_socket(const struct stat& st) {
         unix_diag_vfs vfs{};
         std::memcpy(&vfs, RTA_DATA(a), sizeof vfs);
         // The kernel reports its internal dev_t (major << 20 | minor), not stat's encoding.
-        const bool same_dev = (vfs.udiag_vfs_dev >> 20) == ::major(st.st_dev) &&
-                              (vfs.udiag_vfs_dev & 0xfffff) == ::minor(st.st_dev);
-        if (same_dev && vfs.udiag_vfs_ino == st.st_ino) {
-          found = true;
-          p.socket_inode = msg->udiag_ino;
-        }
+        p.files.push_back(BoundSocketFile{vfs.udiag_vfs_dev >> 20, vfs.udiag_vfs_dev & 0xfffff, vfs.udiag_vfs_ino,
+                                          msg->udiag_ino});
       }
     }
   }
+}
+
+namespace {
+
+// Is any socket of this network namespace bound to st's device and inode?
+Probe bound_socket(const struct stat& st) {
+  Probe p;
+  const BoundSocketScan scan = scan_bound_socket_files(-1);
+  if (!scan.complete) {
+    p.why = scan.why;
+    return p;
+  }
+  p.bound = Bound::kNo;
+  for (const BoundSocketFile& f : scan.files) {
+    if (f.dev_major == ::major(st.st_dev) && f.dev_minor == ::minor(st.st_dev) && f.ino == st.st_ino) {
+      p.bound = Bound::kYes;
+      p.socket_inode = f.socket_inode;
+    }
+  }
+  return p;
 }
 
 // "pid 1234 (ipckit)" for the process holding socket inode `ino`, when /proc shows it.

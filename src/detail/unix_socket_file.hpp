@@ -9,7 +9,9 @@
 // as a client (a one-connection `ipckit recv` then takes the probe for its sender and exits).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ipckit/core/result.hpp"
 
@@ -21,5 +23,23 @@ namespace ipckit::detail {
 // or not provably stale (sock_diag unavailable); each hint says what to do in shell terms.
 [[nodiscard]] Result<void> replace_stale_socket_file(const std::string& path, const std::string& call,
                                                      const std::string& object);
+
+// A UNIX socket bound to a file: the file's device (the kernel's major/minor) and inode, and the
+// socket's own inode (socket:[N] in /proc/PID/fd).
+struct BoundSocketFile {
+  std::uint32_t dev_major = 0;
+  std::uint32_t dev_minor = 0;
+  std::uint64_t ino = 0;
+  std::uint32_t socket_inode = 0;
+};
+struct BoundSocketScan {
+  bool complete = false;  // false: sock_diag could not be asked (`why`); `files` proves nothing
+  std::string why;
+  std::vector<BoundSocketFile> files;
+};
+// Every UNIX socket bound to a file, as sock_diag (UDIAG_SHOW_VFS) reports them, in this thread's
+// network namespace or (netns_fd >= 0, a /proc/PID/ns/net descriptor; needs CAP_SYS_ADMIN) in that
+// one. Blocking: one netlink dump. Never sends anything to a socket.
+[[nodiscard]] BoundSocketScan scan_bound_socket_files(int netns_fd = -1);
 
 }  // namespace ipckit::detail

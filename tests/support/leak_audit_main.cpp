@@ -11,19 +11,16 @@
 // only reports them, for developer machines where several suites run at once; CI is strict).
 //
 // Kinds audited: /dev/shm/ipckit.test.* and /dev/shm/sem.ipckit.test.* (POSIX shm and semaphores),
-// POSIX message queues /ipckit.test.* (listed from /dev/mqueue, or from an mqueue filesystem mounted
+// POSIX message queues /ipckit.test.* (PosixMq::list: /dev/mqueue, or an mqueue filesystem mounted
 // in a private mount namespace when /dev/mqueue is not mounted and we are root), System V shm, msg
-// and sem ids (/proc/sysvipc), and /tmp/ipckit.test.* paths (FIFOs, sockets, files, directories).
+// and sem ids (/proc/sysvipc, through ipckit::inventory::sysv_ids), and /tmp/ipckit.test.* paths (FIFOs, sockets, files, directories).
 #include <dirent.h>
 #include <mqueue.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/ipc.h>
-#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +33,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "ipckit/inventory/inventory.hpp"
+#include "ipckit/message/posix_mq.hpp"
 
 namespace {
 
@@ -53,75 +53,22 @@ std::vector<std::string> list_dir(const std::string& dir, const std::string& pre
   return out;
 }
 
-bool mqueue_mounted() {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string dev, dir, type;
-  std::string line;
-  while (std::getline(mounts, line)) {
-    std::istringstream ls(line);
-    ls >> dev >> dir >> type;
-    if (type == "mqueue" && dir == "/dev/mqueue") return true;
-  }
-  return false;
-}
-
-// Lists POSIX mq names with the prefix. Returns false when they cannot be listed here.
+// POSIX mq names with the prefix, from the library's one enumeration (PosixMq::list: /dev/mqueue,
+// or a private mqueue mount as root). Returns false when they cannot be listed here.
 bool list_mqueues(std::vector<std::string>& out) {
-  if (mqueue_mounted()) {
-    out = list_dir("/dev/mqueue", kPrefix);
-    return true;
-  }
-  if (::geteuid() != 0) return false;
-  int fds[2];
-  if (::pipe(fds) != 0) return false;
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    // A private mount namespace: the mqueue mount below never reaches the host.
-    if (::unshare(CLONE_NEWNS) != 0) ::_exit(2);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(3);
-    char dir[] = "/tmp/ipckit-audit-mq.XXXXXX";
-    if (::mkdtemp(dir) == nullptr) ::_exit(4);
-    if (::mount("mqueue", dir, "mqueue", 0, nullptr) != 0) {
-      ::rmdir(dir);
-      ::_exit(5);
-    }
-    std::string text;
-    for (const auto& n : list_dir(dir, kPrefix)) text += n + "\n";
-    ::umount(dir);
-    ::rmdir(dir);
-    (void)!::write(fds[1], text.data(), text.size());
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
-  std::istringstream ts(text);
-  std::string line;
-  while (std::getline(ts, line)) {
-    if (!line.empty()) out.push_back(line);
+  auto names = ipckit::PosixMq::list();
+  if (!names) return false;
+  for (const auto& n : *names) {
+    const std::string bare = n.substr(1);  // "/ipckit.test.…" -> "ipckit.test.…"
+    if (bare.rfind(kPrefix, 0) == 0) out.push_back(bare);
   }
   return true;
 }
 
-// System V ids of one kind from /proc/sysvipc/{shm,msg,sem}: column 2 is the id.
+// System V ids of one kind ("shm", "msg", "sem") as "shm:ID", from the inventory's enumeration.
 std::vector<std::string> sysv_ids(const char* kind) {
   std::vector<std::string> out;
-  std::ifstream f(std::string("/proc/sysvipc/") + kind);
-  std::string line;
-  std::getline(f, line);  // header
-  while (std::getline(f, line)) {
-    std::istringstream ls(line);
-    std::string key, id;
-    ls >> key >> id;
-    if (!id.empty()) out.push_back(std::string(kind) + ":" + id);
-  }
+  for (std::int64_t id : ipckit::inventory::sysv_ids(kind)) out.push_back(std::string(kind) + ":" + std::to_string(id));
   return out;
 }
 

@@ -23,6 +23,9 @@ struct Context {
 void add_bench_command(CLI::App& app, Context& ctx);       // bench (bench_command.cpp)
 void add_send_recv_commands(CLI::App& app, Context& ctx);  // send, recv (send_recv_command.cpp)
 void add_demo_command(CLI::App& app, Context& ctx);        // demo (demo_command.cpp)
+void add_ls_command(CLI::App& app, Context& ctx);          // ls (ls_command.cpp)
+void add_stat_command(CLI::App& app, Context& ctx);        // stat (stat_command.cpp)
+void add_rm_clean_commands(CLI::App& app, Context& ctx);   // rm, clean (clean_command.cpp)
 
 // The footer of `ipckit --help`: the URL forms, examples and exit codes (send_recv_command.cpp).
 std::string top_level_footer();
