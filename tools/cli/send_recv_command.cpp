@@ -688,7 +688,11 @@ void add_common(CLI::App* sub, Args& a) {
 
 }  // namespace
 
-std::string top_level_footer() { return send_recv_footer(); }
+std::string top_level_footer() {
+  return "Inventory: ipckit ls | stat URL | rm KIND:NAME... | clean — every IPC object on the machine, who\n"
+         "holds it, and safe removal of what crashed programs left (ipckit ls --help).\n\n" +
+         send_recv_footer();
+}
 
 void add_send_recv_commands(CLI::App& app, Context& ctx) {
   static Args send_args;
