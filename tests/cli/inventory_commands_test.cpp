@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_harness.hpp"
+#include "support/held_child.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/message/sysv_mq.hpp"
 #include "support/own_proc.hpp"
@@ -28,46 +29,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-// A child that runs `setup`, reports ready, then holds what it opened until released or killed.
-class HeldChild {
- public:
-  explicit HeldChild(const std::function<bool()>& setup) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    pid_ = spawn_child([&] {
-      ::close(fds[1]);
-      if (!setup()) return 3;
-      ready_.signal();
-      char c;
-      while (::read(fds[0], &c, 1) < 0 && errno == EINTR) {
-      }
-      return 0;
-    });
-    ::close(fds[0]);
-    release_ = UniqueFd(fds[1]);
-    ready_.close_write();
-    ok_ = ready_.wait(deadline_after(20s));
-  }
-  ~HeldChild() {
-    if (pid_ > 0) kill();
-  }
-  HeldChild(const HeldChild&) = delete;
-  HeldChild& operator=(const HeldChild&) = delete;
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  void kill() {
-    ::kill(pid_, SIGKILL);
-    (void)wait_child(pid_);
-    pid_ = -1;
-  }
-
- private:
-  ReadyPipe ready_;
-  UniqueFd release_;
-  pid_t pid_ = -1;
-  bool ok_ = false;
-};
 
 std::string my_glob() { return "/ipckit.test." + std::to_string(::getpid()) + ".*"; }
 

@@ -29,6 +29,7 @@
 #include "ipckit/channel/mpmc.hpp"
 #include "ipckit/channel/spsc.hpp"
 #include "ipckit/core/liveness.hpp"
+#include "support/held_child.hpp"
 #include "support/ipckit_test.hpp"
 #include "support/own_proc.hpp"
 #include "support/other_user.hpp"
@@ -39,52 +40,14 @@ namespace {
 using namespace std::chrono_literals;
 using test::ReadyPipe;
 
-// A child that runs `setup` (creates or opens what it holds), reports ready, then holds until the
-// parent releases it (closes the pipe) or kills it. No sleeps: a pipe each way.
-class HeldChild {
- public:
-  explicit HeldChild(const std::function<bool()>& setup) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    pid_ = test::spawn_child([&] {
-      ::close(fds[1]);
-      if (!setup()) return 3;
-      ready_.signal();
-      char c;
-      while (::read(fds[0], &c, 1) < 0 && errno == EINTR) {
-      }
-      return 0;
-    });
-    ::close(fds[0]);
-    release_ = UniqueFd(fds[1]);
-    ready_.close_write();
-    ok_ = ready_.wait(deadline_after(20s));
-  }
-  ~HeldChild() {
-    if (pid_ > 0) kill();
-  }
-  HeldChild(const HeldChild&) = delete;
-  HeldChild& operator=(const HeldChild&) = delete;
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  void kill() {
-    ::kill(pid_, SIGKILL);
-    (void)test::wait_child(pid_);
-    pid_ = -1;
-  }
-  test::ChildResult release() {
-    release_.reset();
-    auto r = test::wait_child(pid_);
-    pid_ = -1;
-    return r;
-  }
+using test::HeldChild;
 
- private:
-  ReadyPipe ready_;
-  UniqueFd release_;
-  pid_t pid_ = -1;
-  bool ok_ = false;
-};
+// Opens a channel endpoint and keeps it for the rest of the (child) process.
+template <class Endpoint, class Options>
+bool open_and_keep(const std::string& name, const Options& o) {
+  auto e = Endpoint::open(name, OpenMode::kOpenOrCreate, o);
+  return e && new Endpoint(std::move(*e)) != nullptr;
+}
 
 bool held_by(const Object& o, pid_t pid) {
   for (const Holder& h : o.holders) {
@@ -109,11 +72,9 @@ Object must_find(Kind kind, const std::string& name) {
 bool shm_exists(const std::string& name) { return ::access(("/dev/shm" + name).c_str(), F_OK) == 0; }
 
 TEST(Inventory, PosixShmHeldByAChildIsInUseThenUnused) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     HeldChild child([&] {
       const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
       if (fd < 0 || ::ftruncate(fd, 4096) != 0) return false;
@@ -143,30 +104,19 @@ TEST(Inventory, PosixShmHeldByAChildIsInUseThenUnused) {
     IPCKIT_EXPECT_OK(remove_object(o, keep));
     EXPECT_FALSE(shm_exists(name));
     EXPECT_TRUE(test::FailsWith(find_object(Kind::kPosixShm, name, own()), {"ENOENT"}));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, ChannelWhoseProducerAndConsumerWereKilledIsOrphanedAndRemovedWhole) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     ChannelOptions co;
     co.capacity = 4096;
     co.max_message = 256;
-    HeldChild producer([&] {
-      auto e = SpscProducer::open(name, OpenMode::kOpenOrCreate, co);
-      return e && new SpscProducer(std::move(*e)) != nullptr;  // kept until the child ends
-    });
+    HeldChild producer([&] { return open_and_keep<SpscProducer>(name, co); });
     ASSERT_TRUE(producer.ok());
-    HeldChild consumer([&] {
-      auto e = SpscConsumer::open(name, OpenMode::kOpenOrCreate, co);
-      return e && new SpscConsumer(std::move(*e)) != nullptr;  // kept until the child ends
-    });
+    HeldChild consumer([&] { return open_and_keep<SpscConsumer>(name, co); });
     ASSERT_TRUE(consumer.ok());
     Object o = must_find(Kind::kChannel, name);
     EXPECT_EQ(o.state, State::kInUse);
@@ -189,25 +139,17 @@ TEST(Inventory, ChannelWhoseProducerAndConsumerWereKilledIsOrphanedAndRemovedWho
     EXPECT_TRUE(clean_selects(o, f, std::time(nullptr)));
     IPCKIT_EXPECT_OK(remove_object(o, {}));
     EXPECT_FALSE(shm_exists(name));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     ChannelOptions co;
     co.capacity = 4096;
     co.max_message = 256;
-    HeldChild producer([&] {
-      auto e = SpscProducer::open(name, OpenMode::kOpenOrCreate, co);
-      return e && new SpscProducer(std::move(*e)) != nullptr;  // kept until the child ends
-    });
+    HeldChild producer([&] { return open_and_keep<SpscProducer>(name, co); });
     ASSERT_TRUE(producer.ok());
     producer.kill();
     // The dead producer's record now names a live process (this one) with another start time: what a
@@ -233,18 +175,13 @@ TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
     EXPECT_EQ(o.state, State::kInUse);
     IPCKIT_EXPECT_OK(remove_object(o, {true}));
     EXPECT_FALSE(shm_exists(name));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, SocketFileIsInUseWhileBoundAndOrphanedAfterItsServerWasKilled) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string path = test::unique_path();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     HeldChild server([&] {
       const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       sockaddr_un a{};
@@ -265,18 +202,13 @@ TEST(Inventory, SocketFileIsInUseWhileBoundAndOrphanedAfterItsServerWasKilled) {
     EXPECT_EQ(unvouched->state, State::kUnknown) << unvouched->note;
     IPCKIT_EXPECT_OK(remove_object(o, {}));
     EXPECT_NE(::access(path.c_str(), F_OK), 0);
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, FifoOpenByAChildIsInUseThenUnused) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string path = test::unique_path();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
     HeldChild child([&] { return ::open(path.c_str(), O_RDWR | O_CLOEXEC) >= 0; });
     ASSERT_TRUE(child.ok());
@@ -288,18 +220,13 @@ TEST(Inventory, FifoOpenByAChildIsInUseThenUnused) {
     EXPECT_EQ(o.state, State::kUnused);
     IPCKIT_EXPECT_OK(remove_object(o, {}));
     EXPECT_NE(::access(path.c_str(), F_OK), 0);
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, PosixSemaphoreOpenByAChildIsInUse) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     HeldChild child([&] { return ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0) != SEM_FAILED; });
     ASSERT_TRUE(child.ok());
     Object o = must_find(Kind::kPosixSem, name);
@@ -310,16 +237,11 @@ TEST(Inventory, PosixSemaphoreOpenByAChildIsInUse) {
     EXPECT_EQ(o.state, State::kUnused);
     IPCKIT_EXPECT_OK(remove_object(o, {}));
     EXPECT_NE(::access(("/dev/shm/sem." + name.substr(1)).c_str(), F_OK), 0);
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, SystemVQueueIsIdleWithItsLastPidsAndSegmentInUseWhileAttached) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
     const int q = ::msgget(IPC_PRIVATE, IPC_CREAT | 0600);
     ASSERT_GE(q, 0);
     struct {
@@ -352,10 +274,7 @@ TEST(Inventory, SystemVQueueIsIdleWithItsLastPidsAndSegmentInUseWhileAttached) {
     s = must_find(Kind::kSysvShm, std::to_string(shm));
     EXPECT_EQ(s.state, State::kUnused);
     IPCKIT_EXPECT_OK(remove_object(s, {}));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, PosixMqIsListedWithItsHolderAsRoot) {
@@ -403,13 +322,6 @@ TEST(Inventory, ObjectsAnotherUserCannotInspectAreUnknownNotACrash) {
   ::shm_unlink(name.c_str());
 }
 
-// Keeps an endpoint open until the helper child ends.
-template <class Endpoint, class Options>
-bool open_and_keep(const std::string& name, const Options& o) {
-  auto e = Endpoint::open(name, OpenMode::kOpenOrCreate, o);
-  return e && new Endpoint(std::move(*e)) != nullptr;
-}
-
 std::size_t count_role(const Object& o, const std::string& role, Liveness state) {
   std::size_t n = 0;
   for (const auto& p : o.channel->participants) n += p.role == role && p.state == state ? 1 : 0;
@@ -417,11 +329,9 @@ std::size_t count_role(const Object& o, const std::string& role, Liveness state)
 }
 
 TEST(Inventory, MpmcChannelShowsEveryMemberAndIsOrphanedWhenAllWereKilled) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
       ChannelOptions co;
       co.capacity = 65536;
       co.max_message = 256;
@@ -446,18 +356,13 @@ TEST(Inventory, MpmcChannelShowsEveryMemberAndIsOrphanedWhenAllWereKilled) {
       EXPECT_EQ(count_role(o, "consumer", Liveness::kDead), 2u);
       IPCKIT_EXPECT_OK(remove_object(o, {}));
       EXPECT_FALSE(shm_exists(name));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_name();
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
       BroadcastOptions bo;
       bo.channel.capacity = 4096;
       bo.channel.max_message = 256;
@@ -484,10 +389,7 @@ TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
       const std::vector<std::string> parts = o.parts;
       IPCKIT_EXPECT_OK(remove_object(o, {}));
       for (const auto& p : parts) EXPECT_FALSE(shm_exists(p)) << p;
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
@@ -513,11 +415,9 @@ TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
 }
 
 TEST(Inventory, AbstractSocketIsInUseAndCannotBeRemoved) {
-  if (!test::is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
   // Named here, outside the namespace: the names carry this pid for the leak audit.
   const std::string name = test::unique_abstract_name();  // "@…"
-  const auto r = test::run_with_own_proc([&] {
-    [&] {
+  test::expect_in_own_proc([&] {
       HeldChild server([&] {
         const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un a{};
@@ -533,10 +433,7 @@ TEST(Inventory, AbstractSocketIsInUseAndCannotBeRemoved) {
       EXPECT_TRUE(test::FailsWith(remove_object(o, {true}), {"abstract"}));
       server.kill();
       EXPECT_TRUE(test::FailsWith(find_object(Kind::kUnixSocket, name, own()), {"ENOENT"}));
-    }();
-    return 0;
   });
-  EXPECT_TRUE(r.ok()) << r.describe();
 }
 
 TEST(Inventory, SystemVSemaphoreSetIsIdleWithItsLastPid) {

@@ -36,4 +36,15 @@ inline ChildResult run_with_own_proc(const std::function<int()>& body) {
   });
 }
 
+// The skeleton of a root-only test: skips without root, runs `body` (gtest assertions allowed) in
+// its own pid namespace and /proc, and fails the test when the body failed there.
+inline void expect_in_own_proc(const std::function<void()>& body) {
+  if (!is_root()) GTEST_SKIP() << "needs root: runs in its own pid namespace with its own /proc";
+  const ChildResult r = run_with_own_proc([&] {
+    body();
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
 }  // namespace ipckit::test
