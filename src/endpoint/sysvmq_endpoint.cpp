@@ -40,7 +40,13 @@ class SysvMqSender final : public Sender {
 
   [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
     auto r = mq_.send_until(type_, message, deadline);
-    if (!r) return fail(r.error());
+    if (!r) {
+      // A queue removed under us (a `recv --remove-on-exit` that took its --count and left) is a
+      // receiver that went away, as EPIPE is on a stream; IPC_STAT tells it from a message msgsnd
+      // refused for its size (also EINVAL).
+      if ((r.error().is(EIDRM) || r.error().is(EINVAL)) && !mq_.stat()) return SendStatus::kPeerClosed;
+      return fail(r.error());
+    }
     return *r ? SendStatus::kOk : SendStatus::kTimedOut;
   }
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override { return SendStatus::kOk; }

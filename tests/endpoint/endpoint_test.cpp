@@ -415,5 +415,24 @@ TEST(Endpoint, MarkerMagicIsRefusedAndRawSendsPlainMessages) {
   IPCKIT_EXPECT_OK(tiny_raw->remove_object());
 }
 
+// A System V queue removed by its receiver (recv --remove-on-exit after its --count) is a receiver
+// that went away: kPeerClosed, and a finish after it is no failure (nothing was lost that it wanted).
+TEST(Endpoint, SysvQueueRemovedByTheReceiverIsPeerClosed) {
+  test::TempDir dir;
+  EndpointOptions create;
+  create.create = true;
+  const std::string url = "sysvmq:" + dir.path() + "?proj=11";
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, open_receiver(url, create));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, open_sender(url, {}));
+  ASSERT_EQ(tx->send(std::string_view("taken")).value(), SendStatus::kOk);
+  IPCKIT_ASSERT_OK(rx->remove_object());
+  auto sent = tx->send(std::string_view("too late"));
+  ASSERT_TRUE(sent.has_value()) << sent.error().str();
+  EXPECT_EQ(*sent, SendStatus::kPeerClosed);
+  auto finished = tx->finish_until(deadline_after(std::chrono::seconds(5)));
+  ASSERT_TRUE(finished.has_value()) << finished.error().str();
+  EXPECT_EQ(*finished, SendStatus::kOk);
+}
+
 }  // namespace
 }  // namespace ipckit
