@@ -59,14 +59,17 @@ class MqReceiver final : public Receiver {
     if (!r) return fail(r.error());
     if (!*r) return ReceiveStatus::kTimedOut;
     out = std::move((*r)->data);
+    priority_ = (*r)->priority;
     return ReceiveStatus::kOk;
   }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
   [[nodiscard]] Result<void> remove_object() override { return PosixMq::unlink(url().address); }
+  [[nodiscard]] std::optional<unsigned> last_priority() const noexcept override { return priority_; }
 
  private:
   PosixMq mq_;
   std::size_t max_;
+  std::optional<unsigned> priority_;
 };
 
 Result<std::size_t> message_size(const PosixMq& mq) {

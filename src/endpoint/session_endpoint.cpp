@@ -126,6 +126,7 @@ class SessionReceiver final : public Receiver {
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return inner_->max_message_size(); }
   [[nodiscard]] Result<void> remove_object() override { return inner_->remove_object(); }
   [[nodiscard]] std::string listening_address() const override { return inner_->listening_address(); }
+  [[nodiscard]] std::optional<unsigned> last_priority() const noexcept override { return inner_->last_priority(); }
 
  private:
   // True when the marker ended the last open session.

@@ -27,6 +27,7 @@
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/units.hpp"
 #include "ipckit/endpoint/endpoint.hpp"
+#include "ipckit/message/posix_mq.hpp"
 
 namespace ipckit::cli {
 namespace {
@@ -67,11 +68,13 @@ struct Args {
   bool hex = false;
   bool remove_on_exit = false;
   bool verbose = false;
+  bool show_priority = false;  // recv, mq: only
   // As typed; parsed and range-checked by Command::prepare() (core/units.hpp).
   std::string count;
   std::string timeout;
   std::string size;
   std::string ready_fd;
+  std::string priority;  // send, mq: only
 };
 
 // The numeric options once checked.
@@ -183,6 +186,7 @@ class Command {
       return fail_with(kExitUsage, fmt::format("pipe: needs a command; expected {}", expected_form(Scheme::kPipe)));
     }
     if (auto code = parse_numbers()) return code;
+    if (auto code = check_priority_options(url, opts)) return code;
     if (n_.size != 0) opts.max_message = static_cast<std::size_t>(n_.size);
     opts.create = a_.create;
     if (a_.lines) opts.framing = Framing::kLines;
@@ -195,6 +199,33 @@ class Command {
       const char* name = name_;
       opts.verbose = [name](const std::string& line) { std::fprintf(stderr, "ipckit %s: %s\n", name, line.c_str()); };
       say_options(url, opts);
+    }
+    return std::nullopt;
+  }
+
+  // send --priority N and recv --show-priority: POSIX message queues only (docs/cli.md).
+  std::optional<int> check_priority_options(const Url& url, EndpointOptions& opts) const {
+    if (!a_.priority.empty()) {
+      if (url.scheme != Scheme::kMq) {
+        return fail_with(kExitUsage, fmt::format("--priority is only for mq: URLs (got {})", to_string(url.scheme)));
+      }
+      if (url.option("priority")) {
+        return fail_with(kExitUsage, "give the priority once: --priority or the URL's ?priority=, not both");
+      }
+      // MQ_PRIO_MAX on Linux is 32768 (sysconf(_SC_MQ_PRIO_MAX)); priorities are 0 .. 32767.
+      auto p = parse_count(a_.priority, "--priority", 0, kMqPriorityLimit - 1);
+      if (!p) return fail_with(kExitUsage, p.error());
+      opts.priority = static_cast<unsigned>(*p);
+    }
+    if (a_.show_priority) {
+      if (url.scheme != Scheme::kMq) {
+        return fail_with(kExitUsage,
+                         fmt::format("--show-priority is only for mq: URLs (got {})", to_string(url.scheme)));
+      }
+      if (!a_.lines && !a_.hex) {
+        return fail_with(kExitUsage, "--show-priority needs --lines or --hex (it prints the priority, a tab, "
+                                     "then the message on one line)");
+      }
     }
     return std::nullopt;
   }
@@ -579,10 +610,11 @@ int run_recv(const Args& a) {
     }
     ++received;
     out.clear();
+    if (a.show_priority) out = fmt::format("{}\t", rx.last_priority().value_or(0));
     if (a.hex) {
       append_hex(out, msg);
     } else {
-      out = msg;
+      out += msg;
       if (a.lines) out.push_back('\n');
     }
     auto w = write_full(1, as_bytes(out), nullptr, "stdout");
@@ -706,6 +738,10 @@ void add_send_recv_commands(CLI::App& app, Context& ctx) {
                    "Largest message, 1 B..1 GiB (e.g. 4096, 64KiB; default 64KiB or the mechanism's limit); "
                    "without --lines stdin is cut into messages of this size")
       ->type_name("SIZE");
+  send->add_option("--priority", send_args.priority,
+                   "mq: only: the priority of every message, 0..32767 (higher is received first; default 0, "
+                   "or the URL's ?priority=)")
+      ->type_name("N");
   send->add_option("--timeout", send_args.timeout,
                    "How long to keep trying to connect/open, and the most one message may wait "
                    "(e.g. 5, 300ms, 2m, inf; default 5 s)")
@@ -721,6 +757,8 @@ void add_send_recv_commands(CLI::App& app, Context& ctx) {
                    "Largest message accepted, 1 B..1 GiB (e.g. 64KiB; default 64KiB or the mechanism's limit); "
                    "a longer one is an error")
       ->type_name("SIZE");
+  recv->add_flag("--show-priority", recv_args.show_priority,
+                 "mq: only, with --lines or --hex: print each message's priority and a tab before it");
   recv->add_option("--timeout", recv_args.timeout,
                    "Fail when no message arrives for this long (e.g. 10, 500ms, 2m; default: wait forever)")
       ->type_name("DURATION");

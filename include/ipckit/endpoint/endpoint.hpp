@@ -164,6 +164,9 @@ class IPCKIT_API Receiver {
   // tcp:/udp: the address senders reach, as bound ("127.0.0.1:41234": for port 0, the port the
   // kernel chose); "" for other schemes or when getsockname fails. Never blocks.
   [[nodiscard]] virtual std::string listening_address() const { return {}; }
+  // mq: the priority of the message the last receive_until() returned kOk for (POSIX queues deliver
+  // the highest priority first); nullopt for other schemes and before the first message.
+  [[nodiscard]] virtual std::optional<unsigned> last_priority() const noexcept { return std::nullopt; }
 
   [[nodiscard]] const Url& url() const noexcept { return url_; }
 
