@@ -26,7 +26,8 @@ const NotBuiltMechanism kNoIceoryxWaitset{"iceoryx-waitset", Wait::kBlocking, kN
 std::span<const Mechanism* const> all_mechanisms() {
   static const std::vector<const Mechanism*> table = {
       &memcpy_mechanism(),      &atomic_pingpong_mechanism(), &shm_handoff_mechanism(),
-      &shm_pingpong_mechanism(), &pipe_mechanism(),            &fifo_mechanism(),
+      &shm_pingpong_mechanism(), &pipe_mechanism(),            &pipe_splice_mechanism(),
+      &fifo_mechanism(),
       &unix_stream_mechanism(), &unix_dgram_mechanism(),      &unix_seqpacket_mechanism(),
       &tcp_mechanism(),         &tcp6_mechanism(),            &udp_mechanism(),
       &posix_mq_mechanism(),    &sysv_mq_mechanism(),         &shm_sem_mechanism(),

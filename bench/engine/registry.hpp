@@ -14,6 +14,7 @@ const Mechanism& shm_handoff_mechanism();
 const Mechanism& shm_pingpong_mechanism();
 // Kernel mechanisms.
 const Mechanism& pipe_mechanism();
+const Mechanism& pipe_splice_mechanism();
 const Mechanism& fifo_mechanism();
 const Mechanism& unix_stream_mechanism();
 const Mechanism& unix_dgram_mechanism();

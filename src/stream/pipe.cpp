@@ -70,10 +70,13 @@ Result<PipeWriter> PipeWriter::adopt(UniqueFd fd, std::string name) {
 
 void PipeWriter::recheck_sigpipe() noexcept { sigpipe_ignored_ = sigpipe_ignored(); }
 
-Result<PipePair> Pipe::create() {
+Result<PipePair> Pipe::create() { return create(PipeOptions{}); }
+
+Result<PipePair> Pipe::create(PipeOptions options) {
   int fds[2];
   // Both ends O_NONBLOCK from the start: one syscall instead of pipe2 + two fcntl.
-  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+  const int flags = O_CLOEXEC | O_NONBLOCK | (options.packet ? O_DIRECT : 0);
+  if (::pipe2(fds, flags) != 0) {
     const int err = errno;
     std::string hint;
     if (err == EMFILE) hint = "the process is at RLIMIT_NOFILE (ulimit -n)";

@@ -219,6 +219,44 @@ TEST(Pipe, WriteAllLargerThanCapacityReachesAnotherProcessIntact) {
   EXPECT_TRUE(got == data);
 }
 
+TEST(Pipe, PacketModeKeepsEveryWriteAsOneRead) {
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create({.packet = true}));
+  EXPECT_NE(::fcntl(p.writer.native_handle(), F_GETFL) & O_DIRECT, 0);
+  const std::vector<std::string> sent = {"a", "bc", std::string(kPipeAtomicWrite, 'x'), "def"};
+  for (const auto& m : sent) IPCKIT_ASSERT_OK(p.writer.write_all(m));
+  // A plain pipe would hand all of it to the first large read; packet mode returns one write each.
+  for (const auto& m : sent) {
+    std::string buf(2 * kPipeAtomicWrite, '\0');
+    IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult r, p.reader.read_some(bytes_of(buf)));
+    ASSERT_EQ(r.status, IoStatus::kOk);
+    EXPECT_EQ(buf.substr(0, r.bytes), m);
+  }
+}
+
+TEST(Pipe, PacketModeDiscardsWhatASmallReadLeaves) {
+  // pipe(7): a read smaller than the packet gets its start; the rest of that packet is gone.
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create({.packet = true}));
+  IPCKIT_ASSERT_OK(p.writer.write_all("0123456789"));
+  IPCKIT_ASSERT_OK(p.writer.write_all("next"));
+  std::string small(4, '\0');
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult a, p.reader.read_some(bytes_of(small)));
+  EXPECT_EQ(small.substr(0, a.bytes), "0123");
+  std::string buf(kPipeAtomicWrite, '\0');
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult b, p.reader.read_some(bytes_of(buf)));
+  EXPECT_EQ(buf.substr(0, b.bytes), "next");
+}
+
+TEST(Pipe, PacketModeCutsWritesAbovePipeBuf) {
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create({.packet = true}));
+  std::string big(kPipeAtomicWrite + 100, 'y');
+  IPCKIT_ASSERT_OK(p.writer.write_all(big));
+  std::string buf(2 * kPipeAtomicWrite, '\0');
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult first, p.reader.read_some(bytes_of(buf)));
+  EXPECT_EQ(first.bytes, kPipeAtomicWrite);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult second, p.reader.read_some(bytes_of(buf)));
+  EXPECT_EQ(second.bytes, 100u);
+}
+
 TEST(Pipe, ReadToEndLimitIsAnErrorNamingThePipe) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
   IPCKIT_ASSERT_OK(p.writer.write_all("0123456789"));

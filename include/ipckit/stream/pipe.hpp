@@ -97,10 +97,21 @@ struct PipePair {
   PipeWriter writer;
 };
 
+struct PipeOptions {
+  // Packet mode (pipe2 O_DIRECT, pipe(7)): every write() of at most PIPE_BUF (4096) bytes is one
+  // packet and every read() returns at most one, so message boundaries survive without framing.
+  // A read with a buffer smaller than the packet returns the start and the kernel DISCARDS the rest:
+  // read with a PIPE_BUF buffer. A write above PIPE_BUF is cut into PIPE_BUF packets. Zero-length
+  // writes make no packet. splice/vmsplice (splice.hpp) do not keep packets.
+  bool packet = false;
+};
+
 class IPCKIT_API Pipe {
  public:
   // pipe2(O_CLOEXEC). Not blocking. Errors: EMFILE/ENFILE with the limit to raise.
   [[nodiscard]] static Result<PipePair> create();
+  // The same with options: create({.packet = true}) for a packet-mode pipe.
+  [[nodiscard]] static Result<PipePair> create(PipeOptions options);
 };
 
 }  // namespace ipckit
