@@ -5,7 +5,7 @@
 #   - the three packages exist, hold what they should, and carry the dependencies
 #     (dpkg-shlibdeps ran; the component and -dev dependencies are there)
 #   - they install with `dpkg -i` into this machine, and are purged again on every exit path
-#   - the installed /usr/bin/ipckit --version, its man page and completion files
+#   - the installed /usr/bin/ipckit --version, a demo program, its man page and completion files
 #   - tests/install/consumer built against them with find_package(ipckit) (no prefix path, no
 #     pkg-config modules) and with pkg-config, both run from the system's library directory
 # Installing into the system needs root: skipped (with the reason) when not root, when dpkg or
@@ -52,10 +52,12 @@ fail() {
 }
 
 # 1. The packages, from the build tree as it is.
+SECONDS=0
 if ! cpack -G DEB --config "$build_dir/CPackConfig.cmake" -B "$work/out" >"$work/cpack.log" 2>&1; then
   cat "$work/cpack.log" >&2
   fail "cpack -G DEB failed"
 fi
+cpack_s=$SECONDS
 arch=$(dpkg --print-architecture)
 declare -A deb
 for p in "${packages[@]}"; do
@@ -107,9 +109,15 @@ dpkg -i "${deb[$runtime]}" "${deb[libipckit-dev]}" "${deb[ipckit]}" >"$work/dpkg
 
 got=$(env -u LD_LIBRARY_PATH /usr/bin/ipckit --version)
 [ "$got" = "ipckit $version" ] || fail "/usr/bin/ipckit --version printed '$got'"
+# A demo program from /usr/libexec/ipckit (found next to the installed tool, linked as packaged).
+demo=$(cd / && env -u IPCKIT_EXAMPLES_DIR -u LD_LIBRARY_PATH /usr/bin/ipckit demo byte-stream 2>&1) ||
+  fail "the installed ipckit demo byte-stream failed: $demo"
+[[ $demo == *"truncated=yes"* ]] || fail "the installed ipckit demo byte-stream printed: $demo"
 [ -f /usr/share/man/man1/ipckit-recv.1 ] || fail "no /usr/share/man/man1/ipckit-recv.1 after dpkg -i"
 bash -c 'source /usr/share/bash-completion/completions/ipckit && complete -p ipckit' >/dev/null 2>&1 ||
   fail "the installed bash completion does not register for ipckit"
+
+installed_s=$SECONDS
 
 # 3. A consumer against the packages: find_package with no prefix path and no pkg-config modules,
 #    then pkg-config; both run with the library from the system's directory (no LD_LIBRARY_PATH).
@@ -137,4 +145,4 @@ installed=0
 for f in /usr/bin/ipckit /usr/include/ipckit /usr/lib/libipckit.so.$soversion /usr/lib/cmake/ipckit; do
   [ ! -e "$f" ] || fail "$f is still there after dpkg --purge"
 done
-echo "install_deb: ${packages[*]} built, installed, used and purged"
+echo "install_deb: ${packages[*]} built (cpack ${cpack_s} s), installed, used and purged (${SECONDS} s in all, the consumers $((SECONDS - installed_s)) s)"
