@@ -77,8 +77,8 @@ _ipckit() {
   done
 
   local options
-  _ipckit_load "$bin" $sub --help
-  options=$(_ipckit_options "$bin" $sub)
+  _ipckit_load "$bin" ${sub:+"$sub"} --help
+  options=$(_ipckit_options "$bin" ${sub:+"$sub"})
 
   # The value of an option that takes one.
   local value_kind
@@ -109,11 +109,11 @@ _ipckit() {
   fi
 
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "$(awk '{print $1}' <<<"$options")" -- "$cur"))
+    mapfile -t COMPREPLY < <(compgen -W "$(awk '{print $1}' <<<"$options")" -- "$cur")
     return
   fi
   if [[ -z $sub ]]; then
-    COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+    mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur")
     return
   fi
 
@@ -121,16 +121,16 @@ _ipckit() {
   case $sub in
     demo)
       _ipckit_load "$bin" demo
-      COMPREPLY=($(compgen -W "$(_ipckit_first_column "$bin" demo)" -- "$cur"))
+      mapfile -t COMPREPLY < <(compgen -W "$(_ipckit_first_column "$bin" demo)" -- "$cur")
       ;;
     *)
       # Subcommands whose help names a URL take one: a scheme, then a path for path schemes.
       local usage
-      usage=$(_ipckit_text "$bin" $sub --help | grep -i '^Usage:')
+      usage=$(_ipckit_text "$bin" "$sub" --help | grep -i '^Usage:')
       [[ ${usage,,} == *" url"* ]] || return
       if [[ $cur == *:/* ]]; then
         local scheme=${cur%%:*}: path=${cur#*:}
-        COMPREPLY=($(compgen -f -- "$path"))
+        mapfile -t COMPREPLY < <(compgen -f -- "$path")
         local j
         for j in "${!COMPREPLY[@]}"; do
           [[ -d ${COMPREPLY[j]} ]] && COMPREPLY[j]+=/
@@ -138,7 +138,7 @@ _ipckit() {
         done
         compopt -o nospace
       else
-        COMPREPLY=($(compgen -W "$(_ipckit_schemes "$bin")" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$(_ipckit_schemes "$bin")" -- "$cur")
         compopt -o nospace
       fi
       __ltrim_colon_completions "$cur"
