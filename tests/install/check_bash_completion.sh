@@ -49,7 +49,7 @@ offers() {
   shift
   complete_line "$line"
   for w in "$@"; do
-    printf '%s\n' "${COMPREPLY[@]}" | grep -qxF -- "$w" || fail "'$line<TAB>' offers [${COMPREPLY[*]}], not $w"
+    grep -qxF -- "$w" <<<"$(printf '%s\n' "${COMPREPLY[@]}")" || fail "'$line<TAB>' offers [${COMPREPLY[*]}], not $w"
   done
 }
 # offers_only LINE WORD...: completing LINE offers exactly these words (none: nothing).

@@ -11,6 +11,7 @@
 # Installing into the system needs root: skipped (with the reason) when not root, when dpkg or
 # dpkg-shlibdeps is missing, or when an ipckit package is already installed here (it would be
 # replaced, then purged).
+# (No `... | grep -q` under pipefail: grep may leave before the writer is done, which then fails.)
 set -euo pipefail
 build_dir=$(realpath "$1")
 consumer=$2
@@ -67,17 +68,20 @@ done
 field() { dpkg-deb -f "${deb[$1]}" "$2"; }
 contents() { dpkg-deb -c "${deb[$1]}" | awk '{print $6}' | sed 's|^\./|/|'; }
 has() {  # has PACKAGE PATH-REGEX
-  contents "$1" | grep -qE "^$2\$" || fail "$1 holds no $2: $(contents "$1" | tr '\n' ' ')"
+  local list
+  list=$(contents "$1")
+  grep -qE "^$2\$" <<<"$list" || fail "$1 holds no $2: $(tr '\n' ' ' <<<"$list")"
 }
 
 depends=$(field "$runtime" Depends)
 [[ $depends == *"libc6 (>="* && $depends == *libfmt* ]] || fail "$runtime Depends: $depends (no dpkg-shlibdeps result)"
 has "$runtime" "/usr/lib/libipckit\.so\.$soversion"
 has "$runtime" "/usr/lib/libipckit\.so\.$version"
-if contents "$runtime" | grep -qE '/include/|\.a$|libipckit\.so$|/cmake/|\.pc$'; then
+if grep -qE '/include/|\.a$|libipckit\.so$|/cmake/|\.pc$' <<<"$(contents "$runtime")"; then
   fail "$runtime holds development files: $(contents "$runtime" | tr '\n' ' ')"
 fi
-dpkg-deb --ctrl-tarfile "${deb[$runtime]}" | tar -xO ./shlibs 2>/dev/null | grep -qx "libipckit $soversion $runtime (= $version)" ||
+shlibs=$(dpkg-deb --ctrl-tarfile "${deb[$runtime]}" | tar -xO ./shlibs 2>/dev/null || true)
+grep -qx "libipckit $soversion $runtime (= $version)" <<<"$shlibs" ||
   fail "$runtime has no shlibs line 'libipckit $soversion $runtime (= $version)'"
 
 depends=$(field libipckit-dev Depends)
@@ -92,7 +96,7 @@ has libipckit-dev "/usr/lib/cmake/ipckit/ipckitConfig\.cmake"
 
 depends=$(field ipckit Depends)
 [[ $depends == *"libc6 (>="* ]] || fail "ipckit Depends: $depends (no dpkg-shlibdeps result)"
-if readelf -d "$build_dir/ipckit" | grep -q "NEEDED.*libipckit\.so"; then
+if grep -q "NEEDED.*libipckit\.so" <<<"$(readelf -d "$build_dir/ipckit")"; then
   [[ $depends == *"$runtime (= $version)"* ]] || fail "ipckit links libipckit.so but Depends: $depends"
 fi
 has ipckit "/usr/bin/ipckit"
@@ -126,7 +130,7 @@ expect_consumer() {  # expect_consumer HOW BINARY
   local out
   out=$("$2") || fail "consumer ($1) failed: $out"
   [[ $out =~ ^ipckit\ $version\ ok\ ok\ endpoint\ c\+\+[0-9]+$ ]] || fail "consumer ($1) printed: $out"
-  readelf -d "$2" | grep -q "NEEDED.*libipckit\.so\.$soversion" || fail "consumer ($1) does not need libipckit.so.$soversion"
+  grep -q "NEEDED.*libipckit\.so\.$soversion" <<<"$(readelf -d "$2")" || fail "consumer ($1) does not need libipckit.so.$soversion"
 }
 PKG_CONFIG_LIBDIR=/nonexistent cmake -S "$consumer" -B "$work/cmake" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   >"$work/consumer.log" 2>&1 || { cat "$work/consumer.log" >&2; fail "consumer configure (find_package) failed"; }
