@@ -47,6 +47,10 @@ install(FILES ${PROJECT_BINARY_DIR}/deb/ipckitConfig.cmake ${PROJECT_BINARY_DIR}
 
 # --- CPack -----------------------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
+# `package_source` (which include(CPack) also defines): the tree without builds and git's files.
+set(CPACK_SOURCE_GENERATOR TGZ)
+set(CPACK_SOURCE_IGNORE_FILES "/build/" "/\\.git/" "/\\.git$" "\\.swp$")
+set(CPACK_VERBATIM_VARIABLES ON)  # the values reach CPack as written here (no second unescaping)
 set(CPACK_PACKAGE_NAME ipckit)
 set(CPACK_PACKAGE_VENDOR "ipckit")
 set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
