@@ -52,6 +52,17 @@ offers() {
     grep -qxF -- "$w" <<<"$(printf '%s\n' "${COMPREPLY[@]}")" || fail "'$line<TAB>' offers [${COMPREPLY[*]}], not $w"
   done
 }
+# offers_none_of LINE WORD...: completing LINE offers none of these words.
+offers_none_of() {
+  local line=$1 w
+  shift
+  complete_line "$line"
+  for w in "$@"; do
+    if grep -qxF -- "$w" <<<"$(printf '%s\n' "${COMPREPLY[@]}")"; then
+      fail "'$line<TAB>' offers [${COMPREPLY[*]}], among them $w"
+    fi
+  done
+}
 # offers_only LINE WORD...: completing LINE offers exactly these words (none: nothing).
 offers_only() {
   local line=$1
@@ -60,7 +71,8 @@ offers_only() {
   [[ "${COMPREPLY[*]}" == "$*" ]] || fail "'$line<TAB>' offers [${COMPREPLY[*]}], wanted [$*]"
 }
 
-offers_only "ipckit s" send stat
+offers "ipckit s" send stat
+offers_none_of "ipckit s" bench recv
 offers "ipckit " bench send recv demo ls stat rm clean
 offers "ipckit --v" --version
 offers "ipckit send --re" --remove-on-exit --ready-fd
