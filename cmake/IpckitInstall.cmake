@@ -70,3 +70,17 @@ install(FILES ${PROJECT_BINARY_DIR}/ipckitConfig.cmake ${PROJECT_BINARY_DIR}/ipc
 if(TARGET ipckit_cli)
   install(TARGETS ipckit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ipckit-tools)
 endif()
+
+# --- man pages and shell completion (component ipckit-tools, so also in the `ipckit` .deb) ---------
+# The pages are generated from `ipckit --help` by scripts/gen-man and committed (man/*.1), so a build
+# needs no generator; tests/install/check_man_pages.sh fails when they no longer match --help.
+# Completion files go where bash-completion and zsh look under the prefix (never a path asked of
+# pkg-config, which would name the system's directory, not this prefix).
+if(TARGET ipckit_cli)
+  file(GLOB ipckit_man_pages CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/man/*.1)
+  install(FILES ${ipckit_man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT ipckit-tools)
+  install(FILES completion/ipckit.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+          RENAME ipckit COMPONENT ipckit-tools)
+  install(FILES completion/_ipckit DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions
+          COMPONENT ipckit-tools)
+endif()

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Script mode (tests/install/CMakeLists.txt): a full `cmake --install` of BUILD_DIR into a prefix
-# outside SOURCE_DIR, then the installed `ipckit bench --html` run from another directory with
-# SOURCE_DIR hidden (a tmpfs mounted over it in a private mount namespace, `unshare -m`, or
-# `unshare -rm` without root): the page must embed Chart.js all the same. Skipped (with the reason)
-# where no mount namespace can be made.
+# outside SOURCE_DIR, the man pages and completion files checked there, then the installed `ipckit
+# bench --html` run from another directory with SOURCE_DIR hidden (a tmpfs mounted over it in a
+# private mount namespace, `unshare -m`, or `unshare -rm` without root): the page must embed
+# Chart.js all the same. Skipped (with the reason) where no mount namespace can be made.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -26,6 +26,24 @@ endif()
 set(prefix ${tmp}/prefix)
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 set(ipckit ${prefix}/bin/ipckit)
+
+# The man pages (every man/*.1: ipckit.1 and one per subcommand) and the completion files, under the
+# prefix where man, bash-completion and zsh look (MANDIR and DATADIR are GNUInstallDirs' relative ones).
+file(GLOB man_pages RELATIVE ${SOURCE_DIR}/man ${SOURCE_DIR}/man/*.1)
+list(FIND man_pages ipckit.1 top_page)
+list(FIND man_pages ipckit-send.1 send_page)
+if(top_page EQUAL -1 OR send_page EQUAL -1)
+  fail("${SOURCE_DIR}/man has no ipckit.1 or ipckit-send.1: [${man_pages}]")
+endif()
+foreach(f IN LISTS man_pages)
+  list(APPEND installed_files ${MANDIR}/man1/${f})
+endforeach()
+list(APPEND installed_files ${DATADIR}/bash-completion/completions/ipckit ${DATADIR}/zsh/site-functions/_ipckit)
+foreach(f IN LISTS installed_files)
+  if(NOT EXISTS ${prefix}/${f})
+    fail("a plain install put no ${f} into ${prefix}")
+  endif()
+endforeach()
 
 # The binary names no file of the source tree (the Chart.js path was compiled in before).
 file(STRINGS ${ipckit} source_paths REGEX "${source_dir}/")
