@@ -7,8 +7,11 @@
 // trees running at the same time on a developer machine are not blamed. check removes every leak it
 // reports, so one leaking run does not fail the next, and exits 1 if there was any.
 //
-// System V ids carry no name: any id created during the run is a leak (IPCKIT_LEAK_AUDIT_SYSV=warn
-// only reports them, for developer machines where several suites run at once; CI is strict).
+// Objects without the test prefix count too: what a peer the tests drive leaves (iceoryx's RouDi,
+// ZeroMQ, chromium, nats-server) in /dev/shm or as a POSIX queue is a leak of the suite as well. It
+// is reported but never removed (it may belong to another program). System V ids carry no name:
+// any id created during the run is a leak. IPCKIT_LEAK_AUDIT_SYSV=warn only reports both kinds, for
+// developer machines where several suites and programs run at once; CI is strict.
 //
 // Kinds audited: /dev/shm/ipckit.test.* and /dev/shm/sem.ipckit.test.* (POSIX shm and semaphores),
 // POSIX message queues /ipckit.test.* (PosixMq::list: /dev/mqueue, or an mqueue filesystem mounted
@@ -47,22 +50,24 @@ std::vector<std::string> list_dir(const std::string& dir, const std::string& pre
   if (d == nullptr) return out;
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
     if (name.rfind(prefix, 0) == 0) out.push_back(name);
   }
   ::closedir(d);
   return out;
 }
 
-// POSIX mq names with the prefix, from the library's one enumeration (PosixMq::list: /dev/mqueue,
-// or a private mqueue mount as root). Returns false when they cannot be listed here.
+// Every POSIX mq name, from the library's one enumeration (PosixMq::list: /dev/mqueue, or a
+// private mqueue mount as root), without the leading '/'. Returns false when they cannot be listed.
 bool list_mqueues(std::vector<std::string>& out) {
   auto names = ipckit::PosixMq::list();
   if (!names) return false;
-  for (const auto& n : *names) {
-    const std::string bare = n.substr(1);  // "/ipckit.test.…" -> "ipckit.test.…"
-    if (bare.rfind(kPrefix, 0) == 0) out.push_back(bare);
-  }
+  for (const auto& n : *names) out.push_back(n.substr(1));
   return true;
+}
+
+bool has_test_prefix(const std::string& name) {
+  return name.rfind(kPrefix, 0) == 0 || name.rfind(std::string("sem.") + kPrefix, 0) == 0;
 }
 
 // System V ids of one kind ("shm", "msg", "sem") as "shm:ID", from the inventory's enumeration.
@@ -73,18 +78,19 @@ std::vector<std::string> sysv_ids(const char* kind) {
 }
 
 struct Snapshot {
-  std::set<std::string> entries;  // "shm:NAME", "mq:NAME", "tmp:NAME", "sysv-shm:ID", ...
+  // "shm:NAME", "mq:NAME", "tmp:NAME" (the test prefix), "other-shm:NAME", "other-mq:NAME" (any
+  // other name), "sysv-shm:ID", ...
+  std::set<std::string> entries;
   bool mq_listed = false;
 };
 
 Snapshot take_snapshot() {
   Snapshot s;
-  for (const auto& n : list_dir("/dev/shm", kPrefix)) s.entries.insert("shm:" + n);
-  for (const auto& n : list_dir("/dev/shm", std::string("sem.") + kPrefix)) s.entries.insert("shm:" + n);
+  for (const auto& n : list_dir("/dev/shm", "")) s.entries.insert((has_test_prefix(n) ? "shm:" : "other-shm:") + n);
   for (const auto& n : list_dir("/tmp", kPrefix)) s.entries.insert("tmp:" + n);
   std::vector<std::string> mqs;
   s.mq_listed = list_mqueues(mqs);
-  for (const auto& n : mqs) s.entries.insert("mq:" + n);
+  for (const auto& n : mqs) s.entries.insert((has_test_prefix(n) ? "mq:" : "other-mq:") + n);
   for (const char* kind : {"shm", "msg", "sem"}) {
     for (const auto& id : sysv_ids(kind)) s.entries.insert("sysv-" + id);
   }
@@ -155,16 +161,22 @@ int main(int argc, char** argv) {
   int leaks = 0;
   for (const auto& e : now.entries) {
     if (before.count(e) != 0) continue;
-    const bool named = e.rfind("sysv-", 0) != 0;
-    if (named && creator_alive(e)) continue;  // another suite's test, still running
-    if (!named && sysv_warn_only) {
-      // System V ids carry no creator name; with several suites running at once on a developer
-      // machine, IPCKIT_LEAK_AUDIT_SYSV=warn reports them without touching another suite's objects.
-      std::printf("leak audit: new System V object %s (not removed: IPCKIT_LEAK_AUDIT_SYSV=warn)\n", e.c_str());
+    const bool sysv = e.rfind("sysv-", 0) == 0;
+    const bool other = e.rfind("other-", 0) == 0;
+    if (!sysv && !other && creator_alive(e)) continue;  // another suite's test, still running
+    if ((sysv || other) && sysv_warn_only) {
+      // No creator name to tell whose it is; with several suites and programs running at once on
+      // a developer machine, IPCKIT_LEAK_AUDIT_SYSV=warn reports them without touching them.
+      std::printf("leak audit: new object %s (not counted: IPCKIT_LEAK_AUDIT_SYSV=warn)\n", e.c_str());
       continue;
     }
-    std::printf("leak audit: LEAKED %s (removed now)\n", e.c_str());
-    remove_entry(e);
+    if (other) {
+      // Not ours by name: reported and counted, never removed (it may be another program's).
+      std::printf("leak audit: LEAKED %s (no test prefix: left by a peer the tests ran? not removed)\n", e.c_str());
+    } else {
+      std::printf("leak audit: LEAKED %s (removed now)\n", e.c_str());
+      remove_entry(e);
+    }
     ++leaks;
   }
   std::printf("leak audit: %d leaked object(s)%s\n", leaks,
