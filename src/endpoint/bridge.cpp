@@ -280,7 +280,14 @@ Result<BridgeResult> run_bridge(std::string_view from, std::string_view to, cons
   result.directions = snapshot(dirs);
   result.end = dirs.front()->end;
   for (auto& d : dirs) {
-    if (d->error) return fail(*d->error);
+    if (d->error) {
+      // TO must not see an end: destroying some senders ends their stream as cleanly as
+      // finish_until() would (a chan: producer closes), so the senders of a failed bridge are
+      // abandoned instead, and held until the process exits (then a chan: receiver sees its
+      // producer dead, kPeerDied). Documented in bridge.hpp.
+      for (auto& other : dirs) (void)other->tx.release();
+      return fail(*d->error);
+    }
     if (d->end == BridgeEnd::kStopped) result.end = BridgeEnd::kStopped;
   }
   return result;

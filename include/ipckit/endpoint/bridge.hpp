@@ -12,7 +12,10 @@
 // The end of FROM's stream (its end marker, docs/endpoints.md "End of stream") ends TO's stream
 // with TO's own marker, so `send | bridge | bridge | recv` ends cleanly; a FROM stream that failed
 // (cut short, messages lost in transit on nats:) is an error and TO is left *without* its end marker,
-// so the receiver downstream reports the stream as cut short rather than complete.
+// so the receiver downstream reports the stream as cut short rather than complete. For that, on an
+// error the sending sides are abandoned rather than destroyed (destroying a chan: sender would end
+// its stream as cleanly as finish_until()): they stay open until the process exits. A program that
+// runs many bridges and survives their failures loses one Sender's memory and descriptors per failure.
 //
 // Blocking: run_bridge() returns when the stream(s) ended, `count` messages went, should_stop()
 // said so, or an error. Thread safety: run_bridge may be called from any thread; callbacks run on
