@@ -310,6 +310,20 @@ TEST(Bridge, BothWaysBetweenTwoServers) {
   EXPECT_NE(rb.err.find(west.url("sync") + " -> " + east.url("sync") + ": 2 messages"), std::string::npos) << rb.err;
 }
 
+TEST(Bridge, HelpListsEveryOptionAndTheTopLevelNamesIt) {
+  const CliRun r = run_ipckit({"bridge", "--help"});
+  ASSERT_TRUE(r.result.ok()) << r.result.describe();
+  for (const char* needle : {"--both-ways", "--create", "--ready-fd", "--timeout", "--count", "--stats", "--size",
+                             "IPCKIT_NATS_TOKEN", "host A:", "host B:", "Exit codes:"}) {
+    EXPECT_NE(r.out.find(needle), std::string::npos) << needle << "\n" << r.out;
+  }
+  const CliRun top = run_ipckit({"--help"});
+  ASSERT_TRUE(top.result.ok());
+  for (const char* needle : {"bridge", "nats:HOST:PORT/SUBJECT", "nats+tls:", "?queue=NAME"}) {
+    EXPECT_NE(top.out.find(needle), std::string::npos) << needle << "\n" << top.out;
+  }
+}
+
 TEST(Bridge, BadUsageAndUnreachableServer) {
   IPCKIT_REQUIRE_NATS();
   const CliRun bad = run_ipckit({"bridge", "chan:/x", "bogus:/y"});

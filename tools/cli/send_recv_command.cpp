@@ -639,6 +639,8 @@ constexpr const char* kUrlHelp =
     "  udp:HOST:PORT            UDP (IPv6: udp:[::1]:9000)\n"
     "  chan:/name               the ipckit channel     ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB&mode=0600\n"
     "                           (pattern=broadcast also takes policy=block|lapse)\n"
+    "  nats:HOST:PORT/SUBJECT   NATS via a server (H1:P1,H2:P2 for several; nats+tls:)   ?queue=NAME (recv)\n"
+    "                           credentials from IPCKIT_NATS_TOKEN/_USER/_PASSWORD/_CREDS, never the URL\n"
     "mode= is the octal permission of an object the command creates (default 0600).\n"
     "The receiver binds/listens/creates; the sender connects, retrying until --timeout. Exception: udp\n"
     "does not wait for a receiver: start recv first, or the first datagrams are lost.\n"
