@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -310,10 +311,19 @@ void NatsConnection::reset() noexcept {
 std::int64_t NatsConnection::max_payload() const noexcept { return natsConnection_GetMaxPayload(nc_); }
 
 Result<bool> NatsConnection::flush_until(Deadline deadline) const {
-  const natsStatus s = natsConnection_FlushTimeout(nc_, std::max<std::int64_t>(1, nats_timeout_ms(deadline, 1000)));
-  if (s == NATS_OK) return true;
-  if (s == NATS_TIMEOUT) return false;
-  return fail(nats_error(s, "natsConnection_FlushTimeout", state_->url));
+  for (;;) {
+    const natsStatus s = natsConnection_FlushTimeout(nc_, std::max<std::int64_t>(1, nats_timeout_ms(deadline, 1000)));
+    if (s == NATS_OK) return true;
+    if (s != NATS_TIMEOUT && s != NATS_CONNECTION_DISCONNECTED) {
+      return fail(nats_error(s, "natsConnection_FlushTimeout", state_->url));
+    }
+    // NATS_CONNECTION_DISCONNECTED: the connection was lost while the PING was out (libnats does
+    // not carry it over a reconnect). What was published waits in the reconnect buffer: ask again.
+    if (Clock::now() >= deadline) return false;
+    if (s == NATS_CONNECTION_DISCONNECTED) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(5), remaining(deadline)));
+    }
+  }
 }
 
 }  // namespace ipckit::detail
