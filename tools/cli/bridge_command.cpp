@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -31,19 +33,29 @@ namespace {
 // The largest --size, as for send/recv: the channel's own max.
 constexpr std::uint64_t kMaxSizeOption = kChannelMaxMessage;
 
-volatile std::sig_atomic_t g_bridge_signal = 0;
-extern "C" void on_bridge_signal(int sig) { g_bridge_signal = sig; }
+// The signal that asked the bridge to stop (0: none). Written by the signal thread, read by the
+// bridge's threads (relaxed: a flag that publishes no other data).
+std::atomic<int> g_bridge_signal{0};
 
-// SIGINT/SIGTERM set a flag (as for send/recv): the bridge delivers what is in flight, prints its
-// counters and exits 128 + the signal.
-void install_bridge_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_bridge_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
+// SIGINT/SIGTERM are blocked in every thread (libnats' threads and the bridge's inherit the mask, so
+// none of their system calls is interrupted) and taken by one thread with sigwait, which sets the
+// flag: the bridge delivers what is in flight, prints its counters and exits 128 + the signal. The
+// thread is detached: it ends with the process.
+void install_bridge_signal_thread() {
+  static sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([] {
+    for (;;) {
+      int sig = 0;
+      if (::sigwait(&set, &sig) == 0) g_bridge_signal.store(sig, std::memory_order_relaxed);
+    }
+  }).detach();
 }
+
+int stop_signal() { return g_bridge_signal.load(std::memory_order_relaxed); }
 
 struct BridgeArgs {
   std::string from;
@@ -81,7 +93,7 @@ void print_counters(const std::vector<BridgeCounters>& all) {
 }
 
 int run_bridge_command(const BridgeArgs& a) {
-  install_bridge_signal_handlers();
+  install_bridge_signal_thread();
   // The URLs first: a bad one is a usage error before anything opens.
   for (const std::string* u : {&a.from, &a.to}) {
     if (auto p = parse_url(*u); !p) return usage(p.error().str());
@@ -97,7 +109,7 @@ int run_bridge_command(const BridgeArgs& a) {
   if (a.lines) o.endpoint.framing = Framing::kLines;
   if (a.raw) o.endpoint.framing = Framing::kRaw;
   o.endpoint.end_marker = !a.no_end_marker;
-  o.endpoint.should_stop = [] { return g_bridge_signal != 0; };
+  o.endpoint.should_stop = [] { return stop_signal() != 0; };
   if (a.verbose) {
     o.endpoint.verbose = [](const std::string& line) { std::fprintf(stderr, "ipckit bridge: %s\n", line.c_str()); };
   }
@@ -143,13 +155,13 @@ int run_bridge_command(const BridgeArgs& a) {
   auto r = run_bridge(a.from, a.to, o, &counters);
   if (ready_error) std::fprintf(stderr, "ipckit bridge: %s\n", ready_error->str().c_str());
   if (!r) {
-    if (g_bridge_signal != 0 && counters.empty()) return 128 + static_cast<int>(g_bridge_signal);  // Ctrl-C while opening
+    if (stop_signal() != 0 && counters.empty()) return 128 + stop_signal();  // Ctrl-C while opening
     std::fprintf(stderr, "ipckit bridge: %s\n", for_shell(r.error()).c_str());
     print_counters(counters);
     return kExitFailure;
   }
   print_counters(r->directions);
-  if (r->end == BridgeEnd::kStopped) return 128 + static_cast<int>(g_bridge_signal != 0 ? g_bridge_signal : SIGTERM);
+  if (r->end == BridgeEnd::kStopped) return 128 + (stop_signal() != 0 ? stop_signal() : SIGTERM);
   return ready_error ? kExitFailure : kExitOk;
 }
 
