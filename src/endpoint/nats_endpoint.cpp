@@ -343,8 +343,9 @@ class NatsReceiver final : public Receiver {
     if (st && markers_) {
       Session& s = sessions_[st->session];
       if (st->seq <= s.last_seq) {
-        // Core NATS does not repeat a message; a repeat would come from a restarted sender with the
-        // same id, which cannot happen (random ids). Never hand the same message on twice.
+        // Core NATS does not redeliver, and session ids are random, so this does not happen today;
+        // a redelivering mode (JetStream) would. Never hand the same message on twice; count it.
+        if (counters_) counters_->duplicates.fetch_add(1, std::memory_order_relaxed);  // a count only
         return std::nullopt;
       }
       if (!queue_ && st->seq > s.last_seq + 1) {

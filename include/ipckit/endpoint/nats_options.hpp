@@ -29,6 +29,8 @@ struct NatsCounters {
   std::atomic<std::uint64_t> reconnects{0};   // connection re-established (libnats resubscribes)
   std::atomic<std::uint64_t> lost{0};         // receiver: messages missing from a session's sequence
   std::atomic<std::uint64_t> dropped{0};      // receiver: dropped by libnats as a slow consumer
+  std::atomic<std::uint64_t> duplicates{0};   // receiver: a sequence number seen again, not handed on
+                                              // (core NATS does not redeliver; JetStream would)
 };
 
 struct NatsOptions {
