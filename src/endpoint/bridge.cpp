@@ -193,6 +193,16 @@ class Pump {
   bool stopped_ = false;
 };
 
+// Keeps the senders of a failed bridge open until the process exits (bridge.hpp): reachable from a
+// static pointer that is never destroyed, so no exit-time destructor ends their streams cleanly.
+void abandon(std::unique_ptr<Sender> sender) {
+  if (!sender) return;
+  static std::mutex mutex;
+  static auto* kept = new std::vector<std::unique_ptr<Sender>>();
+  const std::lock_guard<std::mutex> lock(mutex);
+  kept->push_back(std::move(sender));
+}
+
 std::vector<BridgeCounters> snapshot(const std::vector<std::unique_ptr<Direction>>& dirs) {
   std::vector<BridgeCounters> out;
   for (const auto& d : dirs) out.push_back(d->counters());
@@ -285,7 +295,7 @@ Result<BridgeResult> run_bridge(std::string_view from, std::string_view to, cons
       // finish_until() would (a chan: producer closes), so the senders of a failed bridge are
       // abandoned instead, and held until the process exits (then a chan: receiver sees its
       // producer dead, kPeerDied). Documented in bridge.hpp.
-      for (auto& other : dirs) (void)other->tx.release();
+      for (auto& other : dirs) abandon(std::move(other->tx));
       return fail(*d->error);
     }
     if (d->end == BridgeEnd::kStopped) result.end = BridgeEnd::kStopped;
