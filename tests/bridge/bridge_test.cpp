@@ -314,6 +314,28 @@ TEST(Bridge, BothWaysBetweenTwoServers) {
   EXPECT_NE(rb.err.find(west.url("sync") + " -> " + east.url("sync") + ": 2 messages"), std::string::npos) << rb.err;
 }
 
+// Any two endpoints, not only NATS: a channel to a TCP receiver, the end of stream crossing.
+TEST(Bridge, ChannelToTcp) {
+  Channels ch;
+  // Length frames on the TCP side (the default there), so the end-of-stream frame ends recv.
+  CliProcess recv(ipckit_args({"recv", "tcp:127.0.0.1:0", "--hex"}, true), "", true);
+  ASSERT_TRUE(recv.wait_ready());
+  const std::string said = recv.err_so_far();
+  const auto at = said.find("listening on ");
+  ASSERT_NE(at, std::string::npos) << said;
+  const std::string address = said.substr(at + 13, said.find('\n', at) - at - 13);
+  BridgeProcess b(ch.in, "tcp:" + address);
+  ASSERT_TRUE(b.p.wait_ready()) << b.p.err_so_far();
+  const CliRun send = run_ipckit({"send", ch.in, "--create", "--lines"}, "alpha\n\nomega\n");
+  ASSERT_TRUE(send.result.ok()) << send.err;
+  const CliRun r = recv.finish();
+  EXPECT_TRUE(r.result.ok()) << r.result.describe() << ": " << r.err;
+  EXPECT_EQ(r.out, "616c706861\n\n6f6d656761\n");
+  const CliRun rb = b.p.finish();
+  EXPECT_TRUE(rb.result.ok()) << rb.result.describe() << ": " << rb.err;
+  EXPECT_NE(rb.err.find(": 3 messages"), std::string::npos) << rb.err;
+}
+
 TEST(Bridge, HelpListsEveryOptionAndTheTopLevelNamesIt) {
   const CliRun r = run_ipckit({"bridge", "--help"});
   ASSERT_TRUE(r.result.ok()) << r.result.describe();
