@@ -40,6 +40,15 @@ foreach(flavour static shared)
     set(IPCKIT_PC_LIBS "-L\${libdir} -lipckit -pthread -lrt")
     set(IPCKIT_PC_LIBS_PRIVATE "")
   endif()
+  # --- NATS (cmake/IpckitNats.cmake): libnats is a dependency like fmt when the nats: endpoint is built in.
+  if(IPCKIT_HAVE_NATS)
+    if(flavour STREQUAL "shared")
+      string(APPEND IPCKIT_PC_REQUIRES_PRIVATE " libnats")
+    else()
+      string(APPEND IPCKIT_PC_REQUIRES " libnats")
+    endif()
+  endif()
+  # --- end NATS
   set(exclude "")
   if(NOT is_default)
     set(exclude EXCLUDE_FROM_ALL)
@@ -66,6 +75,11 @@ configure_package_config_file(cmake/ipckitConfig.cmake.in ${PROJECT_BINARY_DIR}/
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/ipckitConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/ipckitConfig.cmake ${PROJECT_BINARY_DIR}/ipckitConfigVersion.cmake
         DESTINATION ${ipckit_cmake_dir} COMPONENT ipckit-devel)
+# --- NATS: the find module ipckitConfig.cmake's find_dependency(cnats) uses (cmake/Findcnats.cmake).
+if(IPCKIT_HAVE_NATS)
+  install(FILES cmake/Findcnats.cmake DESTINATION ${ipckit_cmake_dir} COMPONENT ipckit-devel)
+endif()
+# --- end NATS
 
 if(TARGET ipckit_cli)
   install(TARGETS ipckit_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT ipckit-tools)

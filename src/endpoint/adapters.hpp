@@ -44,6 +44,9 @@ using OpenReceiverFn = Result<ReceiverPtr> (*)(const Url&, const EndpointOptions
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_udp_receiver(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointOptions& options);
 [[nodiscard]] Result<std::unique_ptr<Receiver>> open_chan_receiver(const Url& url, const EndpointOptions& options);
+// nats_endpoint.cpp, or nats_unavailable.cpp when built without libnats.
+[[nodiscard]] Result<std::unique_ptr<Sender>> open_nats_sender(const Url& url, const EndpointOptions& options);
+[[nodiscard]] Result<std::unique_ptr<Receiver>> open_nats_receiver(const Url& url, const EndpointOptions& options);
 
 // The permission for created objects: URL mode= over options.mode.
 [[nodiscard]] mode_t effective_mode(const Url& url, const EndpointOptions& options);

@@ -73,6 +73,8 @@ Adapter adapter(Scheme scheme) noexcept {
       return {&open_udp_sender, &open_udp_receiver};
     case Scheme::kChan:
       return {&open_chan_sender, &open_chan_receiver};
+    case Scheme::kNats:
+      return {&open_nats_sender, &open_nats_receiver};
   }
   return {};
 }
@@ -132,6 +134,7 @@ bool uses_end_marker(const Url& url, const EndpointOptions& options) noexcept {
       return false;
     case Scheme::kMq:
     case Scheme::kSysvMq:
+    case Scheme::kNats:  // its markers travel in message headers (nats_endpoint.cpp)
       // --lines only splits stdin there: the messages on the wire are the same, markers included.
       return options.framing != Framing::kRaw;
     default:
@@ -157,7 +160,10 @@ Result<std::unique_ptr<Sender>> open_sender(const Url& url, const EndpointOption
   const auto a = detail::adapter(url.scheme);
   if (a.sender == nullptr) return detail::bad_scheme(url, "open_sender");
   auto sender = a.sender(url, options);
-  if (!sender || is_byte_stream(url.scheme) || !uses_end_marker(url, options)) return sender;
+  // nats: carries its session in message headers, not as in-band marker messages.
+  if (!sender || is_byte_stream(url.scheme) || url.scheme == Scheme::kNats || !uses_end_marker(url, options)) {
+    return sender;
+  }
   return detail::with_session_markers(std::move(*sender), options);
 }
 
@@ -172,7 +178,9 @@ Result<std::unique_ptr<Receiver>> open_receiver(const Url& url, const EndpointOp
   const auto a = detail::adapter(url.scheme);
   if (a.receiver == nullptr) return detail::bad_scheme(url, "open_receiver");
   auto receiver = a.receiver(url, options);
-  if (!receiver || is_byte_stream(url.scheme) || !uses_end_marker(url, options)) return receiver;
+  if (!receiver || is_byte_stream(url.scheme) || url.scheme == Scheme::kNats || !uses_end_marker(url, options)) {
+    return receiver;
+  }
   return detail::with_session_markers(std::move(*receiver));
 }
 

@@ -40,6 +40,10 @@ const SchemeInfo kSchemes[] = {
     {Scheme::kUdp, "udp", "udp:HOST:PORT (e.g. udp:127.0.0.1:9000, udp:[::1]:9000)", {}},
     {Scheme::kChan, "chan", "chan:/name (e.g. chan:/jobs?pattern=spsc&capacity=1MiB&max=64KiB)",
      {"pattern", "capacity", "max", "mode", "policy"}},
+    {Scheme::kNats, "nats",
+     "nats:HOST:PORT/SUBJECT or nats+tls:HOST:PORT/SUBJECT (e.g. nats:127.0.0.1:4222/ticks, "
+     "nats:h1:4222,h2:4222/jobs?queue=workers)",
+     {"queue"}},
 };
 
 const SchemeInfo& info(Scheme s) { return kSchemes[static_cast<std::size_t>(s)]; }
@@ -50,6 +54,7 @@ std::string scheme_list() {
     if (!out.empty()) out += ' ';
     out += s.name;
     out += ':';
+    if (s.scheme == Scheme::kNats) out += " nats+tls:";
   }
   return out;
 }
@@ -68,6 +73,28 @@ bool parse_int(std::string_view text, T& out, int base = 10) {
   const auto* end = text.data() + text.size();
   auto [p, ec] = std::from_chars(text.data(), end, out, base);
   return ec == std::errc() && p == end;
+}
+
+// A NATS subject: dot-separated tokens, none empty, no whitespace; `*` as a whole token and `>` as
+// the last one are wildcards (for receivers; Sender refuses them).
+bool is_nats_subject(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    std::size_t dot = s.find('.', start);
+    if (dot == std::string_view::npos) dot = s.size();
+    const std::string_view token = s.substr(start, dot - start);
+    if (token.empty()) return false;
+    for (char c : token) {
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0') return false;
+    }
+    if (token.size() > 1 && (token.find('*') != std::string_view::npos || token.find('>') != std::string_view::npos)) {
+      return false;
+    }
+    if (token == ">" && dot != s.size()) return false;
+    start = dot + 1;
+  }
+  return true;
 }
 
 // Checks one query value, so a typo fails at parse time rather than at creation.
@@ -95,6 +122,10 @@ Result<void> check_option(std::string_view url, const Url& u, std::string_view k
     if (value != "spsc" && value != "mpmc" && value != "broadcast") return bad("spsc, mpmc or broadcast");
   } else if (key == "policy") {
     if (value != "block" && value != "lapse") return bad("block or lapse (pattern=broadcast)");
+  } else if (key == "queue") {
+    if (!is_nats_subject(value) || value.find('.') != std::string_view::npos || value == "*" || value == ">") {
+      return bad("a queue group name such as workers (no spaces, dots or wildcards)");
+    }
   } else if (key == "msgsize" || key == "capacity" || key == "max") {
     const std::uint64_t limit = key == "capacity" ? kChannelMaxCapacity
                                 : key == "max"    ? kChannelMaxMessage
@@ -226,6 +257,60 @@ Unexpected not_a_path(std::string_view url, Scheme s, std::string_view addr) {
                                       addr, scheme, addr, scheme, addr));
 }
 
+// nats: with an '@' anywhere (user:password@host, token@host, even past a '/' or '?' inside a
+// password): refused before anything else is looked at, and the error quotes the URL with everything
+// up to the last '@' blanked out: it must not print what it refuses to read.
+Unexpected nats_credentials_refused(const Url& u, std::string_view rest) {
+  const std::string shown = std::string(u.tls ? "nats+tls:" : "nats:") + "***@" + std::string(rest.substr(rest.rfind('@') + 1));
+  return fail_library(LibraryCode::kInvalidArgument, "url", quoted(shown),
+                      "credentials in a URL are refused (a command line shows in ps and /proc/PID/cmdline): give a "
+                      "token in IPCKIT_NATS_TOKEN, a user and password in IPCKIT_NATS_USER and IPCKIT_NATS_PASSWORD, "
+                      "or a creds file in IPCKIT_NATS_CREDS (docs/bridge.md, \"Credentials\")");
+}
+
+// nats:SERVERS/SUBJECT (credentials were refused by parse_url already).
+Result<void> parse_nats_address(std::string_view url, std::string_view addr, Url& u) {
+  const std::size_t slash = addr.find('/');
+  const std::string_view servers = addr.substr(0, slash);
+  if (addr.substr(0, 2) == "//") {
+    return bad_part(url, u.scheme, fmt::format("no \"//\" after the scheme: write {}{}", u.tls ? "nats+tls:" : "nats:",
+                                               addr.substr(2)));
+  }
+  if (slash == std::string_view::npos) return bad_part(url, u.scheme, "missing /SUBJECT after the server");
+  const std::string_view subject = addr.substr(slash + 1);
+  if (subject.empty()) return bad_part(url, u.scheme, "missing SUBJECT after '/'");
+  if (!is_nats_subject(subject)) {
+    return bad_part(url, u.scheme,
+                    fmt::format("bad subject \"{}\" (dot-separated tokens such as ticks.eu, no spaces or empty tokens; "
+                                "* and > only as whole tokens, > last)",
+                                subject));
+  }
+  std::string_view rest = servers;
+  if (rest.empty()) return bad_part(url, u.scheme, "missing HOST:PORT before the subject");
+  std::string host;
+  std::uint16_t port = 0;
+  while (!rest.empty() || u.servers.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view one = rest.substr(0, comma);
+    if (one.empty()) return bad_part(url, u.scheme, "empty server in the list (servers are HOST:PORT,HOST:PORT)");
+    if (auto r = parse_host_port(url, one, u); !r) return fail(r.error());
+    if (u.host == "*") return bad_part(url, u.scheme, "a server must be a host name or address, not *");
+    if (u.port == 0) return bad_part(url, u.scheme, fmt::format("port 0 in \"{}\": give the server's port (4222 by default)", one));
+    u.servers.emplace_back(one);
+    if (host.empty()) {
+      host = u.host;
+      port = u.port;
+    }
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+    if (rest.empty()) return bad_part(url, u.scheme, "empty server after ',' (servers are HOST:PORT,HOST:PORT)");
+  }
+  u.host = host;
+  u.port = port;
+  u.subject = std::string(subject);
+  return {};
+}
+
 std::vector<std::string> split_words(std::string_view s) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -269,6 +354,10 @@ Result<Url> parse_url(std::string_view text) {
   for (const auto& s : kSchemes) {
     if (s.name == name) found = &s;
   }
+  if (name == "nats+tls") {
+    found = &info(Scheme::kNats);
+    u.tls = true;
+  }
   if (found == nullptr) {
     return bad_url(text, fmt::format("unknown scheme \"{}:\"; expected one of {}", name, scheme_list()));
   }
@@ -288,6 +377,7 @@ Result<Url> parse_url(std::string_view text) {
     return u;
   }
 
+  if (u.scheme == Scheme::kNats && rest.find('@') != std::string_view::npos) return nats_credentials_refused(u, rest);
   const std::size_t qmark = rest.find('?');
   const std::string_view addr = rest.substr(0, qmark);
   u.address = std::string(addr);
@@ -337,6 +427,9 @@ Result<Url> parse_url(std::string_view text) {
     case Scheme::kTcp:
     case Scheme::kUdp:
       if (auto r = parse_host_port(text, addr, u); !r) return fail(r.error());
+      break;
+    case Scheme::kNats:
+      if (auto r = parse_nats_address(text, addr, u); !r) return fail(r.error());
       break;
     case Scheme::kPipe:
       break;

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ipckit/core/error.hpp"
+
 namespace ipckit::cli {
 
 // The exit codes of every subcommand (docs/cli.md, "Exit codes").
@@ -26,6 +28,10 @@ void add_demo_command(CLI::App& app, Context& ctx);        // demo (demo_command
 void add_ls_command(CLI::App& app, Context& ctx);          // ls (ls_command.cpp)
 void add_stat_command(CLI::App& app, Context& ctx);        // stat (stat_command.cpp)
 void add_rm_clean_commands(CLI::App& app, Context& ctx);   // rm, clean (clean_command.cpp)
+void add_bridge_command(CLI::App& app, Context& ctx);      // bridge (bridge_command.cpp)
+
+// An endpoint error as a shell user reads it: hints name flags, not C++ (send_recv_command.cpp).
+std::string for_shell(const Error& e);
 
 // The footer of `ipckit --help`: the URL forms, examples and exit codes (send_recv_command.cpp).
 std::string top_level_footer();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// ipckit — inter-process communication toolkit: bench | send | recv | demo | ls | stat | rm | clean.
+// ipckit — inter-process communication toolkit: bench | send | recv | demo | ls | stat | rm | clean | bridge.
 //
 // Exit codes (docs/cli.md has the table): 0 success · 1 failure · 2 bad usage (one line on stderr
 // starting "ipckit: " or "ipckit SUBCOMMAND: ") · 127 pipe: command not found · 130/143 interrupted.
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   ipckit::cli::add_ls_command(app, ctx);
   ipckit::cli::add_stat_command(app, ctx);
   ipckit::cli::add_rm_clean_commands(app, ctx);
+  ipckit::cli::add_bridge_command(app, ctx);
   app.footer(ipckit::cli::top_level_footer());
 
   if (argc <= 1) {

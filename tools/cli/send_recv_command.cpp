@@ -30,6 +30,44 @@
 #include "ipckit/message/posix_mq.hpp"
 
 namespace ipckit::cli {
+
+// The library's hints name C++ options (EndpointOptions::create, SysvOversize::kTruncate); at the
+// shell the same advice names flags, URL options and commands. The library keeps its wording; the
+// CLI rewrites the known phrases here.
+std::string for_shell(const Error& e) {
+  std::string text = e.str();
+  auto replace = [&](std::string_view from, std::string_view to) {
+    if (auto at = text.find(from); at != std::string::npos) text.replace(at, from.size(), to);
+  };
+  replace(" (EndpointOptions::create)", "");
+  replace(" (Framing::kRaw)", "");
+  replace("pass a larger max_size, or SysvOversize::kTruncate (MSG_NOERROR) to cut it", "raise it with --size");
+  replace("(unlink_socket)", "(rm the socket file)");
+  // The channel's "a spsc channel (pattern 1), not mpmc (2): open it with the matching endpoint type".
+  if (auto at = text.find("open it with the matching endpoint type"); at != std::string::npos) {
+    const std::string_view kIs = "the channel is a ";
+    const auto is = text.find(kIs);
+    const auto end = is == std::string::npos ? std::string::npos : text.find(' ', is + kIs.size());
+    const std::string pattern = end == std::string::npos ? std::string("PATTERN") : text.substr(is + kIs.size(), end - is - kIs.size());
+    text.replace(at, std::string_view("open it with the matching endpoint type").size(),
+                 fmt::format("put ?pattern={} in the URL", pattern));
+  }
+  // An abstract name has no file: "its file behind" only applies to socket paths.
+  if (e.object().rfind("\"@", 0) == 0 || e.object().find("\"unix:@") != std::string::npos ||
+      e.object().find(":@") != std::string::npos) {
+    replace("nobody is listening on this socket (a server that exited leaves its file behind)",
+            "nobody is listening on this abstract name (start ipckit recv first)");
+  }
+  if (e.is(EACCES)) {
+    if (e.object().find("mq:") != std::string::npos || e.call().rfind("mq_", 0) == 0) {
+      text += " (another user's queue: its creator can open it to you with ?mode=0660 and a shared group)";
+    } else if (text.find("Permission denied") != std::string::npos) {
+      text += " (check the owner and mode: ls -l the path, or ipcs -q for sysvmq; a creator shares with ?mode=0660)";
+    }
+  }
+  return text;
+}
+
 namespace {
 
 // send's default for --timeout: how long to look for a receiver, and the most one message may wait.
@@ -92,43 +130,6 @@ std::string messages(std::uint64_t n) { return fmt::format("{} message{}", n, n 
 std::chrono::milliseconds to_open_timeout(Seconds t) {
   if (timeout_is_forever(t)) return std::chrono::milliseconds::max();
   return std::chrono::ceil<std::chrono::milliseconds>(t);
-}
-
-// The library's hints name C++ options (EndpointOptions::create, SysvOversize::kTruncate); at the
-// shell the same advice names flags, URL options and commands. The library keeps its wording; the
-// CLI rewrites the known phrases here.
-std::string for_shell(const Error& e) {
-  std::string text = e.str();
-  auto replace = [&](std::string_view from, std::string_view to) {
-    if (auto at = text.find(from); at != std::string::npos) text.replace(at, from.size(), to);
-  };
-  replace(" (EndpointOptions::create)", "");
-  replace(" (Framing::kRaw)", "");
-  replace("pass a larger max_size, or SysvOversize::kTruncate (MSG_NOERROR) to cut it", "raise it with --size");
-  replace("(unlink_socket)", "(rm the socket file)");
-  // The channel's "a spsc channel (pattern 1), not mpmc (2): open it with the matching endpoint type".
-  if (auto at = text.find("open it with the matching endpoint type"); at != std::string::npos) {
-    const std::string_view kIs = "the channel is a ";
-    const auto is = text.find(kIs);
-    const auto end = is == std::string::npos ? std::string::npos : text.find(' ', is + kIs.size());
-    const std::string pattern = end == std::string::npos ? std::string("PATTERN") : text.substr(is + kIs.size(), end - is - kIs.size());
-    text.replace(at, std::string_view("open it with the matching endpoint type").size(),
-                 fmt::format("put ?pattern={} in the URL", pattern));
-  }
-  // An abstract name has no file: "its file behind" only applies to socket paths.
-  if (e.object().rfind("\"@", 0) == 0 || e.object().find("\"unix:@") != std::string::npos ||
-      e.object().find(":@") != std::string::npos) {
-    replace("nobody is listening on this socket (a server that exited leaves its file behind)",
-            "nobody is listening on this abstract name (start ipckit recv first)");
-  }
-  if (e.is(EACCES)) {
-    if (e.object().find("mq:") != std::string::npos || e.call().rfind("mq_", 0) == 0) {
-      text += " (another user's queue: its creator can open it to you with ?mode=0660 and a shared group)";
-    } else if (text.find("Permission denied") != std::string::npos) {
-      text += " (check the owner and mode: ls -l the path, or ipcs -q for sysvmq; a creator shares with ?mode=0660)";
-    }
-  }
-  return text;
 }
 
 class Command {
@@ -670,6 +671,8 @@ constexpr const char* kUrlHelp =
     "  udp:HOST:PORT            UDP (IPv6: udp:[::1]:9000)\n"
     "  chan:/name               the ipckit channel     ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB&mode=0600\n"
     "                           (pattern=broadcast also takes policy=block|lapse)\n"
+    "  nats:HOST:PORT/SUBJECT   NATS via a server (H1:P1,H2:P2 for several; nats+tls:)   ?queue=NAME (recv)\n"
+    "                           credentials from IPCKIT_NATS_TOKEN/_USER/_PASSWORD/_CREDS, never the URL\n"
     "mode= is the octal permission of an object the command creates (default 0600).\n"
     "The receiver binds/listens/creates; the sender connects, retrying until --timeout. Exception: udp\n"
     "does not wait for a receiver: start recv first, or the first datagrams are lost.\n"

@@ -36,6 +36,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/endpoint/framing.hpp"
+#include "ipckit/endpoint/nats_options.hpp"
 #include "ipckit/endpoint/url.hpp"
 
 namespace ipckit {
@@ -84,6 +85,8 @@ struct EndpointOptions {
   // receiver (and why: the last attempt's error) and the address a tcp sender connected to (the
   // CLI's -v). Called on the opening thread; never while a lock is held.
   std::function<void(const std::string&)> verbose;
+  // nats: credentials (from here or the environment, never the URL), TLS files, counters.
+  NatsOptions nats;
 };
 
 // Outcomes that are not failures.

@@ -11,6 +11,8 @@
 //   tcp:HOST:PORT  tcp:[v6]:PORT     TCP (IPv4, or IPv6 in brackets; * = any address)
 //   udp:HOST:PORT  udp:[v6]:PORT     UDP
 //   chan:/name                 the ipckit channel             ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB
+//   nats:HOST:PORT/SUBJECT     NATS (core), through a server  ?queue=NAME; several servers: H1:P1,H2:P2/SUBJECT;
+//   nats+tls:HOST:PORT/SUBJECT ... over TLS. Credentials never in the URL (docs/bridge.md, "Credentials")
 //
 // Query options (?k=v&k2=v2) are read only where the object is created. parse_url() checks the
 // form of every part and the names of the options; a malformed URL is an Error whose text quotes the
@@ -41,15 +43,16 @@ enum class Scheme : std::uint8_t {
   kTcp,
   kUdp,
   kChan,
+  kNats,  // nats: and nats+tls: (Url::tls)
 };
 
 // Every scheme, in the order of DESIGN.md's table.
 inline constexpr Scheme kAllSchemes[] = {Scheme::kPipe,      Scheme::kFifo,          Scheme::kMq,
                                          Scheme::kSysvMq,    Scheme::kUnix,          Scheme::kUnixDgram,
                                          Scheme::kUnixSeqpacket, Scheme::kTcp,       Scheme::kUdp,
-                                         Scheme::kChan};
+                                         Scheme::kChan,      Scheme::kNats};
 
-// "pipe", "fifo", "mq", "sysvmq", "unix", "unix-dgram", "unix-seqpacket", "tcp", "udp", "chan".
+// "pipe", "fifo", "mq", "sysvmq", "unix", "unix-dgram", "unix-seqpacket", "tcp", "udp", "chan", "nats".
 [[nodiscard]] IPCKIT_API std::string_view to_string(Scheme scheme) noexcept;
 // The expected form of a scheme's URL with an example, as error messages and --help show it:
 // "tcp:HOST:PORT (e.g. tcp:127.0.0.1:9000 or tcp:[::1]:9000)".
@@ -67,6 +70,11 @@ struct IPCKIT_API Url {
   int proj = 1;                     // sysvmq:/path?proj=N
   std::vector<std::pair<std::string, std::string>> query;  // ?k=v options in order
   std::vector<std::string> command;  // pipe: -- CMD ARGS
+  // nats: every server as "HOST:PORT" ("[v6]:PORT"), in the URL's order (host/port: the first one),
+  // the subject (wildcards * and > allowed; a sender refuses them), and nats+tls:.
+  std::vector<std::string> servers;
+  std::string subject;
+  bool tls = false;
 
   // The value of query option `key`, if given.
   [[nodiscard]] std::optional<std::string> option(std::string_view key) const;
