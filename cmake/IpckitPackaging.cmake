@@ -83,7 +83,13 @@ set(CPACK_DEBIAN_IPCKIT-DEB-DEV_PACKAGE_SECTION libdevel)
 set(CPACK_COMPONENT_IPCKIT-DEB-DEV_DEPENDS ipckit-deb-runtime)
 # tl::expected is in the public headers (ipckit/core/result.hpp); fmt is ipckit.pc's Requires.private,
 # pkg-config refuses a .pc whose modules are missing, and libipckit.a needs it at link time.
-set(CPACK_DEBIAN_IPCKIT-DEB-DEV_PACKAGE_DEPENDS "libexpected-dev, libfmt-dev")
+# With the nats: endpoint built in, ipckit.pc names libnats and ipckitConfig.cmake finds it
+# (find_dependency(cnats)): consumers need its headers and .so link too.
+if(IPCKIT_HAVE_NATS)
+  set(CPACK_DEBIAN_IPCKIT-DEB-DEV_PACKAGE_DEPENDS "libexpected-dev, libfmt-dev, libnats-dev")
+else()
+  set(CPACK_DEBIAN_IPCKIT-DEB-DEV_PACKAGE_DEPENDS "libexpected-dev, libfmt-dev")
+endif()
 set(CPACK_DEBIAN_IPCKIT-DEB-DEV_DESCRIPTION "Development files of libipckit: headers, the static library, the CMake package
 (find_package(ipckit)) and ipckit.pc.")
 
