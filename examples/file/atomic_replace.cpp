@@ -3,6 +3,7 @@
 // one) while a reader process keeps reading it, and let several processes append to one log without
 // interleaving their records. Every child's exit status is collected and checked (waitpid, not
 // wait(NULL), which would throw a failure away).
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,7 +66,13 @@ int main() {
     ok = false;
   }
   std::printf("[writer] published %s: %s\n", config.c_str(), kOld);
+  int seen_old[2];  // the reader tells the writer it has read the old version: then the writer replaces it
+  if (::pipe2(seen_old, O_CLOEXEC) != 0) {
+    std::perror("pipe2");
+    return 1;
+  }
   const pid_t reader = fork_child([&]() -> int {
+    ::close(seen_old[0]);
     // Reads the file many times while the writer replaces it: every read is one whole version.
     int old_seen = 0, new_seen = 0;
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -75,7 +82,7 @@ int main() {
       auto text = ipckit::read_file(config);
       if (!text) return 2;
       if (*text == kOld) {
-        ++old_seen;
+        if (++old_seen == 1) (void)!::write(seen_old[1], "x", 1);
       } else if (*text == kNew) {
         ++new_seen;
       } else {
@@ -83,10 +90,16 @@ int main() {
         return 3;
       }
     }
-    std::printf("[reader %d] read the file %d times: the old version %d times, then the new one; never a mix\n",
+    std::printf("[reader %d] read the file %d times while it was replaced: the old version %d times, then the new "
+                "one; never a mix of the two\n",
                 static_cast<int>(::getpid()), old_seen + new_seen, old_seen);
     return 0;
   });
+  ::close(seen_old[1]);
+  char byte = 0;
+  const bool reader_started = reader > 0 && ::read(seen_old[0], &byte, 1) == 1;  // 0: the reader failed first
+  ::close(seen_old[0]);
+  if (reader_started) std::printf("[writer] the reader is reading the old version; replacing it now\n");
   if (auto r = ipckit::atomic_replace(config, ipckit::as_bytes(std::string(kNew))); !r) {
     std::fprintf(stderr, "%s\n", r.error().str().c_str());
     ok = false;

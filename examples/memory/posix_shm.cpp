@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -25,8 +26,12 @@ struct SharedData {
   char message[64];
 };
 
-// One name per user, so the two commands find each other and two users never collide.
-std::string object_name() { return "/ipckit.demo.posix_shm." + std::to_string(::getuid()); }
+// One name per user, so the two commands find each other and two users never collide;
+// $IPCKIT_DEMO_SHM_NAME overrides it (tests use a unique name).
+std::string object_name() {
+  if (const char* env = std::getenv("IPCKIT_DEMO_SHM_NAME"); env != nullptr && *env != '\0') return env;
+  return "/ipckit.demo.posix_shm." + std::to_string(::getuid());
+}
 
 int write_role(const std::string& name, bool alone) {
   auto shm = ipckit::PosixShm::create(name, sizeof(SharedData));  // O_CREAT|O_EXCL, 0600, posix_fallocate
