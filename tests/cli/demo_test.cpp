@@ -9,7 +9,9 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -170,6 +172,32 @@ TEST(Demo, UnknownRoleIsAUsageErrorNamingTheRoles) {
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_THAT(none.err, HasSubstr("takes no role"));
   EXPECT_TRUE(bad.out.empty() && none.out.empty());
+}
+
+// Every `ipckit demo NAME` the README and docs/ mention is a demo that exists.
+TEST(Demo, EveryDemoTheDocsNameExists) {
+  const std::set<std::string> known(expected_demos().begin(), expected_demos().end());
+  std::vector<std::string> pages{std::string(IPCKIT_SOURCE_DIR) + "/README.md"};
+  for (const auto& e : std::filesystem::directory_iterator(std::string(IPCKIT_SOURCE_DIR) + "/docs")) {
+    if (e.path().extension() == ".md") pages.push_back(e.path().string());
+  }
+  const std::regex mention(R"(ipckit demo ([a-z][a-z0-9-]*))");
+  int mentions = 0;
+  for (const auto& page : pages) {
+    std::ifstream in(page);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const std::string body = text.str();
+    for (std::sregex_iterator it(body.begin(), body.end(), mention), end; it != end; ++it) {
+      const std::string name = (*it)[1];
+      if (known.count(name) != 0) {
+        ++mentions;
+        continue;
+      }
+      ADD_FAILURE() << page << " mentions `ipckit demo " << name << "`, which is not a demo";
+    }
+  }
+  EXPECT_GT(mentions, 20);  // the pages were found and read
 }
 
 class EveryDemo : public ::testing::TestWithParam<std::string> {};
