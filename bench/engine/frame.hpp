@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The verified benchmark message (DESIGN.md, "Verification of benchmark messages").
+// The verified benchmark message (docs/design.md, "Measuring").
 //
 // Every message is one frame of exactly the benchmarked size: a 24-byte header (sequence number,
 // length, flags, 64-bit xxh3 of the payload seeded with the sequence number) followed by payload

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Google Benchmark micro-benchmarks of the channel's fast path, with baselines in the same run.
-// Every message is verified as DESIGN.md says: sequence number + length + xxh3 of the payload
+// Every message is verified as docs/design.md ("Measuring") says: sequence number + length + xxh3 of the payload
 // (inlined: XXH_INLINE_ALL), written by the sender and checked by the receiver; the baselines do
 // the same work. Producer and consumer are threads pinned to different CPUs (CPU 0 and 1 when there
 // are two); `ipckit bench` measures the same between processes.

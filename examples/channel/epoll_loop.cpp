@@ -28,6 +28,7 @@ bool watch(int ep, int fd, Tag tag) {
 }  // namespace
 
 int main() {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // narration reaches a pipe line by line, never twice after fork
   const std::string name = "/ipckit-example-epoll-" + std::to_string(::getpid());
   constexpr int kMessages = 100;
   ipckit::ChannelOptions o;
@@ -53,6 +54,8 @@ int main() {
     return 1;
   }
 
+  std::printf("[consumer %d] channel %s, a 10 ms timerfd and a signalfd for SIGUSR1 in one epoll set\n",
+              static_cast<int>(::getpid()), name.c_str());
   const pid_t parent = ::getpid();
   const pid_t child = ::fork();
   if (child == 0) {
@@ -69,11 +72,13 @@ int main() {
   }
 
   int received = 0;
+  int wakes = 0;
   int ticks = 0;
   bool closed = false;
   bool signalled = false;
   while (!(closed && signalled)) {
     // Level-triggered contract: drain with try_receive until would-block, then arm, then wait.
+    const int before = received;
     for (;;) {
       auto m = rx->try_receive();
       if (!m) {
@@ -85,6 +90,10 @@ int main() {
       ++received;
       (void)rx->release();
     }
+    if (received > before) {
+      std::printf("[consumer] drained %d message(s) (%d so far)%s\n", received - before, received,
+                  closed ? "; the producer closed the channel" : "");
+    }
     if (closed && signalled) break;
     auto armed = rx->arm();
     if (!armed) break;
@@ -93,6 +102,7 @@ int main() {
     const int n = ::epoll_wait(ep.get(), ev, 4, 5000);
     if (n <= 0) break;  // 5 s without any event: give up (would be a bug)
     rx->disarm();
+    ++wakes;
     for (int i = 0; i < n; ++i) {
       if (ev[i].data.u64 == kTimer) {
         std::uint64_t x = 0;
@@ -100,6 +110,7 @@ int main() {
       } else if (ev[i].data.u64 == kSignal) {
         auto info = sfd->try_read();
         signalled = signalled || (info && info->has_value());
+        if (signalled) std::printf("[consumer] epoll: SIGUSR1 read from the signalfd\n");
       }
     }
   }
@@ -107,7 +118,7 @@ int main() {
   ::waitpid(child, &status, 0);
   rx->close();
   (void)ipckit::SpscChannel::unlink(name);
-  std::printf("received %d messages, %d timer ticks, SIGUSR1 %s, producer %s\n", received, ticks,
-              signalled ? "seen" : "missing", closed ? "closed" : "open");
+  std::printf("[consumer] received %d messages, %d timer ticks, SIGUSR1 %s, producer %s; %d epoll wake-ups\n",
+              received, ticks, signalled ? "seen" : "missing", closed ? "closed" : "open", wakes);
   return received == kMessages && signalled && closed && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

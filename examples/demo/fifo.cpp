@@ -4,6 +4,7 @@
 // each opens the FIFO by path, and each open blocks until the other side opens too.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -43,11 +44,14 @@ int main(int argc, char** argv) {
       std::printf("[writer] started an unrelated reader program (pid %d); opening for writing (blocks until it "
                   "opens for reading)\n",
                   static_cast<int>(other->pid()));
-      auto out = ipckit::Fifo::open_writer(path);
-      if (out) {
+      // Bounded: a reader that died before opening (its output cut by `| head`) must not hang us.
+      auto opened = ipckit::Fifo::open_writer_until(path, ipckit::deadline_after(std::chrono::seconds(10)));
+      if (opened && !*opened) std::fprintf(stderr, "[writer] no reader opened %s within 10 s\n", path.c_str());
+      if (opened && *opened) {
+        ipckit::PipeWriter& out = **opened;
         std::printf("[writer] both ends are open: writing two lines, then closing (the reader sees end of stream)\n");
-        auto w = out->write_all(std::string_view("temperature=23.5\nhumidity=65.0\n"));
-        out->close();
+        auto w = out.write_all(std::string_view("temperature=23.5\nhumidity=65.0\n"));
+        out.close();
         auto st = other->wait();
         rc = (w && w->ok() && st && st->success()) ? 0 : 1;
         if (st) std::printf("[writer] reader %s\n", st->describe().c_str());

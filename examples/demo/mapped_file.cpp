@@ -34,7 +34,7 @@ int main() {
       }
       std::printf("[child %d] opened %s by path and mapped its %zu bytes MAP_SHARED\n", static_cast<int>(::getpid()),
                   path.c_str(), mine->size());
-      std::strcpy(static_cast<char*>(mine->data()), "written by the child through its mapping");
+      std::snprintf(static_cast<char*>(mine->data()), mine->size(), "%s", "written by the child through its mapping");
       if (!mine->sync()) ::_exit(3);
       std::printf("[child %d] stored a string with plain memory writes; msync(MS_SYNC) wrote the page to the file\n",
                   static_cast<int>(::getpid()));

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "ipckit/memory/mapped_file.hpp"
@@ -18,9 +17,9 @@ int main() {
       std::fprintf(stderr, "%s\n", file.error().str().c_str());
       return 1;
     }
-    std::strcpy(static_cast<char*>(file->data()), "first page");
+    std::snprintf(static_cast<char*>(file->data()), file->size(), "%s", "first page");  // bounded by the mapping
     if (file->sync() && file->resize(1 << 20)) {
-      std::strcpy(static_cast<char*>(file->data()) + (1 << 20) - 5, "end");
+      std::snprintf(static_cast<char*>(file->data()) + (1 << 20) - 5, 5, "%s", "end");  // the last 5 bytes
       auto again = ipckit::MappedFile::open(path, {ipckit::Access::kReadOnly});
       if (again) {
         std::printf("reopened %zu bytes: \"%s\" ... \"%s\"\n", again->size(), static_cast<const char*>(again->data()),

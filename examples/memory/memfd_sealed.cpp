@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "ipckit/memory/memfd.hpp"
 
@@ -22,7 +21,7 @@ int main() {
   {
     auto map = memfd->map();
     if (!map) return 1;
-    std::strcpy(static_cast<char*>(map->data()), "sealed payload");
+    std::snprintf(static_cast<char*>(map->data()), map->size(), "%s", "sealed payload");  // bounded by the mapping
   }  // no writable mapping may remain for F_SEAL_WRITE
   if (!memfd->add_seals(ipckit::seal::kFixedSize | ipckit::seal::kWrite)) return 1;
 

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 
 #include "ipckit/memory/sysv_shm.hpp"
 
@@ -27,7 +26,7 @@ int main() {
     if (!seg) ::_exit(2);
     auto mine = seg->attach();
     if (!mine) ::_exit(3);
-    std::strcpy(static_cast<char*>(mine->data()), "written by the child");
+    std::snprintf(static_cast<char*>(mine->data()), mine->size(), "%s", "written by the child");  // bounded, NUL-terminated
     std::printf("[child %d] attached segment %d by id and wrote a string into it\n", static_cast<int>(::getpid()), shm->id());
     std::fflush(stdout);
     ::_exit(0);

@@ -23,7 +23,7 @@ constexpr const char* kShmmaxPath = "/proc/sys/kernel/shmmax";
 constexpr const char* kShmallPath = "/proc/sys/kernel/shmall";
 constexpr const char* kShmmniPath = "/proc/sys/kernel/shmmni";
 
-// Errors name System V objects sysv-KIND:ID, the KIND:NAME form of DESIGN.md (as sysv-sem: and sysv-mq:).
+// Errors name System V objects sysv-KIND:ID, the KIND:NAME form of docs/design.md (as sysv-sem: and sysv-mq:).
 std::string id_text(int id) { return fmt::format("sysv-shm:{}", id); }
 
 // Segments of this IPC namespace (/proc/sysvipc/shm shows the reader's namespace).

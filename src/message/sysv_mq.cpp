@@ -30,7 +30,7 @@ std::string key_text(key_t key) {
 }
 
 std::string object_of(int id, key_t key) {
-  // sysv-KIND:ID, the KIND:NAME form of DESIGN.md (as sysv-shm: and sysv-sem:), with the key when there is one.
+  // sysv-KIND:ID, the KIND:NAME form of docs/design.md (as sysv-shm: and sysv-sem:), with the key when there is one.
   return key == IPC_PRIVATE ? fmt::format("sysv-mq:{}", id) : fmt::format("sysv-mq:{}, {}", id, key_text(key));
 }
 

@@ -21,7 +21,7 @@ namespace ipckit {
 namespace {
 
 // The path exists. Returns success when it was a stale socket of ours and is now gone; otherwise the
-// error says what kept it (DESIGN.md: never remove on a guess). Liveness is asked of the kernel
+// error says what kept it (docs/design.md, Lifecycle: never remove on a guess). Liveness is asked of the kernel
 // (detail/unix_socket_file.hpp), never by connecting: a live one-connection server would take a
 // probe connection for its client.
 Result<void> remove_if_stale(const std::string& path, bool allowed) {

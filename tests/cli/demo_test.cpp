@@ -9,7 +9,9 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -50,6 +52,9 @@ CliRun run_ipckit(const std::vector<std::string>& args,
   if (out < 0 || err < 0) return r;
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // Every demo runs with nothing on stdin: none may wait for a terminal.
+    const int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_in < 0 || ::dup2(null_in, STDIN_FILENO) < 0) ::_exit(126);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
     std::vector<char*> argv{const_cast<char*>(exe.c_str())};
@@ -76,10 +81,11 @@ std::vector<std::string> lines_of(const std::string& text) {
 // Every program of the reference tutorials that has a demo (docs/cli.md maps them to the tutorials).
 const std::vector<std::string>& expected_demos() {
   static const std::vector<std::string> names{
-      "pipe-dup2",     "popen",        "byte-stream", "fifo",       "posix-mq",       "sysv-mq",
-      "posix-shm",     "sysv-shm",     "shared-counter", "mapped-file", "shm-sem",     "unnamed-sem",
-      "mutex-condvar", "robust-mutex", "file-lock",   "socketpair", "fd-passing", "signal-payload",
-      "pty",           "channel",
+      "pipe",          "pipe-dup2",     "popen",       "byte-stream",    "fifo",        "posix-mq",
+      "sysv-mq",       "posix-shm",     "sysv-shm",    "shared-counter", "mapped-file", "shm-sem",
+      "unnamed-sem",   "mutex-condvar", "robust-mutex", "file-lock",     "sysv-sem",    "futex-eventfd",
+      "socketpair",    "unix-stream",   "unix-dgram",  "tcp",            "udp",         "fd-passing",
+      "signal-payload", "pty",          "memfd",       "files",          "channel",     "channel-epoll",
   };
   return names;
 }
@@ -131,6 +137,67 @@ TEST(Demo, MissingExampleNamesWhereItLooked) {
   EXPECT_THAT(r.err, HasSubstr("example_memory_posix_shm not found"));
   EXPECT_THAT(r.err, HasSubstr(dir.path() + "/examples/example_memory_posix_shm"));
   EXPECT_THAT(r.err, HasSubstr("IPCKIT_EXAMPLES_DIR"));
+}
+
+// T0's Example 3 as the tutorial runs it: `write` in one terminal, then `read` in another; the object
+// stays between the two commands (kernel persistence) and the reader removes it.
+TEST(Demo, PosixShmRunsAsTwoCommandsWriteThenRead) {
+  const std::string name = test::unique_name();
+  ::setenv("IPCKIT_DEMO_SHM_NAME", name.c_str(), 1);
+  const CliRun early = run_ipckit({"demo", "posix-shm", "read"});
+  const CliRun write = run_ipckit({"demo", "posix-shm", "write"});
+  const CliRun again = run_ipckit({"demo", "posix-shm", "write"});
+  const bool left = ::access(("/dev/shm" + name).c_str(), F_OK) == 0;
+  const CliRun read = run_ipckit({"demo", "posix-shm", "read"});
+  const bool gone = ::access(("/dev/shm" + name).c_str(), F_OK) != 0;
+  ::unsetenv("IPCKIT_DEMO_SHM_NAME");
+  ::shm_unlink(name.c_str());  // in case a step failed
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_THAT(early.err, HasSubstr("run `ipckit demo posix-shm write` first"));
+  ASSERT_EQ(write.exit_code, 0) << write.err;
+  EXPECT_THAT(write.out, HasSubstr("counter=42"));
+  EXPECT_EQ(again.exit_code, 1) << "a second writer finds the first one's object";
+  EXPECT_THAT(again.err, HasSubstr("ipckit demo posix-shm read"));
+  EXPECT_TRUE(left) << "the object outlives the writer";
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  EXPECT_THAT(read.out, HasSubstr("read counter=42, message=\"Hello from writer process!\""));
+  EXPECT_TRUE(gone) << "the reader removes the name";
+}
+
+TEST(Demo, UnknownRoleIsAUsageErrorNamingTheRoles) {
+  const CliRun bad = run_ipckit({"demo", "posix-shm", "bogus"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown role \"bogus\"; the roles are: write,read"));
+  const CliRun none = run_ipckit({"demo", "pipe", "write"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("takes no role"));
+  EXPECT_TRUE(bad.out.empty() && none.out.empty());
+}
+
+// Every `ipckit demo NAME` the README and docs/ mention is a demo that exists.
+TEST(Demo, EveryDemoTheDocsNameExists) {
+  const std::set<std::string> known(expected_demos().begin(), expected_demos().end());
+  std::vector<std::string> pages{std::string(IPCKIT_SOURCE_DIR) + "/README.md"};
+  for (const auto& e : std::filesystem::directory_iterator(std::string(IPCKIT_SOURCE_DIR) + "/docs")) {
+    if (e.path().extension() == ".md") pages.push_back(e.path().string());
+  }
+  const std::regex mention(R"(ipckit demo ([a-z][a-z0-9-]*))");
+  int mentions = 0;
+  for (const auto& page : pages) {
+    std::ifstream in(page);
+    std::ostringstream text;
+    text << in.rdbuf();
+    const std::string body = text.str();
+    for (std::sregex_iterator it(body.begin(), body.end(), mention), end; it != end; ++it) {
+      const std::string name = (*it)[1];
+      if (known.count(name) != 0) {
+        ++mentions;
+        continue;
+      }
+      ADD_FAILURE() << page << " mentions `ipckit demo " << name << "`, which is not a demo";
+    }
+  }
+  EXPECT_GT(mentions, 20);  // the pages were found and read
 }
 
 class EveryDemo : public ::testing::TestWithParam<std::string> {};

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Shared helpers for ipckit's tests: unique names, child processes, privileges, handshakes.
 //
-// Rules (STYLE.md, Tests): every IPC name comes from unique_name()/unique_path() so runs never
+// Rules: every IPC name comes from unique_name()/unique_path() so runs never
 // collide and the leak audit can attribute leftovers; never sleep to wait for readiness (use
 // ReadyPipe); timing asserts are lower bounds only.
 #pragma once

@@ -2,7 +2,7 @@
 // Tests of the inventory need a /proc whose every process they can inspect: on a shared machine
 // (or a sandbox whose pid 1 hides its maps) one unreadable process makes every holder-based state
 // `unknown`, by design. run_with_own_proc() runs `body` in a new pid namespace with its own /proc
-// (a private mount namespace first, so nothing reaches the host; STYLE.md, privileged tests). The
+// (a private mount namespace first, so nothing reaches the host). The
 // objects stay the host's: only the processes the test starts are visible. Needs root: callers
 // GTEST_SKIP() first when !test::is_root().
 #pragma once

@@ -33,10 +33,14 @@ struct Demo {
   const char* name;     // what the user types: ipckit demo NAME
   const char* example;  // examples/<layer>/<stem>.cpp, built as example_<layer>_<stem>
   const char* summary;  // one line for the listing
+  // The roles the program can run as alone (ipckit demo NAME ROLE), "|"-separated; nullptr: none.
+  // Without a role every demo runs all of its parts itself.
+  const char* roles = nullptr;
 };
 
 // One entry per program of the reference tutorials (docs/cli.md lists them with their tutorial).
 constexpr Demo kDemos[] = {
+    {"pipe", "demo/pipe", "pipe between a parent and its forked child: the parent writes, the child reads to end"},
     {"pipe-dup2", "demo/pipe_dup2",
      "pipe to a child: its stdin and stdout dup2()ed onto pipes, the parent feeds and reads it"},
     {"popen", "demo/popen", "popen/pclose without a shell: read a command's output, feed a command's input"},
@@ -47,7 +51,7 @@ constexpr Demo kDemos[] = {
      "POSIX message queue: priorities, and mq_notify when a message reaches the empty queue"},
     {"sysv-mq", "demo/sysv_mq", "System V message queue: typed messages received by type (exact, lowest <= N, first)"},
     {"posix-shm", "memory/posix_shm",
-     "POSIX shm: one process creates and writes it, another opens it by name and reads"},
+     "POSIX shm: one process creates and writes it, another opens it by name and reads", "write|read"},
     {"sysv-shm", "memory/sysv_shm", "System V shm: shmget/shmat shared with a child by id, IPC_STAT, IPC_RMID"},
     {"shared-counter", "memory/shared_counter",
      "anonymous MAP_SHARED counter across fork: plain ++ loses updates, atomic add does not"},
@@ -58,14 +62,30 @@ constexpr Demo kDemos[] = {
     {"mutex-condvar", "demo/mutex_condvar", "process-shared mutex + condition variable: a consumer waits for a job"},
     {"robust-mutex", "sync/robust_mutex",
      "robust mutex: the owner is killed mid-update, the next locker gets EOWNERDEAD and repairs"},
-    {"file-lock", "sync/file_locks", "file locking: one process holds an OFD lock, another finds it busy and waits"},
+    {"file-lock", "sync/file_locks",
+     "file locking: two shared locks coexist, an exclusive one waits until both are released"},
+    {"sysv-sem", "demo/sysv_sem",
+     "System V semaphores: SEM_UNDO gives a killed holder's lock back, without it the lock is lost"},
+    {"futex-eventfd", "sync/futex_eventfd", "futex wait/wake on a word in shared memory, and an eventfd counter"},
     {"socketpair", "demo/socketpair", "socketpair: one bidirectional connection between a parent and its child"},
+    {"unix-stream", "demo/unix_stream",
+     "UNIX stream socket server on a path: two clients, peer credentials, the socket file removed"},
+    {"unix-dgram", "demo/unix_dgram",
+     "UNIX datagram (abstract name) request/reply, and a seqpacket connection: whole records, end of stream"},
+    {"tcp", "demo/tcp", "TCP server with several clients, over IPv4 and IPv6 loopback"},
+    {"udp", "demo/udp", "UDP: datagrams keep boundaries, a datagram too long for the buffer is truncated"},
     {"fd-passing", "demo/fd_passing",
      "UNIX socket with fd passing: a client sends an open file's descriptor (SCM_RIGHTS)"},
     {"signal-payload", "signal/signalfd", "signals with a payload: sigqueue() values read from a signalfd"},
     {"pty", "demo/pty", "a pseudoterminal: a shell runs on the slave side, the parent reads the master"},
+    {"memfd", "demo/memfd",
+     "a sealed memfd passed over a UNIX socket: the receiver checks the seals, nothing can change under it"},
+    {"files", "file/atomic_replace",
+     "files as IPC: a config replaced atomically under a reader, and a log three processes append to"},
     {"channel", "channel/spsc_channel",
      "the ipckit channel: zero-copy SPSC ring in shared memory between two processes"},
+    {"channel-epoll", "channel/epoll_loop",
+     "the channel in an epoll loop beside a timerfd and a signalfd: drain, arm, wait"},
 };
 
 std::string example_binary_name(std::string_view example) {
@@ -126,13 +146,37 @@ void list_demos() {
   std::size_t width = 0;
   for (const Demo& d : kDemos) width = std::max(width, std::strlen(d.name));
   for (const Demo& d : kDemos) {
-    std::printf("%-*s  %s\n", static_cast<int>(width), d.name, d.summary);
+    if (d.roles != nullptr) {
+      std::printf("%-*s  %s (or one side: ipckit demo %s %s)\n", static_cast<int>(width), d.name, d.summary, d.name,
+                  d.roles);
+    } else {
+      std::printf("%-*s  %s\n", static_cast<int>(width), d.name, d.summary);
+    }
   }
   std::fflush(stdout);
 }
 
-// Runs the example with our stdin/stdout/stderr; returns its exit code (128 + signal if killed).
-int run_demo(const Demo& demo) {
+// Whether `role` is one of the demo's "|"-separated roles.
+bool has_role(const Demo& demo, std::string_view role) {
+  if (demo.roles == nullptr) return false;
+  std::string_view rest = demo.roles;
+  while (!rest.empty()) {
+    const auto bar = rest.find('|');
+    if (rest.substr(0, bar) == role) return true;
+    rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+  }
+  return false;
+}
+
+std::string roles_text(const Demo& demo) {
+  std::string text = demo.roles;
+  std::replace(text.begin(), text.end(), '|', ',');
+  return text;
+}
+
+// Runs the example (with `role` as its argument, if any) with our stdin/stdout/stderr; returns its
+// exit code (128 + signal if killed).
+int run_demo(const Demo& demo, const std::string& role) {
   std::vector<std::string> tried;
   const auto path = find_example(demo, tried);
   if (!path) {
@@ -145,7 +189,7 @@ int run_demo(const Demo& demo) {
   std::printf("== ipckit demo %s: %s\n== source: examples/%s.cpp\n", demo.name, demo.summary, demo.example);
   std::fflush(stdout);  // before the child writes to the same stdout
 
-  char* argv[] = {const_cast<char*>(path->c_str()), nullptr};
+  char* argv[] = {const_cast<char*>(path->c_str()), role.empty() ? nullptr : const_cast<char*>(role.c_str()), nullptr};
   pid_t pid = -1;
   if (const int err = ::posix_spawn(&pid, path->c_str(), nullptr, nullptr, argv, environ); err != 0) {
     std::fprintf(stderr, "posix_spawn(\"%s\"): %s\n", path->c_str(), std::strerror(err));
@@ -173,20 +217,33 @@ int run_demo(const Demo& demo) {
 void add_demo_command(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("demo",
                                  "Run a classic IPC program from the reference tutorials, narrated step by step.\n"
-                                 "Without NAME: list the demos, one per line.");
+                                 "Without NAME: list the demos, one per line. A ROLE runs one side of a demo that\n"
+                                 "has them (ipckit demo posix-shm write, then ipckit demo posix-shm read).");
   auto name = std::make_shared<std::string>();
+  auto role = std::make_shared<std::string>();
   sub->add_option("name", *name, "the demo to run (see: ipckit demo)");
-  sub->callback([&ctx, name] {
+  sub->add_option("role", *role, "one side of the demo, for demos that have roles (see: ipckit demo)");
+  sub->callback([&ctx, name, role] {
     if (name->empty()) {
       list_demos();
       ctx.exit_code = 0;
       return;
     }
     for (const Demo& d : kDemos) {
-      if (*name == d.name) {
-        ctx.exit_code = run_demo(d);
+      if (*name != d.name) continue;
+      if (!role->empty() && !has_role(d, *role)) {
+        if (d.roles == nullptr) {
+          std::fprintf(stderr, "ipckit demo %s: takes no role (got \"%s\"); run it as: ipckit demo %s\n", d.name,
+                       role->c_str(), d.name);
+        } else {
+          std::fprintf(stderr, "ipckit demo %s: unknown role \"%s\"; the roles are: %s (or none: both sides)\n",
+                       d.name, role->c_str(), roles_text(d).c_str());
+        }
+        ctx.exit_code = 2;
         return;
       }
+      ctx.exit_code = run_demo(d, *role);
+      return;
     }
     std::fprintf(stderr, "ipckit demo: unknown demo \"%s\"; the demos are: %s\n", name->c_str(),
                  names_list().c_str());

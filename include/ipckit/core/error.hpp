@@ -6,7 +6,7 @@
 // user named it, and an optional hint that names the limit that was hit and where to change it.
 // Its text has one canonical form:
 //
-//   mq_open("/jobs"): EINVAL: msgsize 65536 > /proc/sys/fs/mqueue/msgsize_max (8192)
+//   mq_open("/jobs"): EINVAL: message_size 65536 > /proc/sys/fs/mqueue/msgsize_max (8192): raise it there (as root), or …
 //   open("/tmp/x"): ENOENT: No such file or directory
 //   channel_open("/c"): corrupt: header magic 0x0 is not an ipckit channel
 //

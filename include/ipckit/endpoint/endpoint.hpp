@@ -11,7 +11,7 @@
 // their boundaries; byte streams (pipe, fifo, unix, tcp) carry frames (framing.hpp): kLength by
 // default, kRaw by default for pipe:.
 //
-// Lifecycle (DESIGN.md): nothing is removed implicitly. `create` makes a missing fifo/mq/sysvmq/chan
+// Lifecycle (docs/design.md): nothing is removed implicitly. `create` makes a missing fifo/mq/sysvmq/chan
 // object (sockets are always bound by the receiver); remove_object() removes what the URL names.
 //
 // Thread safety: one Sender or Receiver is used by one thread at a time. Several processes may open

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Endpoint URLs: one string names any ipckit mechanism (DESIGN.md, "One name per mechanism").
+// Endpoint URLs: one string names any ipckit mechanism (docs/design.md, "One name per mechanism").
 //
 //   pipe: -- CMD ARGS          anonymous pipe to (send) or from (recv) a child process
 //   fifo:/path                 FIFO
@@ -46,7 +46,7 @@ enum class Scheme : std::uint8_t {
   kNats,  // nats: and nats+tls: (Url::tls)
 };
 
-// Every scheme, in the order of DESIGN.md's table.
+// Every scheme, in the order of the table in docs/design.md.
 inline constexpr Scheme kAllSchemes[] = {Scheme::kPipe,      Scheme::kFifo,          Scheme::kMq,
                                          Scheme::kSysvMq,    Scheme::kUnix,          Scheme::kUnixDgram,
                                          Scheme::kUnixSeqpacket, Scheme::kTcp,       Scheme::kUdp,

@@ -3,7 +3,7 @@
 // (UNIX and TCP) and pseudoterminal masters all offer the same set, so code written against one works
 // against the others.
 //
-// Verbs, each in the three forms of STYLE.md (blocking, try_ = never blocks, _until = deadline):
+// Verbs, each in the three forms of docs/design.md, Conventions (blocking, try_ = never blocks, _until = deadline):
 //   write_all / try_write / write_all_until     every byte (try_: what fits now)
 //   read_some / try_read  / read_some_until     at least one byte, or end of stream
 //   read_exact            / read_exact_until    exactly buf.size() bytes, or end of stream

@@ -75,7 +75,7 @@ class IPCKIT_API StreamSocket : public StreamReadOps<StreamSocket>, public Strea
 };
 
 // A listening stream socket. Destruction closes the descriptor and removes nothing: a UNIX socket
-// file stays until unlink() (DESIGN.md, Lifecycle).
+// file stays until unlink() (docs/design.md, Lifecycle).
 class IPCKIT_API StreamListener {
  public:
   StreamListener() = default;
