@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <utility>
 
@@ -114,6 +115,21 @@ Result<void> check_slots(std::string_view name, std::uint64_t capacity, std::uin
                       fmt::format("capacity {} holds {} broadcast slot(s) of {} bytes (16 + max_message {} "
                                   "rounded to 8); at least 2 are needed: raise capacity",
                                   capacity, n, slot_size_for(max), max));
+}
+
+// The longest name derived from `name` (a subscriber record with the largest id) must be a valid
+// POSIX name too, checked before anything exists: otherwise the data and `.ctl` objects would be
+// created and the first subscriber would fail with ENAMETOOLONG, leaving both behind.
+Result<void> check_derived_names(std::string_view name) {
+  const std::string longest = fmt::format("{}.sub.{}", name, ~std::uint64_t{0});
+  if (validate_posix_name(longest, NameKind::kShm, "shm_open")) return {};
+  if (auto v = validate_posix_name(name, NameKind::kShm, "shm_open"); !v) return fail(v.error());
+  const std::size_t over = longest.size() - 1 - NAME_MAX;
+  return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
+                      fmt::format("name too long for a broadcast channel: its subscriber records are named "
+                                  "\"<name>.sub.<id>\" (up to {} more characters) and would exceed NAME_MAX {}; "
+                                  "shorten the name by {} characters",
+                                  longest.size() - name.size(), NAME_MAX, over));
 }
 
 // Opens or creates `<name>.ctl` (everyone maps it read-write).
@@ -262,6 +278,8 @@ BroadcastPublisher& BroadcastPublisher::operator=(BroadcastPublisher&& o) noexce
   min_cache_ = o.min_cache_;
   join_gen_seen_ = o.join_gen_seen_;
   dead_removed_ = o.dead_removed_;
+  next_live_ = o.next_live_;
+  blocked_since_ = o.blocked_since_;
   reclaimed_ = o.reclaimed_;
   subs_ = std::move(o.subs_);
   gone_ = std::move(o.gone_);
@@ -273,6 +291,7 @@ bool BroadcastPublisher::valid() const noexcept { return map_.header != nullptr;
 
 Result<BroadcastPublisher> BroadcastPublisher::open(std::string_view name, OpenMode mode,
                                                     const BroadcastOptions& options) {
+  if (auto v = check_derived_names(name); !v) return fail(v.error());
   if (mode != OpenMode::kOpenExisting) {
     if (auto v = check_slots(name, options.channel.capacity, options.channel.max_message, false); !v) {
       return fail(v.error());
@@ -307,6 +326,7 @@ Result<BroadcastPublisher> BroadcastPublisher::open(std::string_view name, OpenM
   }
   p.tail_ = tail;
   p.min_cache_ = tail;
+  p.next_live_ = Clock::now() + options.channel.liveness_interval;
   aref(p.map_.header->prod.tail).store(tail, std::memory_order_release);
   return p;
 }
@@ -423,8 +443,11 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
     if (pending || tail_ - min_cache_ >= slots_) min_cache_ = min_cursor();
     if (tail_ - min_cache_ >= slots_) {
       if (!may_wait) return BroadcastStatus::kWouldBlock;
-      const Clock::time_point wait_start = Clock::now();
-      Clock::time_point next_live = wait_start + options_.channel.liveness_interval;
+      // The timers outlive one call: a caller that sends in short slices (ipckit send) still gets
+      // the liveness check and the eviction deadline of one long wait.
+      if (blocked_since_ == Clock::time_point{}) blocked_since_ = Clock::now();
+      const Clock::time_point wait_start = blocked_since_;
+      Clock::time_point& next_live = next_live_;
       for (;;) {
         const std::uint32_t seen = aref(ctl_->space_seq).load(std::memory_order_acquire);
         aref(ctl_->publisher_sleeping).store(1, std::memory_order_relaxed);
@@ -463,6 +486,7 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
         detail::futex_wait(&ctl_->space_seq, seen, std::max<Clock::duration>(t, std::chrono::milliseconds(1)));
       }
       aref(ctl_->publisher_sleeping).store(0, std::memory_order_relaxed);
+      blocked_since_ = Clock::time_point{};
     }
   }
   // Seqlock write of message tail_: odd sequence, payload, even sequence.
@@ -482,6 +506,60 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
   std::atomic_thread_fence(std::memory_order_seq_cst);
   (void)detail::wake_all_announced(ctl_->sleepers, ctl_->data_seq);
   return BroadcastStatus::kOk;
+}
+
+Result<BroadcastStatus> BroadcastPublisher::try_wait_for_subscribers(std::size_t n) {
+  return wait_subscribers_impl(n, Clock::time_point::max(), false);
+}
+Result<BroadcastStatus> BroadcastPublisher::wait_for_subscribers(std::size_t n) {
+  return wait_subscribers_impl(n, Clock::time_point::max(), true);
+}
+Result<BroadcastStatus> BroadcastPublisher::wait_for_subscribers_until(std::size_t n, Deadline deadline) {
+  return wait_subscribers_impl(n, deadline, true);
+}
+
+std::size_t BroadcastPublisher::joined_subscribers() {
+  std::size_t joined = 0;
+  for (auto& s : subs_) {
+    if (!s->seen || aref(s->rec->closed).load(std::memory_order_relaxed) != 0) continue;
+    // seq_cst: pairs with the joiner's seq_cst cursor store (join handshake): once we count it,
+    // every message we publish is one it will receive.
+    const std::uint64_t c = aref(s->rec->cursor).load(std::memory_order_seq_cst);
+    if (c != detail::kUnpositioned && c <= tail_) ++joined;
+  }
+  return joined;
+}
+
+Result<BroadcastStatus> BroadcastPublisher::wait_subscribers_impl(std::size_t n, Deadline deadline, bool may_wait) {
+  if (map_.header == nullptr) {
+    return fail_library(LibraryCode::kInvalidArgument, "channel_wait", "broadcast", "publisher is closed");
+  }
+  if (fork_generation_ != detail::fork_generation()) return forked(map_, "publisher");
+  for (;;) {
+    const std::uint32_t seen = aref(ctl_->space_seq).load(std::memory_order_acquire);
+    aref(ctl_->publisher_sleeping).store(1, std::memory_order_relaxed);
+    // Dekker with a joiner: it stores its cursor (seq_cst), then loads publisher_sleeping (seq_cst)
+    // and wakes us; we store the flag, fence, then re-read join_gen and the cursors.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    const auto now = Clock::now();
+    // A rescan per liveness interval also drops subscribers that died without leaving.
+    if (aref(ctl_->join_gen).load(std::memory_order_acquire) != join_gen_seen_ || now >= next_live_) {
+      rescan();
+      next_live_ = now + options_.channel.liveness_interval;
+    }
+    if (joined_subscribers() >= n) {
+      aref(ctl_->publisher_sleeping).store(0, std::memory_order_relaxed);
+      min_cache_ = min_cursor();
+      return BroadcastStatus::kOk;
+    }
+    if (!may_wait || now >= deadline) {
+      aref(ctl_->publisher_sleeping).store(0, std::memory_order_relaxed);
+      return may_wait ? BroadcastStatus::kTimeout : BroadcastStatus::kWouldBlock;
+    }
+    Clock::duration t = next_live_ - now;
+    if (deadline != Clock::time_point::max()) t = std::min<Clock::duration>(t, deadline - now);
+    detail::futex_wait(&ctl_->space_seq, seen, std::max<Clock::duration>(t, std::chrono::milliseconds(1)));
+  }
 }
 
 void BroadcastPublisher::close() noexcept {
@@ -535,6 +613,7 @@ BroadcastSubscriber& BroadcastSubscriber::operator=(BroadcastSubscriber&& o) noe
   evicted_ = o.evicted_;
   watch_ = std::move(o.watch_);
   dead_claim_ = o.dead_claim_;
+  first_session_ = o.first_session_;
   next_check_ = o.next_check_;
   return *this;
 }
@@ -544,6 +623,7 @@ bool BroadcastSubscriber::valid() const noexcept { return map_.header != nullptr
 
 Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, OpenMode mode,
                                                       const BroadcastOptions& options) {
+  if (auto v = check_derived_names(name); !v) return fail(v.error());
   if (mode != OpenMode::kOpenExisting) {
     if (auto v = check_slots(name, options.channel.capacity, options.channel.max_message, false); !v) {
       return fail(v.error());
@@ -610,8 +690,11 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
   }
   // Wake a kBlock publisher that may wait for a rescan (it does not need to: a joiner never makes
   // it wait longer, but it lets it pick the new subscriber up at once).
-  if (aref(s.ctl_->publisher_sleeping).load(std::memory_order_relaxed) != 0) detail::wake_seq(s.ctl_->space_seq);
+  // seq_cst: after our seq_cst cursor store, the other half of wait_for_subscribers()' Dekker pair.
+  if (aref(s.ctl_->publisher_sleeping).load(std::memory_order_seq_cst) != 0) detail::wake_seq(s.ctl_->space_seq);
   s.next_check_ = Clock::now() + options.channel.liveness_interval;
+  // We start at the tail: nothing of a closed or dead publisher is left for us, its end is not ours.
+  s.first_session_ = detail::first_session(s.map_.header->producer, [] { return false; });
   return s;
 }
 
@@ -713,7 +796,9 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
           // Nothing left: is there still a publisher?
           const std::uint64_t claim = aref(map_.header->producer.claim).load(std::memory_order_acquire);
           const bool force = !may_wait;
-          if (claim == 0 && aref(map_.header->producer.closed).load(std::memory_order_relaxed) != 0) {
+          // An end of a session before ours (we joined after it closed) is not ours: wait.
+          if (claim == 0 && aref(map_.header->producer.closed).load(std::memory_order_relaxed) != 0 &&
+              detail::session_reached(map_.header->producer, first_session_)) {
             out.status = BroadcastStatus::kPeerClosed;
             return out;
           }
@@ -724,7 +809,8 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
           const auto now = Clock::now();
           if (claim != 0 && (force || now >= next_check_)) {
             next_check_ = now + options_.channel.liveness_interval;
-            if (watch_.check(map_.header->producer, claim) == detail::HolderState::kDead) {
+            if (watch_.check(map_.header->producer, claim) == detail::HolderState::kDead &&
+                detail::session_reached(map_.header->producer, first_session_)) {
               dead_claim_ = claim;
               continue;  // re-check the slot once: the dead publisher may have completed it
             }

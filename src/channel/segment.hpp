@@ -90,6 +90,25 @@ struct ClaimResult {
 // Marks the role closed and frees it if this process still holds it (claim == ours).
 void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 
+// Sessions (layout 2.0, docs/channel.md "Sessions"). A session is one claim of a role:
+// RoleSlot::claims numbers them, and a departure (closed, or a dead holder) belongs to the session
+// of the claim it ends. An endpoint remembers first_session() of its peer's slot when it attaches
+// and reports the peer's end only once session_reached(): never the end of a session it had no part
+// in. The first session whose end concerns an endpoint attaching now: the current one while a live
+// holder has the role, or while `pending` data of the last one is left to read; else the next one.
+// Reads /proc when the role is held (open only).
+template <class Pending>  // bool(): whether data of the role's last session is left to read
+[[nodiscard]] std::uint64_t first_session(channel_layout::RoleSlot& slot, Pending&& pending) noexcept {
+  // acquire: pairs with the release CAS of release_role() (and the claim CAS), so `claims` counts
+  // the session that holds or released the role, and `pending()` below sees all it published.
+  const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
+  const std::uint64_t claims = aref(slot.claims).load(std::memory_order_relaxed);
+  if (claim != 0 && holder_state(slot, claim) != HolderState::kDead) return claims;  // held now
+  return pending() ? claims : claims + 1;  // closed or dead: ours only if its data is left
+}
+// Whether the role's current or last session is `first` or later.
+[[nodiscard]] bool session_reached(channel_layout::RoleSlot& slot, std::uint64_t first) noexcept;
+
 // FUTEX_WAIT on a shared (not private) word, relative timeout; returns when woken, on timeout, on
 // EINTR or when *word != expected.
 void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept;

@@ -42,7 +42,7 @@ ChannelOptions small_mpmc() {
 BroadcastOptions small_broadcast(BroadcastPolicy policy = BroadcastPolicy::kBlock) {
   BroadcastOptions o;
   o.channel = small();
-  o.channel.capacity = 8 * (16 + 64);  // 8 slots
+  o.channel.capacity = 1024;  // 12 slots of 16 + 64 bytes
   o.policy = policy;
   return o;
 }
@@ -201,11 +201,19 @@ TEST(Sessions, BroadcastPublisherFindsAKilledSubscriberAcrossShortSends) {
   test::ChannelName<BroadcastChannel> n;
   const auto o = small_broadcast();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kOpenOrCreate, o));
-  test::HeldChild child([&] { return BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o).has_value(); });
+  test::HeldChild child([&] {
+    auto sub = BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o);
+    if (!sub) return false;
+    new BroadcastSubscriber(std::move(*sub));  // held until the child is killed: never closed
+    return true;
+  });
   ASSERT_TRUE(child.ok());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto first, pub.send(bytes("known")));  // the publisher knows it alive
+  ASSERT_EQ(first, BroadcastStatus::kOk);
+  ASSERT_EQ(pub.counters().subscribers, 1u);
   child.kill();
   const std::string msg = "m";
-  // 8 slots fill up; then every send waits. 40 slices of 20 ms = 800 ms > 16 liveness intervals.
+  // 12 slots fill up; then every send waits. 40 slices of 20 ms = 800 ms > 16 liveness intervals.
   std::uint64_t removed = 0;
   for (int slice = 0; slice < 40 && removed == 0; ++slice) {
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, pub.send_until(bytes(msg), deadline_after(20ms)));

@@ -421,9 +421,10 @@ int run_send(const Args& a) {
       }
       if (interrupted()) return interrupted_exit();
       if (Clock::now() >= limit) {
-        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: the receiver took no message for {} "
+        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: {} took no message for {} "
                                                        "(raise it with --timeout, e.g. --timeout 1m or inf)",
-                                                       ipckit::quoted(a.url), format_duration(per_op)));
+                                                       ipckit::quoted(a.url), sent == 0 ? "no receiver" : "the receiver",
+                                                       format_duration(per_op)));
       }
     }
   };

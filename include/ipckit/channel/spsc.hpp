@@ -199,6 +199,7 @@ class IPCKIT_API SpscProducer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the consumer claim last found dead (no /proc read while unchanged)
+  std::uint64_t peer_session_ = 0;  // the first consumer session whose end is ours (layout 2.0 sessions)
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
@@ -315,6 +316,7 @@ class IPCKIT_API SpscConsumer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the producer claim last found dead
+  std::uint64_t peer_session_ = 0;  // the first producer session whose end is ours (layout 2.0 sessions)
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
