@@ -85,8 +85,9 @@ Result<void> validate_header(std::string_view name, const cl::Immutable& imm, st
   if (imm.version_major != cl::kVersionMajor) {
     return fail_library(LibraryCode::kVersionMismatch, "channel_open", quoted(name),
                         fmt::format("the channel has layout version {}.{}, this library reads {}.x: use the "
-                                    "ipckit version that created it, or remove it (ipckit rm) to create it anew",
-                                    imm.version_major, imm.version_minor, cl::kVersionMajor));
+                                    "ipckit version that created it, or remove it (ipckit rm channel:{}) to create "
+                                    "it anew",
+                                    imm.version_major, imm.version_minor, cl::kVersionMajor, name));
   }
   if (imm.header_size != cl::kHeaderSize || imm.record_header != cl::kRecordHeader ||
       imm.record_align != cl::kRecordAlign) {

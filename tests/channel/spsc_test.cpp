@@ -322,7 +322,7 @@ TEST(Spsc, SegmentOfLayout1IsRefusedNamingBothVersions) {
   raw.h->imm.version_major = 1;
   raw.h->imm.version_minor = 1;
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
-                              {"version mismatch", "layout version 1.1", "reads 2.x", "ipckit rm"}));
+                              {"version mismatch", "layout version 1.1", "reads 2.x", "ipckit rm channel:/"}));
   EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenOrCreate, small()),
                               {"version mismatch", "layout version 1.1", "reads 2.x"}));
 }

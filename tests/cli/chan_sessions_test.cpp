@@ -17,6 +17,7 @@
 #include "channel/channel_name.hpp"
 #include "cli_harness.hpp"
 #include "ipckit/channel/broadcast.hpp"
+#include "ipckit/channel/inspect.hpp"
 #include "ipckit/channel/spsc.hpp"
 
 namespace ipckit::test {
@@ -129,6 +130,15 @@ TEST(ChanSessions, BroadcastKilledReceiverFailsTheSenderAndLeavesNoRecord) {
   for (int i = 0; i < 2'000'000; ++i) input += "y\n";  // far more than the ring holds
   CliProcess send(ipckit_args({"send", url, "--lines", "--timeout", "30"}, true), input, true);
   ASSERT_TRUE(send.wait_ready()) << send.err_so_far();
+  // Kill it once the sender has published to it (a receiver dead before that is no receiver: the
+  // sender would wait for one until --timeout, as it should).
+  const Deadline limit = deadline_after(std::chrono::seconds(20));
+  for (;;) {
+    auto info = inspect_channel(n.name);
+    if (info && info->sent > 0) break;
+    ASSERT_LT(Clock::now(), limit) << "the sender never published: " << send.err_so_far();
+    ::usleep(1000);  // polls a counter in shared memory: no event to wait on
+  }
   recv.kill(SIGKILL);
   (void)recv.finish();
   const CliRun s = send.finish();
