@@ -676,6 +676,10 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
   s.rec_->who = *self;
   aref(s.rec_->cursor).store(detail::kUnpositioned, std::memory_order_relaxed);
   aref(s.rec_->ready).store(cl::kReady, std::memory_order_release);  // pairs with acquire in rescan()
+  // Our session, read before we join: a publisher that closed (or died) before can have sent us
+  // nothing, its end is not ours (we start at the tail); one that holds the role now may send to us
+  // once we joined, and its end is ours.
+  s.first_session_ = detail::first_session(s.map_.header->producer, [] { return false; });
   // Join handshake: announce, then position. seq_cst pairs with the publisher's seq_cst join_gen
   // load / fence after its tail store; see docs/channel.md for why the position is then safe.
   aref(s.ctl_->join_gen).fetch_add(1, std::memory_order_seq_cst);
@@ -693,8 +697,6 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
   // seq_cst: after our seq_cst cursor store, the other half of wait_for_subscribers()' Dekker pair.
   if (aref(s.ctl_->publisher_sleeping).load(std::memory_order_seq_cst) != 0) detail::wake_seq(s.ctl_->space_seq);
   s.next_check_ = Clock::now() + options.channel.liveness_interval;
-  // We start at the tail: nothing of a closed or dead publisher is left for us, its end is not ours.
-  s.first_session_ = detail::first_session(s.map_.header->producer, [] { return false; });
   return s;
 }
 

@@ -173,6 +173,9 @@ MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   options_ = o.options_;
   next_check_ = o.next_check_;
   departures_seen_ = o.departures_seen_;
+  session_joins_ = o.session_joins_;
+  joins_seen_ = o.joins_seen_;
+  last_status_ = o.last_status_;
   return *this;
 }
 
@@ -260,6 +263,7 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
       .fetch_add(1, std::memory_order_relaxed);
   c.next_check_ = Clock::now() + options.liveness_interval;
   c.departures_seen_ = aref(line(c.map_.header)->departures).load(std::memory_order_acquire);
+  c.start_session();
   return c;
 }
 
@@ -488,6 +492,25 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   wake_other_side();
 }
 
+void MpmcCore::start_session() noexcept {
+  // Sessions (docs/channel.md): the other side's departure is ours if one of its members is
+  // attached now, or (consumer) if data is left to read; else only once another one joined.
+  MpmcLine* l = line(map_.header);
+  const bool producer = role_ == Role::kProducer;
+  const std::uint64_t joins = aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
+  const auto other_role = static_cast<std::uint64_t>(producer ? Role::kConsumer : Role::kProducer);
+  bool attached = !producer && ready_now();
+  cl::RoleSlot* table = members(map_);
+  for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers && !attached; ++i) {
+    if (i == member_) continue;
+    const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
+    if (cur == 0 || aref(stats_of(table[i])->role).load(std::memory_order_relaxed) != other_role) continue;
+    attached = holder_state(table[i], cur) != HolderState::kDead;
+  }
+  session_joins_ = attached ? joins : joins + 1;
+  joins_seen_ = joins;
+}
+
 ChannelStatus MpmcCore::check_members() {
   cl::RoleSlot* table = members(map_);
   std::uint32_t others = 0;  // live members of the other side
@@ -509,8 +532,9 @@ ChannelStatus MpmcCore::check_members() {
   if (others != 0) return ChannelStatus::kOk;
   MpmcLine* l = line(map_.header);
   const bool producer = role_ == Role::kProducer;
-  // Nobody of the other side ever joined: keep waiting for the first one.
-  if (aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed) == 0) {
+  // Nobody of the other side joined in our session (ever, or since the one we came after left):
+  // keep waiting for the first one.
+  if (aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed) < session_joins_) {
     return ChannelStatus::kOk;
   }
   if (ready_now()) return ChannelStatus::kOk;  // drain what is there first
@@ -523,10 +547,16 @@ ChannelStatus MpmcCore::poll_members() {
   const auto now = Clock::now();
   // acquire: pairs with the release increment after a member closed or was reaped.
   const std::uint64_t departures = aref(line(map_.header)->departures).load(std::memory_order_acquire);
-  if (now < next_check_ && departures == departures_seen_) return ChannelStatus::kOk;
+  MpmcLine* l = line(map_.header);
+  const std::uint64_t joins =
+      aref(role_ == Role::kProducer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
+  // Between checks the last answer stands (an end stays an end until someone joins or leaves).
+  if (now < next_check_ && departures == departures_seen_ && joins == joins_seen_) return last_status_;
   departures_seen_ = departures;
+  joins_seen_ = joins;
   next_check_ = now + options_.liveness_interval;
-  return check_members();
+  last_status_ = check_members();
+  return last_status_;
 }
 
 ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
