@@ -11,7 +11,7 @@
 #include "ipckit/channel/inspect.hpp"
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/open_mode.hpp"

@@ -394,7 +394,7 @@ TYPED_TEST(Contract, KilledReceiverIsFoundBySlicedSends) {
 // Scenario 5: a name that fits but whose derived names do not is refused before anything exists;
 // a name that works, works for both sides.
 TYPED_TEST(Contract, LongNameWorksOrIsRefusedBeforeCreating) {
-  std::string name = "/" + std::string(test::kTestPrefix) + "long.";
+  std::string name = test::unique_name() + ".long.";  // unique across runs, padded below
   name += std::string(250 - name.size(), 'c');
   auto t = TypeParam::open_tx(name, OpenMode::kOpenOrCreate);
   if (!t) {

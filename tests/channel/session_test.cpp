@@ -231,7 +231,7 @@ TEST(Sessions, BroadcastPublisherFindsAKilledSubscriberAcrossShortSends) {
 // Scenario 5: a name that fits but whose derived names (".ctl", ".sub.<id>") do not is refused at
 // create, before any object exists.
 TEST(Sessions, BroadcastNameTooLongWithItsSuffixesIsRefusedBeforeCreating) {
-  std::string name = "/" + std::string(test::kTestPrefix) + "long.";
+  std::string name = test::unique_name() + ".long.";  // unique across runs, padded below
   name += std::string(250 - name.size(), 'n');  // 250 bytes: fits NAME_MAX, ".sub.<id>" does not
   auto pub = BroadcastPublisher::open(name, OpenMode::kOpenOrCreate, small_broadcast());
   EXPECT_TRUE(test::FailsWith(std::move(pub), {"too long", ".sub."}));

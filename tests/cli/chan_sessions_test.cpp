@@ -149,7 +149,7 @@ TEST(ChanSessions, BroadcastKilledReceiverFailsTheSenderAndLeavesNoRecord) {
 
 // Scenario 5: a name that fits but whose derived names do not is refused before anything exists.
 TEST(ChanSessions, BroadcastNameTooLongWithItsSuffixesCreatesNothing) {
-  std::string name = "/" + std::string(kTestPrefix) + "long.";
+  std::string name = unique_name() + ".long.";  // unique across runs, padded below
   name += std::string(250 - name.size(), 'n');
   const std::string url = "chan:" + name + "?pattern=broadcast";
   const CliRun s = run_ipckit({"send", url, "--create", "--lines", "--timeout", "1"}, "x\n");

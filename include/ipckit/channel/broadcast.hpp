@@ -28,7 +28,7 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"

@@ -31,7 +31,8 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
+#include "ipckit/channel/views.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 
