@@ -48,7 +48,6 @@ using detail::SubscriberRecord;
 
 EvictLine* evict_line(cl::Header* h) noexcept { return reinterpret_cast<EvictLine*>(h->reserved_line); }
 
-
 std::uint64_t slot_size_for(std::uint64_t max) noexcept { return kSlotHeader + ((max + 7) & ~std::uint64_t{7}); }
 
 std::string suffix_name(std::string_view name, std::string_view suffix) {
