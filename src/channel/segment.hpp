@@ -56,7 +56,7 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // The participant recorded in `slot` (role name `role`), or nullopt when the slot is free.
 [[nodiscard]] std::optional<ChannelParticipant> describe_slot(channel_layout::RoleSlot& slot, const char* role) noexcept;
 // The pattern-specific parts of inspect_channel() (src/channel/inspect.cpp): MPMC members and their
-// counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast.cpp).
+// counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast_objects.cpp).
 void inspect_mpmc(ChannelMap& map, ChannelInfo& out);
 void inspect_broadcast(ChannelMap& map, ChannelInfo& out);
 [[nodiscard]] bool is_control_magic(std::uint64_t magic) noexcept;
