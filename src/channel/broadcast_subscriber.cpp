@@ -131,7 +131,9 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
     const std::uint64_t t = aref(s.map_.header->prod.tail).load(std::memory_order_seq_cst);
     aref(s.rec_->cursor).store(t, std::memory_order_seq_cst);
     const std::uint64_t t2 = aref(s.map_.header->prod.tail).load(std::memory_order_seq_cst);
-    if (t2 - t + 2 < s.slots_ || s.policy_ == BroadcastPolicy::kLapse) {
+    // t >= t2 - slots + 2 is what the handshake needs (docs/channel.md). It was `<`, which never
+    // held for a 2-slot kBlock ring: open() spun forever (found by fuzz/channel_image_fuzz.cpp).
+    if (t2 - t + 2 <= s.slots_ || s.policy_ == BroadcastPolicy::kLapse) {
       s.cursor_ = t;
       break;
     }
