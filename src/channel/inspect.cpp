@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Read-only inspection of channels (include/ipckit/channel/inspect.hpp). The pattern-specific
-// parts live beside each pattern's layout (mpmc.cpp, broadcast.cpp), which they alone know.
+// parts live beside each pattern's layout (mpmc.cpp, broadcast_objects.cpp), which they alone know.
 #include "ipckit/channel/inspect.hpp"
 
 #include <fcntl.h>

@@ -28,6 +28,8 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/channel/mpmc_layout.hpp"
+#include "ipckit/channel/spsc.hpp"  // SpscChannel::unlink: the same single object
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/name.hpp"
 #include "segment.hpp"
@@ -38,53 +40,23 @@ using detail::aref;
 
 namespace {
 
+using namespace mpmc_layout;  // the slot state word and the MPMC line (include/ipckit/channel/mpmc_layout.hpp)
+
 constexpr std::uint64_t kMemberTable = std::uint64_t{MpmcChannel::kMaxMembers} * sizeof(cl::RoleSlot);
-constexpr std::uint64_t kSlotHeader = 16;
-constexpr std::uint64_t kSlotAlign = 64;  // adjacent slots on different lines: producers do not false-share
-
-// State word.
-constexpr unsigned kLapShift = 24;
-constexpr std::uint64_t kLapMask = (std::uint64_t{1} << 40) - 1;
-constexpr unsigned kStateShift = 22;
-constexpr std::uint64_t kRedelivered = std::uint64_t{1} << 21;
-constexpr std::uint64_t kOwnerMask = (std::uint64_t{1} << 21) - 1;
-enum State : std::uint64_t { kFree = 0, kWriting = 1, kFull = 2, kReading = 3 };
-static_assert(MpmcChannel::kMaxMembers <= kOwnerMask);
-
-constexpr std::uint64_t make_word(std::uint64_t lap, State state, std::uint64_t owner, bool redelivered = false) noexcept {
-  return ((lap & kLapMask) << kLapShift) | (static_cast<std::uint64_t>(state) << kStateShift) |
-         (redelivered ? kRedelivered : 0) | (owner & kOwnerMask);
-}
-constexpr std::uint64_t lap_of(std::uint64_t w) noexcept { return w >> kLapShift; }
-constexpr State state_of(std::uint64_t w) noexcept { return static_cast<State>((w >> kStateShift) & 3); }
-constexpr std::uint32_t owner_of(std::uint64_t w) noexcept { return static_cast<std::uint32_t>(w & kOwnerMask); }
-// Laps compared modulo 2^40 (a wrap takes 2^40 laps): < 0 older, 0 same, > 0 newer than `lap`.
-constexpr std::int64_t lap_diff(std::uint64_t word_lap, std::uint64_t lap) noexcept {
-  const std::uint64_t d = (word_lap - lap) & kLapMask;
-  return d >= (std::uint64_t{1} << 39) ? static_cast<std::int64_t>(d) - (std::int64_t{1} << 40)
-                                       : static_cast<std::int64_t>(d);
-}
+static_assert(MpmcChannel::kMaxMembers <= kOwnerMask);  // a slot's owner field names any member
 
 std::uint64_t slot_size_for(std::uint64_t max) noexcept {
   return (kSlotHeader + max + kSlotAlign - 1) & ~(kSlotAlign - 1);
 }
 
-// Fields of the header's reserved line used by MPMC (each written with atomics by anyone).
-struct MpmcLine {
-  std::uint64_t producer_joins;  // 0  producers that ever joined
-  std::uint64_t consumer_joins;  // 8
-  std::uint64_t producer_exit;   // 16 how the last producer left: 1 closed, 2 died
-  std::uint64_t consumer_exit;   // 24
-  std::uint64_t skipped;         // 32 totals of departed members (live members keep their own)
-  std::int64_t orphans;          // 40 redelivered records not yet taken (may be briefly negative)
-  std::uint64_t departures;      // 48 members that closed or were reaped: waiters re-check the others
-  std::uint64_t reserved[9];
-};
-static_assert(sizeof(MpmcLine) == sizeof(cl::Header::reserved_line));
 MpmcLine* line(cl::Header* h) noexcept { return reinterpret_cast<MpmcLine*>(h->reserved_line); }
 
-constexpr std::uint64_t kExitClosed = 1;
-constexpr std::uint64_t kExitDied = 2;
+
+// A claim walks the hint forward over taken or passed positions; a live hint lags by far less
+// than a lap. Words of a lap far ahead (memory a hostile peer wrote, found by
+// fuzz/channel_image_fuzz.cpp) would make the walk practically endless, so one call stops after
+// this many laps with kWouldBlock; the hint it moved on stays moved, the next call goes on from there.
+constexpr std::uint64_t kMaxHintSteps = 2;
 
 bool passed(Deadline d) noexcept { return d != kNoDeadline && Clock::now() >= d; }
 
@@ -173,6 +145,9 @@ MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   options_ = o.options_;
   next_check_ = o.next_check_;
   departures_seen_ = o.departures_seen_;
+  session_joins_ = o.session_joins_;
+  joins_seen_ = o.joins_seen_;
+  last_status_ = o.last_status_;
   return *this;
 }
 
@@ -260,6 +235,7 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
       .fetch_add(1, std::memory_order_relaxed);
   c.next_check_ = Clock::now() + options.liveness_interval;
   c.departures_seen_ = aref(line(c.map_.header)->departures).load(std::memory_order_acquire);
+  c.start_session();
   return c;
 }
 
@@ -289,7 +265,8 @@ ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
   cl::Header* h = map_.header;
   // relaxed: the counter is a hint; the slot word's acquire load/CAS is what orders the data.
   std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
-  for (;;) {
+  for (std::uint64_t steps = 0;; ++steps) {
+    if (steps > kMaxHintSteps * slots_) return ChannelStatus::kWouldBlock;  // see kMaxHintSteps
     std::uint64_t* wp = word_of(pos);
     // acquire: pairs with the consumer's release store of free(l) in finish_read(), so its reads of
     // the slot happen-before we overwrite it.
@@ -335,7 +312,8 @@ void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
 ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
   cl::Header* h = map_.header;
   std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);  // a hint, as in claim_write
-  for (;;) {
+  for (std::uint64_t steps = 0;; ++steps) {
+    if (steps > kMaxHintSteps * slots_) return ChannelStatus::kWouldBlock;  // see kMaxHintSteps
     std::uint64_t* wp = word_of(pos);
     std::uint64_t w = aref(*wp).load(std::memory_order_acquire);  // pairs with publish()'s release
     const std::uint64_t lap = lap_of(w);
@@ -488,6 +466,25 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   wake_other_side();
 }
 
+void MpmcCore::start_session() noexcept {
+  // Sessions (docs/channel.md): the other side's departure is ours if one of its members is
+  // attached now, or (consumer) if data is left to read; else only once another one joined.
+  MpmcLine* l = line(map_.header);
+  const bool producer = role_ == Role::kProducer;
+  const std::uint64_t joins = aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
+  const auto other_role = static_cast<std::uint64_t>(producer ? Role::kConsumer : Role::kProducer);
+  bool attached = !producer && ready_now();
+  cl::RoleSlot* table = members(map_);
+  for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers && !attached; ++i) {
+    if (i == member_) continue;
+    const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
+    if (cur == 0 || aref(stats_of(table[i])->role).load(std::memory_order_relaxed) != other_role) continue;
+    attached = holder_state(table[i], cur) != HolderState::kDead;
+  }
+  session_joins_ = attached ? joins : joins + 1;
+  joins_seen_ = joins;
+}
+
 ChannelStatus MpmcCore::check_members() {
   cl::RoleSlot* table = members(map_);
   std::uint32_t others = 0;  // live members of the other side
@@ -509,8 +506,9 @@ ChannelStatus MpmcCore::check_members() {
   if (others != 0) return ChannelStatus::kOk;
   MpmcLine* l = line(map_.header);
   const bool producer = role_ == Role::kProducer;
-  // Nobody of the other side ever joined: keep waiting for the first one.
-  if (aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed) == 0) {
+  // Nobody of the other side joined in our session (ever, or since the one we came after left):
+  // keep waiting for the first one.
+  if (aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed) < session_joins_) {
     return ChannelStatus::kOk;
   }
   if (ready_now()) return ChannelStatus::kOk;  // drain what is there first
@@ -523,10 +521,16 @@ ChannelStatus MpmcCore::poll_members() {
   const auto now = Clock::now();
   // acquire: pairs with the release increment after a member closed or was reaped.
   const std::uint64_t departures = aref(line(map_.header)->departures).load(std::memory_order_acquire);
-  if (now < next_check_ && departures == departures_seen_) return ChannelStatus::kOk;
+  MpmcLine* l = line(map_.header);
+  const std::uint64_t joins =
+      aref(role_ == Role::kProducer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
+  // Between checks the last answer stands (an end stays an end until someone joins or leaves).
+  if (now < next_check_ && departures == departures_seen_ && joins == joins_seen_) return last_status_;
   departures_seen_ = departures;
+  joins_seen_ = joins;
   next_check_ = now + options_.liveness_interval;
-  return check_members();
+  last_status_ = check_members();
+  return last_status_;
 }
 
 ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {

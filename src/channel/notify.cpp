@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/message/fd_passing.hpp"
 #include "segment.hpp"

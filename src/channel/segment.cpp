@@ -84,8 +84,10 @@ Result<void> validate_header(std::string_view name, const cl::Immutable& imm, st
   }
   if (imm.version_major != cl::kVersionMajor) {
     return fail_library(LibraryCode::kVersionMismatch, "channel_open", quoted(name),
-                        fmt::format("the channel has layout version {}.{}, this library reads {}.x",
-                                    imm.version_major, imm.version_minor, cl::kVersionMajor));
+                        fmt::format("the channel has layout version {}.{}, this library reads {}.x: use the "
+                                    "ipckit version that created it, or remove it (ipckit rm channel:{}) to create "
+                                    "it anew",
+                                    imm.version_major, imm.version_minor, cl::kVersionMajor, name));
   }
   if (imm.header_size != cl::kHeaderSize || imm.record_header != cl::kRecordHeader ||
       imm.record_align != cl::kRecordAlign) {
@@ -430,6 +432,10 @@ void release_role(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   // release: our last head/tail stores and `closed` happen-before the next claimer's acquire.
   (void)aref(slot.claim).compare_exchange_strong(expected, 0, std::memory_order_release,
                                                  std::memory_order_relaxed);
+}
+
+bool session_reached(cl::RoleSlot& slot, std::uint64_t first) noexcept {
+  return aref(slot.claims).load(std::memory_order_relaxed) >= first;
 }
 
 void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept {

@@ -11,7 +11,7 @@
 #include "ipckit/channel/inspect.hpp"
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/open_mode.hpp"
@@ -56,7 +56,7 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // The participant recorded in `slot` (role name `role`), or nullopt when the slot is free.
 [[nodiscard]] std::optional<ChannelParticipant> describe_slot(channel_layout::RoleSlot& slot, const char* role) noexcept;
 // The pattern-specific parts of inspect_channel() (src/channel/inspect.cpp): MPMC members and their
-// counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast.cpp).
+// counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast_objects.cpp).
 void inspect_mpmc(ChannelMap& map, ChannelInfo& out);
 void inspect_broadcast(ChannelMap& map, ChannelInfo& out);
 [[nodiscard]] bool is_control_magic(std::uint64_t magic) noexcept;
@@ -89,6 +89,25 @@ struct ClaimResult {
                                              std::string_view role, WaitStrategy wait);
 // Marks the role closed and frees it if this process still holds it (claim == ours).
 void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+
+// Sessions (layout 2.0, docs/channel.md "Sessions"). A session is one claim of a role:
+// RoleSlot::claims numbers them, and a departure (closed, or a dead holder) belongs to the session
+// of the claim it ends. An endpoint remembers first_session() of its peer's slot when it attaches
+// and reports the peer's end only once session_reached(): never the end of a session it had no part
+// in. The first session whose end concerns an endpoint attaching now: the current one while a live
+// holder has the role, or while `pending` data of the last one is left to read; else the next one.
+// Reads /proc when the role is held (open only).
+template <class Pending>  // bool(): whether data of the role's last session is left to read
+[[nodiscard]] std::uint64_t first_session(channel_layout::RoleSlot& slot, Pending&& pending) noexcept {
+  // acquire: pairs with the release CAS of release_role() (and the claim CAS), so `claims` counts
+  // the session that holds or released the role, and `pending()` below sees all it published.
+  const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
+  const std::uint64_t claims = aref(slot.claims).load(std::memory_order_relaxed);
+  if (claim != 0 && holder_state(slot, claim) != HolderState::kDead) return claims;  // held now
+  return pending() ? claims : claims + 1;  // closed or dead: ours only if its data is left
+}
+// Whether the role's current or last session is `first` or later.
+[[nodiscard]] bool session_reached(channel_layout::RoleSlot& slot, std::uint64_t first) noexcept;
 
 // FUTEX_WAIT on a shared (not private) word, relative timeout; returns when woken, on timeout, on
 // EINTR or when *word != expected.

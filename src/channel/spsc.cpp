@@ -74,19 +74,22 @@ Unexpected forked(const detail::ChannelMap& m, const char* role) {
                                   "the parent: open a new endpoint in the child", role, role));
 }
 
-// Status of the holder of `slot` as seen by its peer: kOk while it may still act.
-ChannelStatus peer_status(cl::RoleSlot& slot, detail::PeerWatch& watch, std::uint64_t& dead_claim,
-                          Clock::time_point& next_check, std::chrono::milliseconds interval, bool force) {
+// Status of the holder of `slot` as seen by its peer: kOk while it may still act, or while the end
+// recorded in the slot belongs to a session before `first_session` (detail::first_session()).
+ChannelStatus peer_status(cl::RoleSlot& slot, std::uint64_t first_session, detail::PeerWatch& watch,
+                          std::uint64_t& dead_claim, Clock::time_point& next_check, std::chrono::milliseconds interval,
+                          bool force) {
   const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
   if (claim == 0) {
-    return aref(slot.closed).load(std::memory_order_relaxed) != 0 ? ChannelStatus::kPeerClosed
-                                                                   : ChannelStatus::kOk;
+    return aref(slot.closed).load(std::memory_order_relaxed) != 0 && detail::session_reached(slot, first_session)
+               ? ChannelStatus::kPeerClosed
+               : ChannelStatus::kOk;
   }
   if (claim == dead_claim) return ChannelStatus::kPeerDied;
   const auto now = Clock::now();
   if (!force && now < next_check) return ChannelStatus::kOk;
   next_check = now + interval;
-  if (watch.check(slot, claim) == detail::HolderState::kDead) {
+  if (watch.check(slot, claim) == detail::HolderState::kDead && detail::session_reached(slot, first_session)) {
     dead_claim = claim;
     return ChannelStatus::kPeerDied;
   }
@@ -199,6 +202,8 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
   p.wakes_ = aref(h->prod.futex_wakes).load(std::memory_order_relaxed);
   aref(h->prod.tail).store(p.tail_, std::memory_order_release);  // pairs with acquire in open() of the next producer
   p.next_liveness_check_ = Clock::now() + options.liveness_interval;
+  // A consumer that closed (or died) before we came ends nothing of ours: we wait for the next.
+  p.peer_session_ = detail::first_session(h->consumer, [] { return false; });
   return p;
 }
 
@@ -226,6 +231,7 @@ SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
   claim_ = std::exchange(other.claim_, 0);
   fork_generation_ = other.fork_generation_;
   dead_claim_ = other.dead_claim_;
+  peer_session_ = other.peer_session_;
   watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
@@ -270,7 +276,7 @@ ChannelCounters SpscProducer::counters() const noexcept {
 }
 
 ChannelStatus SpscProducer::consumer_status(bool force) {
-  return peer_status(map_.header->consumer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return peer_status(map_.header->consumer, peer_session_, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
 }
 
 Result<bool> SpscProducer::refresh_head(std::uint64_t need) {
@@ -478,6 +484,11 @@ Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const Channe
   c.empty_waits_ = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
   c.wakes_ = aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
   c.next_liveness_check_ = Clock::now() + options.liveness_interval;
+  // The producer's end is ours if it holds the role now or left records for us; an end whose
+  // session was fully read before we came belongs to an earlier consumer (docs/channel.md, Sessions).
+  c.peer_session_ = detail::first_session(h->producer, [&] {
+    return held == head + 1 || aref(*c.word_at(head)).load(std::memory_order_acquire) != 0;  // pairs with store_word()
+  });
   // A predecessor that died armed left `armed` set: not ours (costs producers a refused connect).
   aref(h->wait.armed).store(0, std::memory_order_relaxed);
   return c;
@@ -505,6 +516,7 @@ SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
   claim_ = std::exchange(other.claim_, 0);
   fork_generation_ = other.fork_generation_;
   dead_claim_ = other.dead_claim_;
+  peer_session_ = other.peer_session_;
   watch_ = std::move(other.watch_);
   next_liveness_check_ = other.next_liveness_check_;
   options_ = other.options_;
@@ -545,7 +557,7 @@ ChannelCounters SpscConsumer::counters() const noexcept {
 }
 
 ChannelStatus SpscConsumer::producer_status(bool force) {
-  return peer_status(map_.header->producer, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return peer_status(map_.header->producer, peer_session_, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
 }
 
 SpscConsumer::Peek SpscConsumer::peek() noexcept {

@@ -6,7 +6,9 @@
 //   broadcast       channel/broadcast.hpp: one sender, any number of receivers, each message to all;
 //                   policy=block (default: a slow receiver holds the sender back, no loss) or lapse
 // A sender's finish() closes it: receivers drain what is there and then see end of stream (for
-// mpmc, once the last sender closed); a sender found dead is kPeerDied.
+// mpmc, once the last sender closed); a sender found dead is kPeerDied. A name serves any number of
+// sessions in a row: an end of stream ends only the receivers of its session (docs/channel.md,
+// "Sessions"). A broadcast sender (policy=block) waits for its first receiver before sending.
 #include "adapters.hpp"
 
 #include <fmt/format.h>
@@ -60,9 +62,6 @@ SendStatus send_status(ChannelStatus s) {
   }
   return SendStatus::kPeerClosed;
 }
-SendStatus send_status(BroadcastStatus s) {
-  return s == BroadcastStatus::kOk ? SendStatus::kOk : SendStatus::kTimedOut;  // a publisher never sees closed
-}
 
 // kOk, or the status to return for an empty/closed channel.
 std::optional<ReceiveStatus> receive_status(ChannelStatus s) {
@@ -97,6 +96,42 @@ class ChanSender final : public Sender {
  private:
   Producer producer_;
   std::size_t max_;
+};
+
+// A broadcast publisher. policy=block: the first message waits for a subscriber (until the caller's
+// deadline: kTimedOut), so a sender started first discards nothing; once subscribers joined and the
+// last one left (closed, or found dead within the liveness interval) it is kPeerClosed, the message
+// not sent. policy=lapse may drop by definition: it sends at once.
+class BroadcastSender final : public Sender {
+ public:
+  BroadcastSender(Url url, BroadcastPublisher publisher)
+      : Sender(std::move(url)), publisher_(std::move(publisher)), max_(publisher_.max_message()) {}
+
+  [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
+    if (!joined_ && publisher_.policy() == BroadcastPolicy::kBlock) {
+      auto w = publisher_.wait_for_subscribers_until(1, deadline);
+      if (!w) return fail(w.error());
+      if (*w != BroadcastStatus::kOk) return SendStatus::kTimedOut;
+      joined_ = true;
+    }
+    auto r = publisher_.send_until(message, deadline);
+    if (!r) return fail(r.error());
+    if (*r != BroadcastStatus::kOk) return SendStatus::kTimedOut;
+    if (joined_ && publisher_.counters().subscribers == 0) return SendStatus::kPeerClosed;  // nobody got it
+    return SendStatus::kOk;
+  }
+  // Closes the publisher: subscribers drain what is there and then see end of stream.
+  [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override {
+    publisher_.close();
+    return SendStatus::kOk;
+  }
+  [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
+  [[nodiscard]] Result<void> remove_object() override { return BroadcastChannel::unlink(url().address); }
+
+ private:
+  BroadcastPublisher publisher_;
+  std::size_t max_;
+  bool joined_ = false;  // a subscriber joined: from now on, none left means the receivers went away
 };
 
 // SPSC and MPMC consumers: zero-copy view, copied into the caller's string, then released.
@@ -184,8 +219,7 @@ Result<std::unique_ptr<Sender>> open_chan_sender(const Url& url, const EndpointO
   if (pattern == "broadcast") {
     auto p = BroadcastPublisher::open(url.address, open_mode(options), broadcast_options(url, options));
     if (!p) return fail(explain_missing(url, p.error()));
-    const std::size_t max = p->max_message();
-    return std::unique_ptr<Sender>(new ChanSender<BroadcastPublisher, BroadcastChannel>(url, std::move(*p), max));
+    return std::unique_ptr<Sender>(new BroadcastSender(url, std::move(*p)));
   }
   auto p = SpscProducer::open(url.address, open_mode(options), co);
   if (!p) return fail(explain_missing(url, p.error()));

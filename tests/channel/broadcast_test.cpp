@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -361,6 +362,27 @@ TEST(Broadcast, EndpointsInheritedThroughForkRefuseAndLeaveTheParentAlone) {
   std::vector<std::byte> buf(o.channel.max_message);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto got, s.try_receive(buf));
   EXPECT_EQ(got.status, BroadcastStatus::kOk);
+}
+
+// The smallest kBlock ring (2 slots): a subscriber's join handshake ends (it spun forever before
+// part 4, found by fuzz/channel_image_fuzz.cpp) and every message arrives.
+TEST(Broadcast, TwoSlotBlockRingJoinsAndDelivers) {
+  BcName n;
+  BroadcastOptions o;
+  o.channel.capacity = 256;
+  o.channel.max_message = 112;  // slot 16 + 112 = 128 bytes: 2 slots
+  o.policy = BroadcastPolicy::kBlock;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kCreateExclusive, o));
+  ASSERT_EQ(pub.slots(), 2u);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto sub, BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o));
+  const std::array<std::byte, 8> msg{};
+  std::array<std::byte, 112> buf{};
+  for (int i = 0; i < 5; ++i) {
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, pub.try_send(msg));
+    ASSERT_EQ(st, BroadcastStatus::kOk) << i;
+    IPCKIT_ASSERT_OK_AND_ASSIGN(auto got, sub.try_receive(buf));
+    ASSERT_EQ(got.status, BroadcastStatus::kOk) << i;
+  }
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ TEST(ChannelInspect, ShowsCountersFillAndBothRolesWithoutTouchingThem) {
 
   IPCKIT_ASSERT_OK_AND_ASSIGN(ChannelInfo info, inspect_channel(name));
   EXPECT_EQ(info.pattern, "spsc");
-  EXPECT_EQ(info.version_major, 1);
+  EXPECT_EQ(info.version_major, channel_layout::kVersionMajor);
   EXPECT_EQ(info.capacity, 4096u);
   EXPECT_EQ(info.max_message, 256u);
   EXPECT_EQ(info.sent, 3u);

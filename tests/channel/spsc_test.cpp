@@ -313,6 +313,20 @@ TEST(Spsc, CopyingReceiveIntoSmallBufferKeepsTheMessage) {
   EXPECT_EQ(std::memcmp(big.data(), pattern(100, 3).data(), 100), 0);
 }
 
+// Layout 2.0 (sessions) cannot share a channel with a 1.x library: a segment of layout 1.1 is
+// refused, naming both versions and what to do.
+TEST(Spsc, SegmentOfLayout1IsRefusedNamingBothVersions) {
+  ChannelName n;
+  { IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, small())); }
+  auto raw = RawHeader::open(n.name);
+  raw.h->imm.version_major = 1;
+  raw.h->imm.version_minor = 1;
+  EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
+                              {"version mismatch", "layout version 1.1", "reads 2.x", "ipckit rm channel:/"}));
+  EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenOrCreate, small()),
+                              {"version mismatch", "layout version 1.1", "reads 2.x"}));
+}
+
 TEST(Spsc, CorruptMagicAndVersionAreErrors) {
   ChannelName n;
   { IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, small())); }
@@ -320,7 +334,7 @@ TEST(Spsc, CorruptMagicAndVersionAreErrors) {
   raw.h->imm.version_major = 7;
   raw.h->imm.version_minor = 3;
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
-                              {"version mismatch", "layout version 7.3", "reads 1.x"}));
+                              {"version mismatch", "layout version 7.3", "reads 2.x"}));
   raw.h->imm.version_major = cl::kVersionMajor;
   raw.h->imm.capacity = 1ULL << 39;  // bigger than the object: must not map past its end
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),

@@ -453,9 +453,10 @@ int run_send(const Args& a) {
       }
       if (interrupted()) return interrupted_exit();
       if (Clock::now() >= limit) {
-        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: the receiver took no message for {} "
+        return cmd.fail_with(kExitFailure, fmt::format("send({}): timed out: {} took no message for {} "
                                                        "(raise it with --timeout, e.g. --timeout 1m or inf)",
-                                                       ipckit::quoted(a.url), format_duration(per_op)));
+                                                       ipckit::quoted(a.url), sent == 0 ? "no receiver" : "the receiver",
+                                                       format_duration(per_op)));
       }
     }
   };
@@ -670,9 +671,11 @@ constexpr const char* kUrlHelp =
     "  tcp:HOST:PORT            TCP (IPv6: tcp:[::1]:9000; any address: tcp:*:9000)\n"
     "  udp:HOST:PORT            UDP (IPv6: udp:[::1]:9000)\n"
     "  chan:/name               the ipckit channel     ?pattern=spsc|mpmc|broadcast&capacity=1MiB&max=64KiB&mode=0600\n"
-    "                           (pattern=broadcast also takes policy=block|lapse)\n"
+    "                           (pattern=broadcast also takes policy=block|lapse: block, the default, waits\n"
+    "                           for a receiver and for the slowest; lapse never waits and may drop messages)\n"
     "  nats:HOST:PORT/SUBJECT   NATS via a server (H1:P1,H2:P2 for several; nats+tls:)   ?queue=NAME (recv)\n"
     "                           credentials from IPCKIT_NATS_TOKEN/_USER/_PASSWORD/_CREDS, never the URL\n"
+    "chan: a name serves any number of sessions in a row; a sender whose last receiver went away exits 1.\n"
     "mode= is the octal permission of an object the command creates (default 0600).\n"
     "The receiver binds/listens/creates; the sender connects, retrying until --timeout. Exception: udp\n"
     "does not wait for a receiver: start recv first, or the first datagrams are lost.\n"

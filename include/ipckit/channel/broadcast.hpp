@@ -28,7 +28,7 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
@@ -116,6 +116,15 @@ class IPCKIT_API BroadcastPublisher {
   [[nodiscard]] Result<BroadcastStatus> send(std::span<const std::byte> message);
   [[nodiscard]] Result<BroadcastStatus> send_until(std::span<const std::byte> message, Deadline deadline);
 
+  // Waits until at least `n` subscribers have joined (positioned, alive, not evicted): kOk, or
+  // kWouldBlock (try_) / kTimeout (_until). Under kBlock a subscriber receives every message sent
+  // after it joined, so a publisher that must not publish to nobody (sender first) calls it before
+  // its first message; `ipckit send` does. Dead subscribers found meanwhile are dropped.
+  // Errors: kInvalidArgument (closed publisher), kRoleTaken (forked child).
+  [[nodiscard]] Result<BroadcastStatus> try_wait_for_subscribers(std::size_t n);
+  [[nodiscard]] Result<BroadcastStatus> wait_for_subscribers(std::size_t n);
+  [[nodiscard]] Result<BroadcastStatus> wait_for_subscribers_until(std::size_t n, Deadline deadline);
+
   // Marks the role closed (subscribers drain, then get kPeerClosed) and releases it. Idempotent.
   void close() noexcept;
 
@@ -128,6 +137,9 @@ class IPCKIT_API BroadcastPublisher {
 
  private:
   Result<BroadcastStatus> send_impl(std::span<const std::byte> message, Deadline deadline, bool may_wait);
+  Result<BroadcastStatus> wait_subscribers_impl(std::size_t n, Deadline deadline, bool may_wait);
+  // Subscribers that joined (positioned), not closed, not evicted or found dead.
+  [[nodiscard]] std::size_t joined_subscribers();
   void rescan();
   // Smallest cursor of the positioned, live, not evicted subscribers (tail_ when none).
   std::uint64_t min_cursor();
@@ -147,6 +159,8 @@ class IPCKIT_API BroadcastPublisher {
   std::uint64_t min_cache_ = 0;
   std::uint64_t join_gen_seen_ = ~std::uint64_t{0};
   std::uint64_t dead_removed_ = 0;
+  Clock::time_point next_live_{};      // next liveness check of the slowest subscriber while blocked
+  Clock::time_point blocked_since_{};  // start of the current wait for space ({} while not blocked)
   bool reclaimed_ = false;
   std::vector<std::unique_ptr<detail::SubscriberView>> subs_;
   std::vector<std::uint64_t> gone_;  // ids evicted or found dead: never waited for again
@@ -212,6 +226,7 @@ class IPCKIT_API BroadcastSubscriber {
   bool evicted_ = false;
   detail::PeerWatch watch_;
   std::uint64_t dead_claim_ = 0;
+  std::uint64_t first_session_ = 0;  // the first publisher session whose end is ours (layout 2.0)
   Clock::time_point next_check_{};
 };
 

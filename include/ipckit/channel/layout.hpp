@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 1.1.
+// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 2.0.
 //
 // One object holds a fixed 1024-byte header followed by the ring (capacity bytes, a power of two).
 // Every field is a fixed-width integer at a fixed offset (static_asserts below) so processes built
@@ -19,8 +19,13 @@ namespace ipckit::channel_layout {
 // folly uses 128 on x86: adjacent-line prefetch pairs 64-byte lines, so 64 still false-shares.
 inline constexpr std::size_t kCacheLine = 128;
 inline constexpr std::uint64_t kMagic = 0x4e414843'4b435049ULL;  // "IPCKCHAN" in memory order
-inline constexpr std::uint16_t kVersionMajor = 1;
-inline constexpr std::uint16_t kVersionMinor = 1;  // 1.1: WaitLine::armed (epoll integration)
+// 2.0: sessions. RoleSlot::claims numbers the sessions of a role and an end of stream (closed, or a
+// dead holder) belongs to the session it ends: an endpoint reports only the end of a session it had
+// part in (docs/channel.md, "Sessions"). A 1.x library would take an earlier session's end for its
+// own, so the two must not share a channel: the major version changes although no field moved.
+// 1.1: WaitLine::armed (epoll integration).
+inline constexpr std::uint16_t kVersionMajor = 2;
+inline constexpr std::uint16_t kVersionMinor = 0;
 inline constexpr std::uint32_t kReady = 0x59444552;  // "REDY": written last by the creator
 inline constexpr std::size_t kHeaderSize = 1024;
 inline constexpr std::size_t kRecordHeader = 8;  // one 64-bit commit word per record
@@ -59,7 +64,7 @@ struct RoleSlot {
   ProcessIdentity who;      // 16  holder's identity
   std::uint32_t wait_mode;  // 40  holder's WaitStrategy: may it sleep on a futex?
   std::uint32_t closed;     // 44  1 after an orderly close(), 0 while held
-  std::uint64_t claims;     // 48  how many times the role was claimed
+  std::uint64_t claims;     // 48  how many times the role was claimed: the number of its current or last session
   std::uint64_t reserved[9];// 56
 };
 

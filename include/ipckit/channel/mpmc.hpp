@@ -31,7 +31,8 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
-#include "ipckit/channel/spsc.hpp"
+#include "ipckit/channel/detail.hpp"
+#include "ipckit/channel/views.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 
@@ -113,6 +114,8 @@ class IPCKIT_API MpmcCore {
   // Slow path of wait(): repairs the slots of dead members, then reports whether the other side is
   // still there (kOk) or closed/died.
   ChannelStatus check_members();
+  // At open: from which join of the other side its departure ends our session (docs: Sessions).
+  void start_session() noexcept;
   // Takes member `index` over from its dead holder (claim `dead`) and repairs its slots.
   void reap(std::uint32_t index, std::uint64_t dead) noexcept;
   void wake_other_side() noexcept;
@@ -131,6 +134,9 @@ class IPCKIT_API MpmcCore {
   ChannelOptions options_;
   Clock::time_point next_check_{};
   std::uint64_t departures_seen_ = 0;  // MPMC line `departures` at our last check_members()
+  std::uint64_t session_joins_ = 0;    // the other side's joins count from which its departure is ours
+  std::uint64_t joins_seen_ = 0;       // the other side's joins count at our last check_members()
+  ChannelStatus last_status_ = ChannelStatus::kOk;  // check_members()' last answer
 };
 
 // What producers and consumers both answer (the endpoint's shared core and its accessors).

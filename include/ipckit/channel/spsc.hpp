@@ -24,9 +24,11 @@
 #include <string>
 #include <string_view>
 
+#include "ipckit/channel/detail.hpp"
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/notify.hpp"
 #include "ipckit/channel/options.hpp"
+#include "ipckit/channel/views.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
@@ -36,59 +38,7 @@ namespace ipckit {
 
 class Memfd;
 
-// What reserve() hands out: a writable span of exactly the requested size when status is kOk.
-struct Reservation {
-  ChannelStatus status = ChannelStatus::kWouldBlock;
-  std::span<std::byte> data;
-  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
-};
 
-// What receive() hands out: a view into the ring, valid until release().
-struct ReceivedView {
-  ChannelStatus status = ChannelStatus::kWouldBlock;
-  std::span<const std::byte> data;
-  bool redelivered = false;  // a previous consumer died holding this record
-  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
-};
-
-// What the copying receive(buffer) reports.
-struct ReceivedCopy {
-  ChannelStatus status = ChannelStatus::kWouldBlock;
-  std::size_t size = 0;
-  bool redelivered = false;
-  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
-};
-
-namespace detail {
-// Bumped in the child by a pthread_atfork handler (src/channel/segment.cpp): an endpoint whose
-// remembered value differs was inherited through fork().
-IPCKIT_API extern std::atomic<std::uint64_t> g_fork_generation;
-
-enum class HolderState { kFree, kAlive, kDead, kUnknown };
-
-// Watches the holder of a peer's role cheaply: after one full check (pid + start time + pid-ns
-// from /proc) it keeps a pidfd for that exact process, so later checks are one poll() (kernels
-// without pidfd_open fall back to the full check). Used by waits every liveness_interval, so an
-// idle blocking receiver stays far below 1 ms of CPU per 10 s.
-class IPCKIT_API PeerWatch {
- public:
-  [[nodiscard]] HolderState check(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
-
- private:
-  UniqueFd pidfd_;
-  std::uint64_t claim_ = 0;
-};
-
-// The mapped object shared by both endpoint types (src/channel/segment.cpp).
-struct ChannelMap {
-  Mapping mapping;
-  channel_layout::Header* header = nullptr;
-  std::byte* ring = nullptr;
-  std::uint64_t capacity = 0;
-  std::uint64_t max_message = 0;
-  std::string name;
-};
-}  // namespace detail
 
 class IPCKIT_API SpscChannel {
  public:
@@ -199,6 +149,7 @@ class IPCKIT_API SpscProducer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the consumer claim last found dead (no /proc read while unchanged)
+  std::uint64_t peer_session_ = 0;  // the first consumer session whose end is ours (layout 2.0 sessions)
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;
@@ -315,6 +266,7 @@ class IPCKIT_API SpscConsumer {
   std::uint64_t claim_ = 0;
   std::uint64_t fork_generation_ = 0;
   std::uint64_t dead_claim_ = 0;  // the producer claim last found dead
+  std::uint64_t peer_session_ = 0;  // the first producer session whose end is ours (layout 2.0 sessions)
   detail::PeerWatch watch_;
   Clock::time_point next_liveness_check_{};
   ChannelOptions options_;

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the SPSC and MPMC endpoints hand out: a reservation to write into, a view of a received
+// record, the result of a copying receive. Each carries the channel's outcome (ChannelStatus).
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include "ipckit/channel/options.hpp"
+
+namespace ipckit {
+
+// What reserve() hands out: a writable span of exactly the requested size when status is kOk.
+struct Reservation {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::span<std::byte> data;
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+// What receive() hands out: a view into the ring, valid until release().
+struct ReceivedView {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::span<const std::byte> data;
+  bool redelivered = false;  // a previous consumer died holding this record
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+// What the copying receive(buffer) reports.
+struct ReceivedCopy {
+  ChannelStatus status = ChannelStatus::kWouldBlock;
+  std::size_t size = 0;
+  bool redelivered = false;
+  explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
+};
+
+}  // namespace ipckit

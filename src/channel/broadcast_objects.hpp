@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal: the broadcast channel's objects (`<name>`, `<name>.ctl`, `<name>.sub.<id>`) and the
+// helpers its publisher (broadcast_publisher.cpp) and subscribers (broadcast_subscriber.cpp) share:
+// names, sizes, opening `.ctl`, listing subscriber records. Defined in broadcast_objects.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ipckit/channel/broadcast.hpp"
+#include "ipckit/channel/broadcast_layout.hpp"
+#include "ipckit/core/mapping.hpp"
+#include "ipckit/core/result.hpp"
+
+namespace ipckit::detail {
+
+// The publisher's view of one subscriber.
+struct SubscriberView {
+  std::uint64_t id = 0;
+  std::string name;
+  Mapping map;
+  SubscriberRecord* rec = nullptr;
+  bool seen = false;  // found by the current rescan
+};
+
+namespace broadcast {
+
+// The eviction line: the common header's reserved line (896), written only by the publisher.
+[[nodiscard]] EvictLine* evict_line(channel_layout::Header* h) noexcept;
+// Bytes of one slot for messages of up to `max` bytes: header + payload rounded up to 8.
+[[nodiscard]] std::uint64_t slot_size_for(std::uint64_t max) noexcept;
+[[nodiscard]] std::string suffix_name(std::string_view name, std::string_view suffix);
+// kInvalidArgument (kCorrupt when read from an object) unless the ring holds at least 2 slots.
+[[nodiscard]] Result<void> check_slots(std::string_view name, std::uint64_t capacity, std::uint64_t max,
+                                       bool corrupt);
+// The longest derived name (`<name>.sub.<largest id>`) must be a valid POSIX name, checked before
+// anything is created.
+[[nodiscard]] Result<void> check_derived_names(std::string_view name);
+// Opens or creates `<name>.ctl` (everyone maps it read-write).
+[[nodiscard]] Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o);
+// Ids of every `<name>.sub.<id>` in /dev/shm.
+[[nodiscard]] std::vector<std::uint64_t> list_subscribers(std::string_view name);
+[[nodiscard]] std::string sub_name(std::string_view name, std::uint64_t id);
+// kRoleTaken: an endpoint used in a child that inherited it through fork().
+[[nodiscard]] Unexpected forked(const ChannelMap& m, const char* role);
+[[nodiscard]] BroadcastPolicy read_policy(const channel_layout::Header* h) noexcept;
+
+}  // namespace broadcast
+}  // namespace ipckit::detail
