@@ -44,6 +44,10 @@ configure_package_config_file(cmake/ipckitConfig.cmake.in ${PROJECT_BINARY_DIR}/
                               INSTALL_DESTINATION ${ipckit_cmake_dir})
 install(FILES ${PROJECT_BINARY_DIR}/deb/ipckitConfig.cmake ${PROJECT_BINARY_DIR}/ipckitConfigVersion.cmake
         DESTINATION ${ipckit_cmake_dir} COMPONENT ipckit-deb-dev EXCLUDE_FROM_ALL)
+# The find module that config's find_dependency(cnats) needs (Debian 12's own cnats config is broken).
+if(IPCKIT_HAVE_NATS)
+  install(FILES cmake/Findcnats.cmake DESTINATION ${ipckit_cmake_dir} COMPONENT ipckit-deb-dev EXCLUDE_FROM_ALL)
+endif()
 
 # --- CPack -----------------------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
