@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The sleep-announcement wake-ups of MPMC and broadcast (src/channel/segment.cpp:
 // wake_one_announced, wake_all_announced; src/channel/mpmc.cpp: MpmcCore::wait, publish,
-// finish_read, close; src/channel/broadcast.cpp), checked with spin for lost wake-ups and deadlock.
+// finish_read, close; src/channel/broadcast_publisher.cpp and broadcast_subscriber.cpp), checked with spin for lost wake-ups and deadlock.
 //
 // A sleeper adds itself to a count (`announced`) and never takes itself off; it reads the
 // sequence word, fences (seq_cst), re-checks, and sleeps on the word only if there is still nothing
