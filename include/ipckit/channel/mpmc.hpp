@@ -137,6 +137,9 @@ class IPCKIT_API MpmcCore {
   std::uint64_t session_joins_ = 0;    // the other side's joins count from which its departure is ours
   std::uint64_t joins_seen_ = 0;       // the other side's joins count at our last check_members()
   ChannelStatus last_status_ = ChannelStatus::kOk;  // check_members()' last answer
+  // check_members() found the other side gone with records left to drain: the end is certain once
+  // they are read, so the next poll re-checks at once instead of a liveness interval later.
+  bool draining_to_end_ = false;
 };
 
 // What producers and consumers both answer (the endpoint's shared core and its accessors).
