@@ -75,6 +75,14 @@ Error nats_error(natsStatus status, std::string call, const Url& url) {
       return Error::library(LibraryCode::kProtocol, std::move(call), url_object(url),
                                  fmt::format("{}: the server does not offer TLS: write nats: instead of nats+tls:", text));
     case NATS_SSL_ERROR:
+      if (!url.tls) {
+        // libnats upgrades a nats: connection to TLS by itself when the server requires it, so a
+        // plain URL meets the server's certificate (and fails on it) instead of "TLS required".
+        return Error::library(LibraryCode::kProtocol, std::move(call), url_object(url),
+                              fmt::format("{}: the server requires TLS: write nats+tls: instead of nats:, with "
+                                          "the server's CA in IPCKIT_NATS_CA unless the system trusts it",
+                                          text));
+      }
       return Error::library(LibraryCode::kProtocol, std::move(call), url_object(url),
                                  fmt::format("{}: check the server's certificate against IPCKIT_NATS_CA (and "
                                              "IPCKIT_NATS_CERT/IPCKIT_NATS_KEY when it wants a client certificate)",

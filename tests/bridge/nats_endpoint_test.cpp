@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -41,6 +42,29 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string l; std::getline(in, l);) out.push_back(l);
   return out;
+}
+
+// A test PKI made with the openssl command in `dir`: a CA (ca.pem), a server certificate for
+// 127.0.0.1 signed by it (server.pem, server.key), and a second CA that signed nothing (other.pem).
+// Empty on success, else what openssl said.
+std::string make_test_pki(const TempDir& dir) {
+  const std::string d = dir.path();
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
+  const std::string script =
+      "set -e; cd '" + d + "'; "
+      "openssl req -x509" + ec + "-keyout ca.key -out ca.pem -days 2 -subj /CN=ipckit-test-ca; "
+      "openssl req -x509" + ec + "-keyout other.key -out other.pem -days 2 -subj /CN=ipckit-other-ca; "
+      "openssl req" + ec + "-keyout server.key -out server.csr -subj /CN=127.0.0.1; "
+      "printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf; "
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+      "-extfile ext.cnf";
+  const std::string log = dir.file("openssl.log");
+  const int rc = std::system(("(" + script + ") > '" + log + "' 2>&1").c_str());
+  if (rc == 0) return {};
+  std::ifstream f(log);
+  std::ostringstream text;
+  text << f.rdbuf();
+  return "openssl failed (scripts/install-deps installs it): " + text.str();
 }
 
 // A receiver that is ready (subscribed: --ready-fd), then the sender; both exit 0, output exact.
@@ -194,6 +218,55 @@ TEST(NatsEndpoint, OversizeMessageNamesMaxPayload) {
   const CliRun r = rx.finish();
   ASSERT_TRUE(r.result.ok()) << r.result.describe() << ": " << r.err;
   EXPECT_EQ(r.out, std::string(3900, 'y'));
+}
+
+// nats+tls: against a server with a certificate of the test's own CA: trusted through IPCKIT_NATS_CA
+// the lines go through; every way of getting TLS wrong is one line naming the fix, never a hang.
+TEST(NatsEndpoint, TlsWithTheServersCaAndEveryMismatchNamed) {
+  IPCKIT_REQUIRE_NATS();
+  TempDir pki;
+  const std::string made = make_test_pki(pki);
+  ASSERT_TRUE(made.empty()) << made;
+  IPCKIT_START_SERVER(srv, std::vector<std::string>{"--tls", "--tlscert", pki.file("server.pem"), "--tlskey",
+                                                    pki.file("server.key")});
+  const std::string url = "nats+tls:" + srv.address() + "/secure";
+
+  ::setenv("IPCKIT_NATS_CA", pki.file("ca.pem").c_str(), 1);
+  CliProcess rx(ipckit_args({"recv", url, "--lines"}, true), "", true);
+  const bool ready = rx.wait_ready();
+  const CliRun tx = run_ipckit({"send", url, "--lines"}, "over\ntls\n");
+  ::unsetenv("IPCKIT_NATS_CA");
+  ASSERT_TRUE(ready) << rx.err_so_far();
+  ASSERT_TRUE(tx.result.ok()) << tx.result.describe() << ": " << tx.err;
+  const CliRun r = rx.finish();
+  ASSERT_TRUE(r.result.ok()) << r.result.describe() << ": " << r.err;
+  EXPECT_EQ(r.out, "over\ntls\n");
+
+  // A CA that did not sign the server's certificate, and none at all (the system's store does not
+  // know the test CA): the certificate is refused and the message names IPCKIT_NATS_CA.
+  ::setenv("IPCKIT_NATS_CA", pki.file("other.pem").c_str(), 1);
+  const CliRun untrusted = run_ipckit({"recv", url, "--timeout", "10s"});
+  ::unsetenv("IPCKIT_NATS_CA");
+  EXPECT_TRUE(untrusted.result.exited && untrusted.result.code == 1) << untrusted.result.describe();
+  EXPECT_NE(untrusted.err.find("IPCKIT_NATS_CA"), std::string::npos) << untrusted.err;
+  const CliRun no_ca = run_ipckit({"recv", url, "--timeout", "10s"});
+  EXPECT_TRUE(no_ca.result.exited && no_ca.result.code == 1) << no_ca.result.describe();
+  EXPECT_NE(no_ca.err.find("IPCKIT_NATS_CA"), std::string::npos) << no_ca.err;
+
+  // Plain nats: to the TLS server, and nats+tls: to a plain one: the message says which to write.
+  const CliRun plain = run_ipckit({"recv", srv.url("secure"), "--timeout", "10s"});
+  EXPECT_TRUE(plain.result.exited && plain.result.code == 1) << plain.result.describe();
+  EXPECT_NE(plain.err.find("write nats+tls: instead of nats:"), std::string::npos) << plain.err;
+  IPCKIT_START_SERVER(clear);
+  const CliRun wanted = run_ipckit({"recv", "nats+tls:" + clear.address() + "/x", "--timeout", "10s"});
+  EXPECT_TRUE(wanted.result.exited && wanted.result.code == 1) << wanted.result.describe();
+  EXPECT_NE(wanted.err.find("write nats: instead of nats+tls:"), std::string::npos) << wanted.err;
+  // TLS files with a nats: URL are a usage mistake caught before connecting.
+  ::setenv("IPCKIT_NATS_CA", pki.file("ca.pem").c_str(), 1);
+  const CliRun files = run_ipckit({"recv", clear.url("x"), "--timeout", "10s"});
+  ::unsetenv("IPCKIT_NATS_CA");
+  EXPECT_TRUE(files.result.exited && files.result.code != 0) << files.result.describe();
+  EXPECT_NE(files.err.find("but the URL is nats:, not nats+tls:"), std::string::npos) << files.err;
 }
 
 TEST(NatsEndpoint, RecvTimeoutWhenNothingComes) {
