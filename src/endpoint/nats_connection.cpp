@@ -286,7 +286,9 @@ NatsConnection::NatsConnection(std::unique_ptr<State> state, natsOptions* opts, 
     : state_(std::move(state)), opts_(opts), nc_(nc) {}
 
 NatsConnection::NatsConnection(NatsConnection&& other) noexcept
-    : state_(std::move(other.state_)), opts_(std::exchange(other.opts_, nullptr)), nc_(std::exchange(other.nc_, nullptr)) {}
+    : state_(std::move(other.state_)), opts_(std::exchange(other.opts_, nullptr)), nc_(std::exchange(other.nc_, nullptr)),
+      closing_done_(std::exchange(other.closing_done_, false)),
+      closed_callback_seen_(std::exchange(other.closed_callback_seen_, false)) {}
 
 NatsConnection& NatsConnection::operator=(NatsConnection&& other) noexcept {
   if (this != &other) {
@@ -294,26 +296,35 @@ NatsConnection& NatsConnection::operator=(NatsConnection&& other) noexcept {
     state_ = std::move(other.state_);
     opts_ = std::exchange(other.opts_, nullptr);
     nc_ = std::exchange(other.nc_, nullptr);
+    closing_done_ = std::exchange(other.closing_done_, false);
+    closed_callback_seen_ = std::exchange(other.closed_callback_seen_, false);
   }
   return *this;
 }
 
 NatsConnection::~NatsConnection() { reset(); }
 
+void NatsConnection::close() noexcept {
+  if (nc_ == nullptr || closing_done_) return;
+  closing_done_ = true;
+  natsConnection_Close(nc_);
+  // The closed callback comes last and on libnats' dispatcher thread; state_ (its closure) must
+  // outlive it. It comes within milliseconds; the bound only keeps a broken library from hanging us
+  // (then state_ is left allocated rather than freed under a running callback).
+  std::unique_lock<std::mutex> lock(state_->mutex);
+  closed_callback_seen_ = state_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return state_->closed; });
+}
+
 void NatsConnection::reset() noexcept {
   if (nc_ != nullptr) {
-    natsConnection_Close(nc_);
-    // The closed callback comes last and on libnats' dispatcher thread; state_ (its closure) must
-    // outlive it. It comes within milliseconds; the bound only keeps a broken library from hanging us
-    // (then state_ is left allocated rather than freed under a running callback).
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    const bool closed = state_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return state_->closed; });
-    lock.unlock();
+    close();
     natsConnection_Destroy(std::exchange(nc_, nullptr));
-    if (!closed) (void)state_.release();
+    if (!closed_callback_seen_) (void)state_.release();
   }
   if (opts_ != nullptr) natsOptions_Destroy(std::exchange(opts_, nullptr));
   state_.reset();
+  closing_done_ = false;
+  closed_callback_seen_ = false;
 }
 
 std::int64_t NatsConnection::max_payload() const noexcept { return natsConnection_GetMaxPayload(nc_); }

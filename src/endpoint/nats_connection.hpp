@@ -48,6 +48,11 @@ class NatsConnection {
   ~NatsConnection();
 
   [[nodiscard]] natsConnection* get() const noexcept { return nc_; }
+  // Closes the connection (libnats' threads stop delivering; the closed callback has run) but keeps
+  // it allocated until destruction. A receiver calls it before destroying its subscriptions: libnats
+  // 3.4's reader thread can still be handing a message to a subscription that natsSubscription_Destroy
+  // frees beneath it (a SIGSEGV in natsConn_processMsg, seen when `recv --count` ended mid-stream).
+  void close() noexcept;
   // The server's max_payload (1 MiB unless its configuration says otherwise).
   [[nodiscard]] std::int64_t max_payload() const noexcept;
   // Flushes what was published and waits for the server's PONG: everything published before has
@@ -63,6 +68,8 @@ class NatsConnection {
   std::unique_ptr<State> state_;
   natsOptions* opts_ = nullptr;
   natsConnection* nc_ = nullptr;
+  bool closing_done_ = false;          // close() ran
+  bool closed_callback_seen_ = false;  // and libnats' closed callback came within its bound
 };
 
 // Milliseconds left until `deadline` for libnats' timeouts: at least 0, at most `cap_ms`.

@@ -250,6 +250,11 @@ class NatsReceiver final : public Receiver {
       : Receiver(std::move(url)), conn_(std::move(conn)), data_(std::move(data)), control_(std::move(control)),
         markers_(uses_end_marker(this->url(), options)), queue_(this->url().option("queue").has_value()),
         ignore_own_(options.nats.ignore_own_senders), counters_(options.nats.counters), max_(effective_max(options)) {}
+  // The connection is closed before the subscriptions are destroyed (members go in reverse order,
+  // so data_ and control_ would go first): see NatsConnection::close().
+  ~NatsReceiver() override { conn_.close(); }
+  NatsReceiver(const NatsReceiver&) = delete;
+  NatsReceiver& operator=(const NatsReceiver&) = delete;
 
   [[nodiscard]] Result<ReceiveStatus> receive_until(std::string& out, Deadline deadline) override {
     for (;;) {
@@ -459,12 +464,21 @@ Result<std::unique_ptr<Receiver>> open_nats_receiver(const Url& url, const Endpo
                        : natsConnection_SubscribeSync(&raw, conn->get(), url.subject.c_str());
   if (s != NATS_OK) return fail(nats_error(s, queue ? "natsConnection_QueueSubscribeSync" : "natsConnection_SubscribeSync", url));
   NatsSubscriptionPtr data(raw);
+  NatsSubscriptionPtr control;  // queue members with markers: the control subject
+  // On the failures below the subscriptions go before the connection: close it first (see
+  // NatsConnection::close()).
+  struct CloseFirst {
+    NatsConnection& conn;
+    bool armed = true;
+    ~CloseFirst() {
+      if (armed) conn.close();
+    }
+  } close_first{*conn};
   // No limit on the count of pending messages, a bound on their bytes: memory stays bounded however
   // small the messages, and a burst of small ones is not dropped at libnats' default of 65536.
   if (s = natsSubscription_SetPendingLimits(data.get(), -1, kPendingBytes); s != NATS_OK) {
     return fail(nats_error(s, "natsSubscription_SetPendingLimits", url));
   }
-  NatsSubscriptionPtr control;
   if (queue && uses_end_marker(url, options)) {
     raw = nullptr;
     s = natsConnection_SubscribeSync(&raw, conn->get(), control_subject(url.subject).c_str());
@@ -480,6 +494,7 @@ Result<std::unique_ptr<Receiver>> open_nats_receiver(const Url& url, const Endpo
                       fmt::format("the server did not confirm the subscription within {}",
                                   format_duration(options.open_timeout)));
   }
+  close_first.armed = false;
   return std::unique_ptr<Receiver>(
       new NatsReceiver(url, options, std::move(*conn), std::move(data), std::move(control)));
 }

@@ -303,8 +303,8 @@ TEST(Bridge, BothWaysBetweenTwoServers) {
   const CliRun rw = at_west.finish();
   const CliRun re = at_east.finish();
   // Each side sees the other's lines (and, being on the subject itself, its own sender's too).
-  EXPECT_TRUE(rw.result.ok()) << rw.err;
-  EXPECT_TRUE(re.result.ok()) << re.err;
+  EXPECT_TRUE(rw.result.ok()) << rw.result.describe() << ": " << rw.err;
+  EXPECT_TRUE(re.result.ok()) << re.result.describe() << ": " << re.err;
   EXPECT_EQ(rw.out, "e1\ne2\ne3\n");
   EXPECT_EQ(re.out, "e1\ne2\n");  // east's own lines came first, on its own server
   // Both directions' streams ended (each sender finished), so the bridge ends by itself.
