@@ -139,7 +139,12 @@ class NatsSender final : public Sender {
   // The begin marker, flushed: once open returns, the server has it (a --ready-fd byte means so).
   [[nodiscard]] Result<void> begin(Deadline deadline) {
     if (!markers_) return {};
-    if (auto r = publish_marker("begin", 0); !r) return r;
+    auto r = publish_marker("begin", 0, deadline);
+    if (!r) return fail(r.error());
+    if (!*r) {
+      return fail_errno(ETIMEDOUT, "open_sender", url_object(url()),
+                        "the connection to the server was lost and did not come back before the open timeout");
+    }
     auto f = conn_.flush_until(deadline);
     if (!f) return fail(f.error());
     return {};  // a begin not yet flushed goes with the next flush
@@ -182,8 +187,9 @@ class NatsSender final : public Sender {
         return SendStatus::kOk;
       }
       if (s == NATS_MAX_PAYLOAD) return nats_too_large(url(), message.size(), max_payload_, markers_);
-      // Reconnecting with the reconnect buffer full: wait for the connection to come back.
-      if (s != NATS_INSUFFICIENT_BUFFER) return fail(nats_error(s, "natsConnection_PublishMsg", url()));
+      if (!publish_may_succeed_later(s)) return fail(nats_error(s, "natsConnection_PublishMsg", url()));
+      // The same message again, with the same Ipckit-Seq: if the failed attempt reached the server
+      // after all, the receiver drops the repeat (a sequence number it has seen) and counts it.
       if (Clock::now() >= deadline) return SendStatus::kTimedOut;
       std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(5), remaining(deadline)));
     }
@@ -192,7 +198,10 @@ class NatsSender final : public Sender {
   [[nodiscard]] Result<SendStatus> finish_until(Deadline deadline) override {
     if (markers_ && !ended_) {
       // Ipckit-Seq of the end = how many messages the session sent.
-      if (auto r = publish_marker("end", seq_); !r) return fail(r.error());
+      auto r = publish_marker("end", seq_, deadline);
+      if (!r) return fail(r.error());
+      if (!*r) return SendStatus::kTimedOut;  // asked again, both copies are published again (a
+                                              // receiver ends a session once)
       ended_ = true;
     }
     auto f = conn_.flush_until(deadline);
@@ -204,8 +213,16 @@ class NatsSender final : public Sender {
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return std::min(max_, data_limit_); }
 
  private:
-  // An empty message with the three headers, on the subject and the control subject.
-  Result<void> publish_marker(const char* kind, std::uint64_t seq) {
+  // A publish that failed this way may succeed once libnats has reconnected: its reconnect buffer
+  // was full, or the write met the dead socket before libnats noticed the server was gone
+  // (NATS_IO_ERROR "send error: 32", EPIPE, seen when the server was killed mid-stream).
+  static bool publish_may_succeed_later(natsStatus s) {
+    return s == NATS_INSUFFICIENT_BUFFER || s == NATS_IO_ERROR || s == NATS_CONNECTION_DISCONNECTED;
+  }
+
+  // An empty message with the three headers, on the subject and the control subject. false: the
+  // deadline passed while the connection was down.
+  Result<bool> publish_marker(const char* kind, std::uint64_t seq, Deadline deadline) {
     const std::string seq_text = std::to_string(seq);
     const std::string* const subjects[] = {&url().subject, &control_};
     for (const std::string* subject : subjects) {
@@ -217,16 +234,17 @@ class NatsSender final : public Sender {
       if (s == NATS_OK) s = natsMsgHeader_Set(m.get(), kSeqHeader, seq_text.c_str());
       if (s == NATS_OK) s = natsMsgHeader_Set(m.get(), kKindHeader, kind);
       if (s != NATS_OK) return fail(nats_error(s, "natsMsgHeader_Set", url()));
-      // A marker waits for room like a message would; publish errors other than a full reconnect
-      // buffer are final. (Markers are empty, so the buffer has room unless data filled it.)
+      // A marker waits for the connection like a message would (a repeated marker is harmless:
+      // a receiver counts a session's begin and end once).
       for (;;) {
         s = natsConnection_PublishMsg(conn_.get(), m.get());
-        if (s != NATS_INSUFFICIENT_BUFFER) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (!publish_may_succeed_later(s)) break;
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(5), remaining(deadline)));
       }
       if (s != NATS_OK) return fail(nats_error(s, "natsConnection_PublishMsg", url()));
     }
-    return {};
+    return true;
   }
 
   NatsConnection conn_;
