@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   auto u = ipckit::parse_url(text);
   if (u) {
-    const std::string prefix = std::string(ipckit::to_string(u->scheme)) + ":";
+    // nats+tls: is the nats scheme with Url::tls set.
+    const std::string prefix = std::string(ipckit::to_string(u->scheme)) + (u->tls ? "+tls:" : ":");
     check(text.substr(0, prefix.size()) == prefix);
     check(u->text == text);
     if (u->scheme == ipckit::Scheme::kTcp || u->scheme == ipckit::Scheme::kUdp) check(!u->host.empty());
