@@ -64,7 +64,9 @@ int main() {
     if (!tx) ::_exit(2);
     for (int i = 0; i < kMessages; ++i) {
       const std::string text = "message " + std::to_string(i);
-      if (!tx->send(std::as_bytes(std::span(text)))) ::_exit(3);
+      // An error, or a status other than kOk (the consumer closed or died: nobody would read it).
+      auto sent = tx->send(std::as_bytes(std::span(text)));
+      if (!sent || *sent != ipckit::ChannelStatus::kOk) ::_exit(3);
       if (i == kMessages / 2) ::usleep(30'000);
     }
     tx->close();

@@ -30,6 +30,7 @@
 #include "ipckit/channel/options.hpp"
 #include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/expect_ok.hpp"
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/result.hpp"
 
@@ -66,7 +67,7 @@ enum class BroadcastStatus : std::uint8_t {
 
 [[nodiscard]] IPCKIT_API const char* to_string(BroadcastStatus status) noexcept;
 
-struct BroadcastReceived {
+struct [[nodiscard]] BroadcastReceived {
   BroadcastStatus status = BroadcastStatus::kWouldBlock;
   std::size_t size = 0;    // kOk: bytes copied into the buffer
   std::uint64_t lost = 0;  // kLapsed / kEvicted: messages skipped by this call

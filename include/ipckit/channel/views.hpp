@@ -7,18 +7,19 @@
 #include <span>
 
 #include "ipckit/channel/options.hpp"
+#include "ipckit/core/expect_ok.hpp"
 
 namespace ipckit {
 
 // What reserve() hands out: a writable span of exactly the requested size when status is kOk.
-struct Reservation {
+struct [[nodiscard]] Reservation {
   ChannelStatus status = ChannelStatus::kWouldBlock;
   std::span<std::byte> data;
   explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
 };
 
 // What receive() hands out: a view into the ring, valid until release().
-struct ReceivedView {
+struct [[nodiscard]] ReceivedView {
   ChannelStatus status = ChannelStatus::kWouldBlock;
   std::span<const std::byte> data;
   bool redelivered = false;  // a previous consumer died holding this record
@@ -26,7 +27,7 @@ struct ReceivedView {
 };
 
 // What the copying receive(buffer) reports.
-struct ReceivedCopy {
+struct [[nodiscard]] ReceivedCopy {
   ChannelStatus status = ChannelStatus::kWouldBlock;
   std::size_t size = 0;
   bool redelivered = false;

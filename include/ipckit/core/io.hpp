@@ -13,6 +13,7 @@
 #include <string>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/expect_ok.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -27,7 +28,7 @@ enum class IoStatus {
 
 [[nodiscard]] IPCKIT_API const char* to_string(IoStatus status) noexcept;
 
-struct IoResult {
+struct [[nodiscard]] IoResult {
   std::size_t bytes = 0;  // bytes transferred before the status was reached
   IoStatus status = IoStatus::kOk;
   [[nodiscard]] bool ok() const noexcept { return status == IoStatus::kOk; }

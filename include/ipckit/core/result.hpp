@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <tl/expected.hpp>
@@ -80,11 +81,20 @@ class IPCKIT_API ErrorException : public std::system_error {
   std::string text_;
 };
 
-// For callers who prefer exceptions: returns the value or throws ErrorException.
+// For callers who prefer exceptions: returns the value or throws ErrorException. The value is
+// [[nodiscard]]: it may be a status (kPeerClosed, kWouldBlock, kTimedOut, ...) that an error-free
+// call still returns, so `or_throw(tx.try_send(m));` alone warns. To treat every status but kOk as
+// an exception too, use expect_ok() (ipckit/core/expect_ok.hpp).
 template <class T>
-T or_throw(Result<T>&& result) {
+  requires(!std::is_void_v<T>)
+[[nodiscard]] T or_throw(Result<T>&& result) {
   if (!result) throw ErrorException(std::move(result.error()));
-  if constexpr (!std::is_void_v<T>) return std::move(*result);
+  return std::move(*result);
+}
+
+// A call whose success carries nothing: throws ErrorException on error.
+inline void or_throw(Result<void>&& result) {
+  if (!result) throw ErrorException(std::move(result.error()));
 }
 
 }  // namespace ipckit
