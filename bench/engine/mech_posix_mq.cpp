@@ -41,7 +41,7 @@ class MqSession final : public TransportSession {
       names_[i] = unique_object_name();
       display_ = names_[0];
       MqOptions o;
-      o.mode = OpenMode::kCreateExclusive;
+      o.open = OpenMode::kCreateExclusive;
       o.attributes.max_messages = maxmsg;
       o.attributes.message_size = static_cast<long>(size);
       auto q = PosixMq::open(names_[i], o);
@@ -60,6 +60,7 @@ class MqSession final : public TransportSession {
     const bool rtt = !names_[1].empty();
     auto open_queue = [](const std::string& name, int access, PosixMq& q) -> Result<void> {
       MqOptions o;
+      o.open = OpenMode::kOpenExisting;
       o.access = access;
       auto opened = PosixMq::open(name, o);
       if (!opened) return fail(opened.error());

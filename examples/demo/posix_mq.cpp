@@ -56,6 +56,7 @@ static bool signal_notification(ipckit::PosixMq& mq, const std::string& name) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ipckit::MqOptions o;
+    o.open = ipckit::OpenMode::kOpenExisting;
     o.access = O_WRONLY;
     auto tx = ipckit::PosixMq::open(name, o);
     if (!tx || !tx->send(bytes("wake up"), 3)) ::_exit(2);
@@ -88,7 +89,7 @@ int main() {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // narration reaches a pipe line by line
   const std::string name = "/ipckit.demo.mq." + std::to_string(::getpid());
   ipckit::MqOptions options;
-  options.mode = ipckit::OpenMode::kCreateExclusive;
+  options.open = ipckit::OpenMode::kCreateExclusive;
   options.attributes = {4, 128};  // small: RLIMIT_MSGQUEUE is per user
   auto mq = ipckit::PosixMq::open(name, options);
   if (!mq) {
@@ -108,6 +109,7 @@ int main() {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ipckit::MqOptions o;
+    o.open = ipckit::OpenMode::kOpenExisting;
     o.access = O_WRONLY;
     auto tx = ipckit::PosixMq::open(name, o);
     if (!tx) ::_exit(2);

@@ -13,7 +13,7 @@
 int main() {
   const std::string name = "/ipckit-example-mq-" + std::to_string(::getpid());
   ipckit::MqOptions create;
-  create.mode = ipckit::OpenMode::kCreateExclusive;
+  create.open = ipckit::OpenMode::kCreateExclusive;
   create.attributes = {8, 128};  // at most 8 messages of 128 bytes
   auto queue = ipckit::PosixMq::open(name, create);
   if (!queue) {

@@ -166,7 +166,7 @@ const char* to_string(BroadcastStatus status) noexcept {
   switch (status) {
     case BroadcastStatus::kOk: return "ok";
     case BroadcastStatus::kWouldBlock: return "would block";
-    case BroadcastStatus::kTimeout: return "timeout";
+    case BroadcastStatus::kTimedOut: return "timed out";
     case BroadcastStatus::kPeerClosed: return "peer closed";
     case BroadcastStatus::kPeerDied: return "peer died";
     case BroadcastStatus::kLapsed: return "lapsed";

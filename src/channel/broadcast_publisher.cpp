@@ -232,7 +232,7 @@ Result<BroadcastStatus> BroadcastPublisher::send_impl(std::span<const std::byte>
         const auto now = Clock::now();
         if (now >= deadline) {
           aref(ctl_->publisher_sleeping).store(0, std::memory_order_relaxed);
-          return BroadcastStatus::kTimeout;
+          return BroadcastStatus::kTimedOut;
         }
         // The slowest: dead ones are dropped, one stuck for evict_after is evicted.
         for (auto& s : subs_) {
@@ -328,7 +328,7 @@ Result<BroadcastStatus> BroadcastPublisher::wait_subscribers_impl(std::size_t n,
     }
     if (!may_wait || now >= deadline) {
       aref(ctl_->publisher_sleeping).store(0, std::memory_order_relaxed);
-      return may_wait ? BroadcastStatus::kTimeout : BroadcastStatus::kWouldBlock;
+      return may_wait ? BroadcastStatus::kTimedOut : BroadcastStatus::kWouldBlock;
     }
     Clock::duration t = next_live_ - now;
     if (deadline != Clock::time_point::max()) t = std::min<Clock::duration>(t, deadline - now);

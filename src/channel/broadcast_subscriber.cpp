@@ -267,7 +267,7 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
         if (!may_wait) return out;  // kWouldBlock
         const auto now = Clock::now();
         if (now >= deadline) {
-          out.status = BroadcastStatus::kTimeout;
+          out.status = BroadcastStatus::kTimedOut;
           return out;
         }
         if (spins < spin_limit) {

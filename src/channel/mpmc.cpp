@@ -554,7 +554,7 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
     ++spins;
     cpu_relax();
     if (spins % 256 == 0) {
-      if (passed(deadline)) return ChannelStatus::kTimeout;
+      if (passed(deadline)) return ChannelStatus::kTimedOut;
       return poll_members();
     }
     return ChannelStatus::kOk;
@@ -579,7 +579,7 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
     if (deadline != kNoDeadline) left = std::min<Clock::duration>(left, deadline - now);
     futex_wait(&seq_word, seq, left);
   }
-  if (passed(deadline)) return ChannelStatus::kTimeout;
+  if (passed(deadline)) return ChannelStatus::kTimedOut;
   return ChannelStatus::kOk;
 }
 
@@ -658,7 +658,7 @@ Result<Reservation> MpmcProducer::reserve_impl(std::size_t n, Deadline deadline,
         const ChannelStatus st = core_.poll_members();
         return Reservation{st == ChannelStatus::kOk ? ChannelStatus::kWouldBlock : st, {}};
       }
-      if (passed(deadline)) return Reservation{ChannelStatus::kTimeout, {}};
+      if (passed(deadline)) return Reservation{ChannelStatus::kTimedOut, {}};
       const ChannelStatus st = core_.wait(deadline, spins);
       if (st != ChannelStatus::kOk) return Reservation{st, {}};
     }
@@ -756,7 +756,7 @@ Result<ReceivedView> MpmcConsumer::receive_impl(Deadline deadline, bool may_wait
       const ChannelStatus st = core_.poll_members();
       return ReceivedView{st == ChannelStatus::kOk ? ChannelStatus::kWouldBlock : st, {}, false};
     }
-    if (passed(deadline)) return ReceivedView{ChannelStatus::kTimeout, {}, false};
+    if (passed(deadline)) return ReceivedView{ChannelStatus::kTimedOut, {}, false};
     const ChannelStatus st = core_.wait(deadline, spins);
     if (st != ChannelStatus::kOk) return ReceivedView{st, {}, false};
   }

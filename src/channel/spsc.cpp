@@ -31,7 +31,7 @@ const char* to_string(ChannelStatus status) noexcept {
   switch (status) {
     case ChannelStatus::kOk: return "ok";
     case ChannelStatus::kWouldBlock: return "would block";
-    case ChannelStatus::kTimeout: return "timeout";
+    case ChannelStatus::kTimedOut: return "timed out";
     case ChannelStatus::kPeerClosed: return "peer closed";
     case ChannelStatus::kPeerDied: return "peer died";
   }
@@ -319,7 +319,7 @@ Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline 
     if (!fits) return fail(fits.error());
     if (*fits) return ChannelStatus::kOk;
     if (i % kSpinsPerClockRead == 0) {
-      if (Clock::now() >= deadline) return ChannelStatus::kTimeout;
+      if (Clock::now() >= deadline) return ChannelStatus::kTimedOut;
       if (const ChannelStatus peer = consumer_status(false); peer != ChannelStatus::kOk) return peer;
     }
   }
@@ -339,7 +339,7 @@ Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline 
     const auto now = Clock::now();
     if (peer != ChannelStatus::kOk || now >= deadline) {
       aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
-      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimeout;
+      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimedOut;
     }
     const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
     detail::futex_wait(&h->wait.space_seq, seq,
@@ -628,7 +628,7 @@ Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
     if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
     detail::cpu_relax();
     if (i % kSpinsPerClockRead == 0) {
-      if (Clock::now() >= deadline) return ChannelStatus::kTimeout;
+      if (Clock::now() >= deadline) return ChannelStatus::kTimedOut;
       if (const ChannelStatus peer = producer_status(false); peer != ChannelStatus::kOk) {
         return aref(*word).load(std::memory_order_relaxed) != 0 ? ChannelStatus::kOk : peer;
       }
@@ -650,7 +650,7 @@ Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
       aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
       // A record published just before the producer died or closed is still delivered.
       if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
-      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimeout;
+      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimedOut;
     }
     const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
     detail::futex_wait(&h->wait.data_seq, seq, std::min<Clock::duration>(left, options_.liveness_interval));

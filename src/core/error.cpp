@@ -10,7 +10,7 @@
 
 namespace ipckit {
 
-std::string_view to_string(LibraryCode code) noexcept {
+const char* to_string(LibraryCode code) noexcept {
   switch (code) {
     case LibraryCode::kInvalidArgument: return "invalid argument";
     case LibraryCode::kNotReady: return "not ready";

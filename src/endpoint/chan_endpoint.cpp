@@ -56,7 +56,7 @@ SendStatus send_status(ChannelStatus s) {
   switch (s) {
     case ChannelStatus::kOk: return SendStatus::kOk;
     case ChannelStatus::kWouldBlock:
-    case ChannelStatus::kTimeout: return SendStatus::kTimedOut;
+    case ChannelStatus::kTimedOut: return SendStatus::kTimedOut;
     case ChannelStatus::kPeerClosed:
     case ChannelStatus::kPeerDied: return SendStatus::kPeerClosed;
   }
@@ -68,7 +68,7 @@ std::optional<ReceiveStatus> receive_status(ChannelStatus s) {
   switch (s) {
     case ChannelStatus::kOk: return std::nullopt;
     case ChannelStatus::kWouldBlock:
-    case ChannelStatus::kTimeout: return ReceiveStatus::kTimedOut;
+    case ChannelStatus::kTimedOut: return ReceiveStatus::kTimedOut;
     case ChannelStatus::kPeerClosed: return ReceiveStatus::kEndOfStream;
     case ChannelStatus::kPeerDied: return ReceiveStatus::kPeerDied;
   }
@@ -170,7 +170,7 @@ class BroadcastReceiver final : public Receiver {
         out.assign(reinterpret_cast<const char*>(buffer_.data()), r->size);
         return ReceiveStatus::kOk;
       case BroadcastStatus::kWouldBlock:
-      case BroadcastStatus::kTimeout: return ReceiveStatus::kTimedOut;
+      case BroadcastStatus::kTimedOut: return ReceiveStatus::kTimedOut;
       case BroadcastStatus::kPeerClosed: return ReceiveStatus::kEndOfStream;
       case BroadcastStatus::kPeerDied: return ReceiveStatus::kPeerDied;
       case BroadcastStatus::kLapsed:

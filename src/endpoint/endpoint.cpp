@@ -101,7 +101,7 @@ Result<void> check_command(const Url& url, const EndpointOptions& options, std::
 }  // namespace
 }  // namespace detail
 
-std::string_view to_string(SendStatus status) noexcept {
+const char* to_string(SendStatus status) noexcept {
   switch (status) {
     case SendStatus::kOk:
       return "ok";
@@ -110,10 +110,10 @@ std::string_view to_string(SendStatus status) noexcept {
     case SendStatus::kTimedOut:
       return "timed out";
   }
-  return "?";
+  return "unknown";
 }
 
-std::string_view to_string(ReceiveStatus status) noexcept {
+const char* to_string(ReceiveStatus status) noexcept {
   switch (status) {
     case ReceiveStatus::kOk:
       return "ok";
@@ -124,7 +124,7 @@ std::string_view to_string(ReceiveStatus status) noexcept {
     case ReceiveStatus::kPeerDied:
       return "peer died";
   }
-  return "?";
+  return "unknown";
 }
 
 bool uses_end_marker(const Url& url, const EndpointOptions& options) noexcept {

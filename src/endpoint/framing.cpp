@@ -12,7 +12,7 @@ std::string object_text(std::string_view object) { return object.empty() ? std::
 
 }  // namespace
 
-std::string_view to_string(Framing framing) noexcept {
+const char* to_string(Framing framing) noexcept {
   switch (framing) {
     case Framing::kLength:
       return "length";
@@ -21,7 +21,7 @@ std::string_view to_string(Framing framing) noexcept {
     case Framing::kRaw:
       return "raw";
   }
-  return "?";
+  return "unknown";
 }
 
 Result<void> encode_frame(Framing framing, std::span<const std::byte> message, std::size_t max_message,

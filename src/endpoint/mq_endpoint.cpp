@@ -14,9 +14,9 @@ namespace {
 
 Result<PosixMq> open_queue(const Url& url, const EndpointOptions& options, int access) {
   MqOptions mo;
-  mo.mode = options.create ? OpenMode::kOpenOrCreate : OpenMode::kOpenExisting;
+  mo.open = options.create ? OpenMode::kOpenOrCreate : OpenMode::kOpenExisting;
   mo.access = access;
-  mo.permissions = effective_mode(url, options);
+  mo.mode = effective_mode(url, options);
   if (auto v = url.option("maxmsg")) {
     mo.attributes.max_messages = std::stol(*v);  // checked by parse_url
   } else if (options.capacity != 0) {

@@ -18,7 +18,7 @@ namespace {
 
 struct SchemeInfo {
   Scheme scheme;
-  std::string_view name;
+  const char* name;
   std::string_view form;
   std::initializer_list<std::string_view> keys;  // the query options it accepts
 };
@@ -326,7 +326,7 @@ std::vector<std::string> split_words(std::string_view s) {
 
 }  // namespace
 
-std::string_view to_string(Scheme scheme) noexcept { return info(scheme).name; }
+const char* to_string(Scheme scheme) noexcept { return info(scheme).name; }
 std::string_view expected_form(Scheme scheme) noexcept { return info(scheme).form; }
 
 bool is_byte_stream(Scheme scheme) noexcept {

@@ -31,7 +31,7 @@ Result<std::size_t> fstat_size(int fd, std::string_view name) {
 Result<PosixShm> PosixShm::create(std::string_view name, std::size_t size, OpenMode open_mode, mode_t mode,
                                   const TrustPolicy& trust) {
   ShmObjectOptions o;
-  o.open_mode = open_mode;
+  o.open = open_mode;
   o.size = size;
   o.mode = mode;
   o.trust = trust;
@@ -47,7 +47,7 @@ Result<PosixShm> PosixShm::create(std::string_view name, std::size_t size, OpenM
 
 Result<PosixShm> PosixShm::open(std::string_view name, ShmOpenOptions options) {
   ShmObjectOptions o;
-  o.open_mode = OpenMode::kOpenExisting;
+  o.open = OpenMode::kOpenExisting;
   o.size = options.min_size;
   o.mode = options.mode;
   o.access = options.access;

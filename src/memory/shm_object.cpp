@@ -171,7 +171,7 @@ Result<ShmObject> open_existing(const std::string& path, std::string_view name, 
 Result<ShmObject> create_or_open_shm(std::string_view name, const ShmObjectOptions& options) {
   if (auto ok = validate_posix_name(name, NameKind::kShm, "shm_open"); !ok) return fail(ok.error());
   const std::string path(name);
-  if (options.open_mode == OpenMode::kOpenExisting) return open_existing(path, name, options);
+  if (options.open == OpenMode::kOpenExisting) return open_existing(path, name, options);
   if (options.size == 0) {
     return fail_library(LibraryCode::kInvalidArgument, "shm_open", quoted(name),
                         "size must be > 0 (size 0 means \"not yet initialised\" to openers)");
@@ -189,7 +189,7 @@ Result<ShmObject> create_or_open_shm(std::string_view name, const ShmObjectOptio
       return ShmObject{std::move(owned), path, options.size, Access::kReadWrite, true};
     }
     const auto err = last_errno();
-    if (err.code() != EEXIST || options.open_mode == OpenMode::kCreateExclusive) {
+    if (err.code() != EEXIST || options.open == OpenMode::kCreateExclusive) {
       return err.fail("shm_open", quoted(name), detail::shm_hint(err.code(), name));
     }
     // kOpenOrCreate: it exists, so open it as it is; gone again (ENOENT) -> create it again.

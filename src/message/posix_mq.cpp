@@ -194,14 +194,14 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
   const int base = options.access | (options.nonblocking ? O_NONBLOCK : 0);
 
   for (;;) {
-    const bool create = options.mode != OpenMode::kOpenExisting;
+    const bool create = options.open != OpenMode::kOpenExisting;
     if (create) {
-      const mqd_t fd = no_eintr(::mq_open, n.c_str(), base | O_CREAT | O_EXCL, options.permissions,
+      const mqd_t fd = no_eintr(::mq_open, n.c_str(), base | O_CREAT | O_EXCL, options.mode,
                                 given ? &attr : nullptr);
       if (fd >= 0) {
         UniqueFd owned(fd);
         // mq_open applies the umask; fchmod gives exactly what was asked.
-        if (::fchmod(fd, options.permissions) != 0) {
+        if (::fchmod(fd, options.mode) != 0) {
           const auto err = last_errno();
           ::mq_unlink(n.c_str());
           return err.fail("fchmod", ipckit::quoted(name));
@@ -211,7 +211,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
         return PosixMq(std::move(owned), n, got.mq_msgsize);
       }
       const auto err = last_errno();
-      if (err.code() != EEXIST || options.mode == OpenMode::kCreateExclusive) {
+      if (err.code() != EEXIST || options.open == OpenMode::kCreateExclusive) {
         return err.fail("mq_open", ipckit::quoted(name), open_hint(err.code(), true, attr));
       }
     }
@@ -220,7 +220,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
       UniqueFd owned(fd);
       // Another process created it: use it only if its owner is trusted and its mode no wider than
       // asked (on Linux an mqd_t is a file descriptor, so fstat reports both).
-      if (auto trusted = check_fd_owner(fd, options.permissions, options.trust, "mq_open", ipckit::quoted(name));
+      if (auto trusted = check_fd_owner(fd, options.mode, options.trust, "mq_open", ipckit::quoted(name));
           !trusted) {
         return fail(std::move(trusted.error()));
       }
@@ -230,7 +230,7 @@ Result<PosixMq> PosixMq::open(std::string_view name, const MqOptions& options) {
     }
     const auto err = last_errno();
     // kOpenOrCreate: removed between our O_EXCL attempt and this open; try creating again.
-    if (err.code() == ENOENT && options.mode == OpenMode::kOpenOrCreate) continue;
+    if (err.code() == ENOENT && options.open == OpenMode::kOpenOrCreate) continue;
     return err.fail("mq_open", ipckit::quoted(name), open_hint(err.code(), false, attr));
   }
 }

@@ -30,7 +30,7 @@ const char* to_string(FutexWait w) noexcept {
     case FutexWait::kTimedOut:
       return "timed out";
   }
-  return "?";
+  return "unknown";
 }
 
 Result<FutexWait> futex_wait(std::uint32_t& word, std::uint32_t expected, Deadline deadline) {

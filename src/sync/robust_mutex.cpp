@@ -66,7 +66,7 @@ const char* to_string(LockStatus status) noexcept {
     case LockStatus::kTimedOut:
       return "timed out";
   }
-  return "?";
+  return "unknown";
 }
 
 Result<RobustMutex*> RobustMutex::create_at(void* where) {

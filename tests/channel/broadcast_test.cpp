@@ -90,7 +90,7 @@ TEST(Broadcast, BlockPolicyWaitsForTheSlowestSubscriber) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, pub.try_send(m));
   EXPECT_EQ(st, BroadcastStatus::kWouldBlock);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto st2, pub.send_until(m, deadline_after(30ms)));
-  EXPECT_EQ(st2, BroadcastStatus::kTimeout);
+  EXPECT_EQ(st2, BroadcastStatus::kTimedOut);
   std::vector<std::byte> buf(o.channel.max_message);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto r, s.try_receive(buf));
   EXPECT_EQ(r.status, BroadcastStatus::kOk);
@@ -332,7 +332,7 @@ TEST(Broadcast, SubscriberCreatesThePublisherJoinsLater) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto s, BroadcastSubscriber::open(n.name, OpenMode::kOpenOrCreate, o));
   std::vector<std::byte> buf(o.channel.max_message);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto r, s.receive_until(buf, deadline_after(30ms)));
-  EXPECT_EQ(r.status, BroadcastStatus::kTimeout) << "no publisher yet is not a closed publisher";
+  EXPECT_EQ(r.status, BroadcastStatus::kTimedOut) << "no publisher yet is not a closed publisher";
   // The creator's policy wins over the publisher's options.
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kOpenOrCreate, bopts(BroadcastPolicy::kBlock)));
   EXPECT_EQ(pub.policy(), BroadcastPolicy::kLapse);

@@ -27,13 +27,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-enum class Outcome { kOk, kWouldBlock, kTimeout, kClosed, kDied, kOther };
+enum class Outcome { kOk, kWouldBlock, kTimedOut, kClosed, kDied, kOther };
 
 const char* name_of(Outcome o) {
   switch (o) {
     case Outcome::kOk: return "ok";
     case Outcome::kWouldBlock: return "would block";
-    case Outcome::kTimeout: return "timeout";
+    case Outcome::kTimedOut: return "timeout";
     case Outcome::kClosed: return "peer closed";
     case Outcome::kDied: return "peer died";
     case Outcome::kOther: return "other";
@@ -46,7 +46,7 @@ Outcome outcome(ChannelStatus s) {
   switch (s) {
     case ChannelStatus::kOk: return Outcome::kOk;
     case ChannelStatus::kWouldBlock: return Outcome::kWouldBlock;
-    case ChannelStatus::kTimeout: return Outcome::kTimeout;
+    case ChannelStatus::kTimedOut: return Outcome::kTimedOut;
     case ChannelStatus::kPeerClosed: return Outcome::kClosed;
     case ChannelStatus::kPeerDied: return Outcome::kDied;
   }
@@ -56,7 +56,7 @@ Outcome outcome(BroadcastStatus s) {
   switch (s) {
     case BroadcastStatus::kOk: return Outcome::kOk;
     case BroadcastStatus::kWouldBlock: return Outcome::kWouldBlock;
-    case BroadcastStatus::kTimeout: return Outcome::kTimeout;
+    case BroadcastStatus::kTimedOut: return Outcome::kTimedOut;
     case BroadcastStatus::kPeerClosed: return Outcome::kClosed;
     case BroadcastStatus::kPeerDied: return Outcome::kDied;
     case BroadcastStatus::kLapsed:
@@ -246,7 +246,7 @@ TYPED_TEST(Contract, TimeoutIsALowerBound) {
   const auto start = Clock::now();
   auto g = receive_copy(r, start + 60ms, true, 0);
   ASSERT_TRUE(g) << g.error().str();
-  EXPECT_EQ(g->outcome, Outcome::kTimeout);
+  EXPECT_EQ(g->outcome, Outcome::kTimedOut);
   EXPECT_GE(Clock::now() - start, 60ms);
   auto w = receive_copy(r, {}, false, 0);
   ASSERT_TRUE(w) << w.error().str();

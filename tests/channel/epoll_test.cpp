@@ -78,12 +78,12 @@ ChannelStatus drain(SpscConsumer& rx, std::uint64_t& expect) {
     auto v = rx.try_receive();
     if (!v) {
       ADD_FAILURE() << v.error().str();
-      return ChannelStatus::kTimeout;
+      return ChannelStatus::kTimedOut;
     }
     if (v->status != ChannelStatus::kOk) return v->status;
     EXPECT_EQ(as_u64(v->data), expect);
     ++expect;
-    if (!rx.release()) return ChannelStatus::kTimeout;
+    if (!rx.release()) return ChannelStatus::kTimedOut;
   }
 }
 

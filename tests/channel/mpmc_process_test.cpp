@@ -134,7 +134,7 @@ int consume(const std::string& name, std::uint64_t producers, std::uint64_t per_
     // ended with nothing left for it: it then waits for a next session (docs/channel.md,
     // "Sessions"), so it stops once the producers are done and it stayed idle twice.
     auto v = rx->receive_until(deadline_after(producers_done != nullptr ? 100ms : 30s));
-    if (v && v->status == ChannelStatus::kTimeout && producers_done != nullptr) {
+    if (v && v->status == ChannelStatus::kTimedOut && producers_done != nullptr) {
       if (producers_done->load() != 0 && ++idle_after_done >= 2) return 0;
       continue;
     }
@@ -258,7 +258,7 @@ TEST(MpmcProcess, ConsumerKilledHoldingAMessageGetsItRedeliveredOnceFlagged) {
   EXPECT_TRUE(r.redelivered);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf.data()), r.size), "precious");
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto none, rx.receive_until(buf, deadline_after(100ms)));
-  EXPECT_EQ(none.status, ChannelStatus::kTimeout);
+  EXPECT_EQ(none.status, ChannelStatus::kTimedOut);
   EXPECT_EQ(rx.counters().redelivered, 1u);
 }
 

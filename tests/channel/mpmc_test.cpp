@@ -81,7 +81,7 @@ TEST(Mpmc, FullRingIsWouldBlockAndFreesSlotByEmptySlot) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto full, tx.try_send(bytes("x")));
   EXPECT_EQ(full, ChannelStatus::kWouldBlock);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto timed, tx.send_until(bytes("x"), deadline_after(30ms)));
-  EXPECT_EQ(timed, ChannelStatus::kTimeout);
+  EXPECT_EQ(timed, ChannelStatus::kTimedOut);
   // Laps: drain and refill three times; order is kept with one producer and one consumer.
   std::uint64_t next = 0, sent = tx.slots();
   for (int lap = 0; lap < 3; ++lap) {
@@ -106,7 +106,7 @@ TEST(Mpmc, EmptyRingIsWouldBlockThenTimeout) {
   EXPECT_EQ(a.status, ChannelStatus::kWouldBlock);
   const auto start = Clock::now();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto b, rx.receive_until(buf, deadline_after(40ms)));
-  EXPECT_EQ(b.status, ChannelStatus::kTimeout);
+  EXPECT_EQ(b.status, ChannelStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 40ms);
 }
 

@@ -90,7 +90,7 @@ TEST(Sessions, SpscSecondSessionIsNotEndedByTheFirstOnesEnd) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto idle, rx.try_receive(buf));
   EXPECT_EQ(idle.status, ChannelStatus::kWouldBlock) << "the first session's end of stream ended the second";
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto timed, rx.receive_until(buf, deadline_after(100ms)));
-  EXPECT_EQ(timed.status, ChannelStatus::kTimeout);
+  EXPECT_EQ(timed.status, ChannelStatus::kTimedOut);
   {
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kOpenOrCreate, small()));
     IPCKIT_ASSERT_OK(tx.send(bytes("4")));
@@ -142,7 +142,7 @@ TEST(Sessions, SpscProducerOfANewSessionWaitsForItsConsumer) {
     }
   }
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto timed, tx.send_until(bytes(big), deadline_after(100ms)));
-  EXPECT_EQ(timed, ChannelStatus::kTimeout);
+  EXPECT_EQ(timed, ChannelStatus::kTimedOut);
 }
 
 // Scenario 1 (broadcast): the second session's subscriber is not ended by the first's end.

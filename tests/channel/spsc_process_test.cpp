@@ -183,7 +183,7 @@ TEST(CrashSafety, ProducerKilledAtRandomPointsNeverTearsAndIsDetected) {
     // intervals (the deadline, 1000 of them, only turns a missed death into a failure, not a hang).
     for (;;) {
       IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive_until(deadline_after(20s)));
-      ASSERT_NE(v.status, ChannelStatus::kTimeout) << "round " << round << ": the producer's death went unnoticed";
+      ASSERT_NE(v.status, ChannelStatus::kTimedOut) << "round " << round << ": the producer's death went unnoticed";
       if (v.status == ChannelStatus::kPeerDied) break;
       ASSERT_EQ(v.status, ChannelStatus::kOk) << to_string(v.status);
       ASSERT_EQ(v.data.size(), test::message_size(seed, expect, o.max_message)) << "round " << round;
@@ -253,13 +253,13 @@ TEST(CrashSafety, ProducerKilledWhileAttachingLeavesTheRoleToTheNextProducer) {
       // Killed before its first claim: no producer ever came, so none died; the consumer waits
       // for one, and the deadline ends the wait.
       IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive_until(deadline_after(3 * o.liveness_interval)));
-      EXPECT_EQ(v.status, ChannelStatus::kTimeout) << "round " << round << ": " << to_string(v.status);
+      EXPECT_EQ(v.status, ChannelStatus::kTimedOut) << "round " << round << ": " << to_string(v.status);
       ++never_claimed;
     } else {
       const ChannelStatus end = role.claim != 0 ? ChannelStatus::kPeerDied : ChannelStatus::kPeerClosed;
       for (;;) {
         IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive_until(deadline_after(20s)));
-        ASSERT_NE(v.status, ChannelStatus::kTimeout) << "round " << round << ": the producer's end went unnoticed";
+        ASSERT_NE(v.status, ChannelStatus::kTimedOut) << "round " << round << ": the producer's end went unnoticed";
         if (v.status != ChannelStatus::kOk) {
           ASSERT_EQ(v.status, end) << "round " << round << ": " << to_string(v.status) << " after " << expect;
           break;
@@ -558,7 +558,7 @@ TEST(Waiting, IdleBlockingReceiverUsesAlmostNoCpu) {
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
     auto v = rx->receive_until(deadline_after(1s));
     ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-    if (!v || v->status != ChannelStatus::kTimeout) return 2;
+    if (!v || v->status != ChannelStatus::kTimedOut) return 2;
     const std::int64_t ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
     return ::write(fds[1], &ns, sizeof ns) == sizeof ns ? 0 : 3;
   });

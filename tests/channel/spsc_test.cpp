@@ -171,7 +171,7 @@ TEST(Spsc, FullRingWouldBlockThenTimesOutAfterDeadline) {
   EXPECT_EQ(accepted, (1024 - 8) / 72);  // every record is 72 bytes; one word stays free
   const auto start = Clock::now();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, tx.send_until(msg, deadline_after(30ms)));
-  EXPECT_EQ(st, ChannelStatus::kTimeout);
+  EXPECT_EQ(st, ChannelStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
   EXPECT_GE(tx.counters().full_waits, 1u);
   // Two releases free room for the next send (the record no longer fits before the end of the
@@ -196,7 +196,7 @@ TEST(Spsc, EmptyRingWouldBlockThenTimesOutForEveryStrategy) {
     EXPECT_EQ(v.status, ChannelStatus::kWouldBlock);
     const auto start = Clock::now();
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto v2, rx.receive_until(deadline_after(25ms)));
-    EXPECT_EQ(v2.status, ChannelStatus::kTimeout) << to_string(w);
+    EXPECT_EQ(v2.status, ChannelStatus::kTimedOut) << to_string(w);
     EXPECT_GE(Clock::now() - start, 25ms) << to_string(w);
   }
 }

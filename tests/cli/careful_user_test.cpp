@@ -528,7 +528,7 @@ TEST(CliCarefulUser, KilledQueueSenderIsReportedByTheReceiver) {
 TEST(CliCarefulUser, RawSendsPlainMessagesToAQueue) {
   const std::string name = unique_name();
   MqOptions mo;
-  mo.mode = OpenMode::kCreateExclusive;
+  mo.open = OpenMode::kCreateExclusive;
   mo.access = O_RDONLY;
   mo.attributes.max_messages = 8;
   mo.attributes.message_size = 64;

@@ -128,7 +128,7 @@ TEST(TutorialCode, MqOpenWithoutExclKeepsTheOldQueueSoReceiveReturnsMinusOne) {
   ::mq_close(q);
 
   MqOptions o;
-  o.mode = OpenMode::kOpenExisting;
+  o.open = OpenMode::kOpenExisting;
   auto mq = PosixMq::open(earlier.name, o);
   ASSERT_TRUE(mq) << mq.error().str();
   auto m = mq->receive();

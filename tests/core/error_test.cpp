@@ -51,7 +51,7 @@ TEST(Error, WithHintReplacesHint) {
 TEST(Error, FdObjectAndErrnoName) {
   EXPECT_EQ(Error::system(EBADF, "read", fd_object(7)).str(), "read(fd 7): EBADF: Bad file descriptor");
   EXPECT_EQ(errno_name(EAGAIN), "EAGAIN");
-  EXPECT_EQ(to_string(LibraryCode::kVersionMismatch), "version mismatch");
+  EXPECT_STREQ(to_string(LibraryCode::kVersionMismatch), "version mismatch");
 }
 
 Result<int> half(int v) {

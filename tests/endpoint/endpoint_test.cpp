@@ -211,8 +211,8 @@ TEST(Endpoint, OptionErrors) {
   with_cmd.command = {"cat"};
   EXPECT_TRUE(FailsWith(open_receiver("tcp:127.0.0.1:1", with_cmd), {"only for pipe:"}));
   EXPECT_TRUE(FailsWith(open_receiver("tcp:nohost", {}), {"url(\"tcp:nohost\")", "missing \":PORT\""}));
-  EXPECT_EQ(to_string(SendStatus::kPeerClosed), "peer closed");
-  EXPECT_EQ(to_string(ReceiveStatus::kEndOfStream), "end of stream");
+  EXPECT_STREQ(to_string(SendStatus::kPeerClosed), "peer closed");
+  EXPECT_STREQ(to_string(ReceiveStatus::kEndOfStream), "end of stream");
 }
 
 TEST(Endpoint, SenderGivesUpAtItsTimeoutNamingTheUrl) {

@@ -135,7 +135,7 @@ TEST(Framing, UnterminatedLastLineAndRawRest) {
   std::string wire;
   IPCKIT_ASSERT_OK(encode_frame(Framing::kRaw, as_bytes(std::string_view("a\nb")), 10, wire));
   EXPECT_EQ(wire, "a\nb");
-  EXPECT_EQ(to_string(Framing::kLines), "lines");
+  EXPECT_STREQ(to_string(Framing::kLines), "lines");
 }
 
 TEST(Framing, EndFrameEndsTheStreamAndWhatFollowsIsIgnored) {

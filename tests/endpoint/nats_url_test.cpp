@@ -17,7 +17,7 @@ using test::FailsWith;
 TEST(NatsUrl, OneServer) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(Url u, parse_url("nats:127.0.0.1:4222/ticks.eu"));
   EXPECT_EQ(u.scheme, Scheme::kNats);
-  EXPECT_EQ(to_string(u.scheme), "nats");
+  EXPECT_STREQ(to_string(u.scheme), "nats");
   EXPECT_FALSE(u.tls);
   EXPECT_EQ(u.host, "127.0.0.1");
   EXPECT_EQ(u.port, 4222);

@@ -41,7 +41,7 @@ Header* map_header(int fd, int prot) {
 
 ShmObjectOptions header_options(OpenMode mode, bool set_ready = true) {
   ShmObjectOptions o;
-  o.open_mode = mode;
+  o.open = mode;
   o.size = 4096;
   o.init = [set_ready](int fd, std::size_t) -> Result<void> {
     Header* h = map_header(fd, PROT_READ | PROT_WRITE);
@@ -126,7 +126,7 @@ TEST(ShmObject, UnsizedObjectIsNotReadyNamingTheSize) {
   ASSERT_GE(fd, 0);
   UniqueFd owned(fd);
   ShmObjectOptions o;
-  o.open_mode = OpenMode::kOpenExisting;
+  o.open = OpenMode::kOpenExisting;
   o.ready_timeout = 20ms;
   EXPECT_TRUE(test::FailsWith(create_or_open_shm(name, o), {"not ready", "its size is still 0 after 20 ms"}));
 }
@@ -152,7 +152,7 @@ TEST(ShmObject, OpenedObjectWithAWiderModeThanAskedIsRefused) {
   wide.mode = 0666;
   IPCKIT_ASSERT_OK_AND_ASSIGN(ShmObject created, create_or_open_shm(name, wide));
   ShmObjectOptions o;
-  o.open_mode = OpenMode::kOpenOrCreate;
+  o.open = OpenMode::kOpenOrCreate;
   o.size = 4096;  // mode 0600, the default
   auto r = create_or_open_shm(name, o);
   EXPECT_TRUE(test::FailsWith(r, {"shm_open(\"" + name + "\"): untrusted", "mode 0666 is wider than the 0600"}));
@@ -172,7 +172,7 @@ TEST(ShmObject, ObjectOfAnotherUserIsRefusedUnlessAllowListed) {
   });
   ASSERT_TRUE(made.ok()) << made.describe();
   ShmObjectOptions o;
-  o.open_mode = OpenMode::kOpenOrCreate;
+  o.open = OpenMode::kOpenOrCreate;
   o.size = 4096;
   o.mode = 0666;  // the mode is fine: the owner is the reason
   auto refused = create_or_open_shm(name, o);

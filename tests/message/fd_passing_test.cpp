@@ -236,7 +236,7 @@ TEST(FdPassing, ExecInheritsNoneOfTheLayersDescriptors) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket udp, Udp::bind("127.0.0.1", 0, AF_INET));
   const std::string name = test::unique_name();
   MqOptions o;
-  o.mode = OpenMode::kCreateExclusive;
+  o.open = OpenMode::kCreateExclusive;
   o.attributes = {1, 8};
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq q, PosixMq::open(name, o));
   IPCKIT_ASSERT_OK(PosixMq::unlink(name));

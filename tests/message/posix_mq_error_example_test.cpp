@@ -35,7 +35,7 @@ TEST(PosixMqErrorExample, ReadmeAndErrorsPageQuoteTheRealText) {
     if (::unshare(CLONE_NEWIPC) != 0) return 90;
     if (!test::drop_capability(CAP_SYS_RESOURCE)) return 91;
     MqOptions o;
-    o.mode = OpenMode::kCreateExclusive;
+    o.open = OpenMode::kCreateExclusive;
     o.attributes = {10, 65536};
     const auto q = PosixMq::open("/jobs", o);
     if (q) return 10;

@@ -36,7 +36,7 @@ void in_limited_child(const std::function<int()>& body) {
 
 MqOptions create(long max_messages, long message_size) {
   MqOptions o;
-  o.mode = OpenMode::kCreateExclusive;
+  o.open = OpenMode::kCreateExclusive;
   o.attributes = {max_messages, message_size};
   return o;
 }

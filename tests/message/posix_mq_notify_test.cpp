@@ -26,6 +26,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Opens a queue the test created.
+MqOptions existing() {
+  MqOptions o;
+  o.open = OpenMode::kOpenExisting;
+  return o;
+}
+
 const int kSig = SIGRTMIN + 3;
 
 // Blocks kSig for the test (so notifications stay pending and are read with sigtimedwait) and
@@ -64,7 +71,7 @@ struct Queue {
   PosixMq q;
   Queue() {
     MqOptions o;
-    o.mode = OpenMode::kCreateExclusive;
+    o.open = OpenMode::kCreateExclusive;
     o.attributes = {4, 32};
     auto r = PosixMq::open(name, o);
     EXPECT_TRUE(r.has_value()) << r.error().str();
@@ -113,7 +120,7 @@ TEST(PosixMqNotify, SignalFromAnotherProcessesSend) {
   Queue qq;
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 99));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name);
+    auto w = PosixMq::open(qq.name, existing());
     return w && w->send(as_bytes("from child")) ? 0 : 1;
   });
   EXPECT_TRUE(child.ok()) << child.describe();
@@ -130,7 +137,7 @@ TEST(PosixMqNotify, ThreadCallbackRunsOnce) {
     (void)!::write(evfd, &one, sizeof one);
   }));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name);
+    auto w = PosixMq::open(qq.name, existing());
     return w && w->send(as_bytes("x")) ? 0 : 1;
   });
   ASSERT_TRUE(child.ok()) << child.describe();
@@ -153,7 +160,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 1));
   const std::string name = qq.name;
   auto child = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name);
+    auto other = PosixMq::open(name, existing());
     if (!other) return 1;
     auto r = other->notify_signal(SIGUSR2, 2);
     if (r) return 2;
@@ -164,7 +171,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   // After we deregister, another process may register.
   IPCKIT_ASSERT_OK(qq.q.cancel_notification());
   auto child2 = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name);
+    auto other = PosixMq::open(name, existing());
     return other && other->notify_signal(SIGUSR2, 2) ? 0 : 1;
   });
   EXPECT_TRUE(child2.ok()) << child2.describe();
@@ -202,7 +209,7 @@ TEST(PosixMqNotify, NoNotificationWhileAnotherProcessIsBlockedInReceive) {
   test::ReadyPipe got;
   const std::string name = qq.name;
   const pid_t child = test::spawn_child([&]() -> int {
-    auto r = PosixMq::open(name);
+    auto r = PosixMq::open(name, existing());
     if (!r) return 1;
     auto m = r->receive();  // blocks on the empty queue
     if (!m || m->data != "for the receiver") return 2;

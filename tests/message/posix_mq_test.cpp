@@ -25,13 +25,14 @@ using namespace std::chrono_literals;
 
 MqOptions create_opts(long max_messages = 4, long message_size = 64) {
   MqOptions o;
-  o.mode = OpenMode::kCreateExclusive;
+  o.open = OpenMode::kCreateExclusive;
   o.attributes = {max_messages, message_size};
   return o;
 }
 
 MqOptions writer_opts() {
   MqOptions o;
+  o.open = OpenMode::kOpenExisting;
   o.access = O_WRONLY;
   return o;
 }
@@ -90,13 +91,13 @@ TEST(PosixMq, CreateIsExclusiveWithExactPermissions) {
   EXPECT_TRUE(test::FailsWith(PosixMq::open(name, create_opts()), {"mq_open(\"" + name + "\"): EEXIST", "kOpenExisting"}));
   // kOpenOrCreate opens the existing queue, keeping its attributes.
   MqOptions either = create_opts(2, 8);
-  either.mode = OpenMode::kOpenOrCreate;
+  either.open = OpenMode::kOpenOrCreate;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq again, PosixMq::open(name, either));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s, again.state());
   EXPECT_EQ(s.max_messages, 4);
   EXPECT_EQ(s.message_size, 64);
   IPCKIT_ASSERT_OK(PosixMq::unlink(name));
-  EXPECT_TRUE(test::FailsWith(PosixMq::open(name), {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name, writer_opts()), {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
   EXPECT_TRUE(test::FailsWith(PosixMq::open("jobs"), {"mq_open(\"jobs\")", "must start with '/'"}));
   u.name = test::unique_name();  // already unlinked
 }
@@ -148,6 +149,7 @@ TEST(PosixMq, FullAndEmptyAreValuesInEveryForm) {
   EXPECT_FALSE(s2.nonblocking);
   // O_NONBLOCK at open is per descriptor: this one is non-blocking, q stays blocking.
   MqOptions nb;
+  nb.open = OpenMode::kOpenExisting;
   nb.nonblocking = true;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq other, PosixMq::open(name, nb));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s3, other.state());
@@ -227,12 +229,12 @@ TEST(PosixMq, QueueWithAWiderModeThanAskedIsRefused) {
   const std::string name = test::unique_name();
   Unlinker u{name};
   auto c = create_opts();
-  c.permissions = 0622;
+  c.mode = 0622;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq created, PosixMq::open(name, c));
   EXPECT_TRUE(test::FailsWith(PosixMq::open(name, writer_opts()),
                               {"mq_open(\"" + name + "\"): untrusted", "mode 0622 is wider than the 0600"}));
   auto o = writer_opts();
-  o.permissions = 0622;
+  o.mode = 0622;
   IPCKIT_EXPECT_OK(PosixMq::open(name, o));
 }
 
@@ -242,15 +244,15 @@ TEST(PosixMq, QueueOfAnotherUserIsRefusedUnlessAllowListed) {
   Unlinker u{name};
   auto made = test::run_as_nobody([&] {
     auto c = create_opts();
-    c.permissions = 0666;
+    c.mode = 0666;
     return PosixMq::open(name, c) ? 0 : 2;
   });
   ASSERT_TRUE(made.ok()) << made.describe();
   auto o = writer_opts();
-  o.permissions = 0666;
+  o.mode = 0666;
   auto refused = PosixMq::open(name, o);
   EXPECT_TRUE(test::FailsWith(refused, {"mq_open(\"" + name + "\"): untrusted", "owned by uid 65534", "mode 0666"}));
-  o.mode = OpenMode::kOpenOrCreate;
+  o.open = OpenMode::kOpenOrCreate;
   EXPECT_TRUE(test::FailsWith(PosixMq::open(name, o), {"owned by uid 65534"}));
   o.trust.allowed_uids = {test::kNobodyUid};
   IPCKIT_EXPECT_OK(PosixMq::open(name, o));

@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 TEST(PosixMqThread, RearmDrainLoopSeesEveryMessage) {
   const std::string name = test::unique_name();
   MqOptions o;
-  o.mode = OpenMode::kCreateExclusive;
+  o.open = OpenMode::kCreateExclusive;
   o.attributes = {4, 16};
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq q, PosixMq::open(name, o));
   UniqueFd ev(::eventfd(0, EFD_CLOEXEC));

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// The ipckit broadcast channel: one publisher, any number of subscribers that join and leave at run
-// time; every subscriber sees every message (policy kBlock) or the newest ones (policy kLapse).
-//
-//   auto pub = BroadcastPublisher::open("/ticks", OpenMode::kOpenOrCreate, {});   // process A
-//   pub->send(bytes);
-//   auto sub = BroadcastSubscriber::open("/ticks", OpenMode::kOpenOrCreate, {}); // process B, C, ...
-//   auto r = sub->receive(buffer);   // r->status, r->size, r->lost
-//
-// Objects: `<name>` (header + slots; written only by the publisher, mapped read-only by subscribers),
-// `<name>.ctl` (join generation and futex words, written by everyone) and one `<name>.sub.<id>` per
-// subscriber (cursor, identity, counters; written only by its owner, mapped read-only by the
-// publisher). BroadcastChannel::unlink(name) removes all of them. docs/channel.md has the layout,
-// the protocol and every memory order.
-//
-// Thread safety: an endpoint is used by one thread at a time (movable between threads); the
-// publisher and every subscriber may run in different threads or processes.
+/// @file
+/// The ipckit broadcast channel: one publisher, any number of subscribers that join and leave at run
+/// time; every subscriber sees every message (policy kBlock) or the newest ones (policy kLapse).
+///
+/// @code
+///   auto pub = BroadcastPublisher::open("/ticks", OpenMode::kOpenOrCreate, {});   // process A
+///   pub->send(bytes);
+///   auto sub = BroadcastSubscriber::open("/ticks", OpenMode::kOpenOrCreate, {}); // process B, C, ...
+///   auto r = sub->receive(buffer);   // r->status, r->size, r->lost
+/// @endcode
+///
+/// Objects: `<name>` (header + slots; written only by the publisher, mapped read-only by subscribers),
+/// `<name>.ctl` (join generation and futex words, written by everyone) and one `<name>.sub.<id>` per
+/// subscriber (cursor, identity, counters; written only by its owner, mapped read-only by the
+/// publisher). BroadcastChannel::unlink(name) removes all of them. docs/channel.md has the layout,
+/// the protocol and every memory order.
+///
+/// Thread safety: an endpoint is used by one thread at a time (movable between threads); the
+/// publisher and every subscriber may run in different threads or processes.
 #pragma once
 
 #include <chrono>
@@ -36,49 +39,59 @@
 
 namespace ipckit {
 
-// What the publisher does when the slowest subscriber is a whole ring behind.
+/// What the publisher does when the slowest subscriber is a whole ring behind.
 enum class BroadcastPolicy : std::uint32_t {
-  kLapse = 1,  // overwrite; the overtaken subscriber gets kLapsed with the exact number it lost
-  kBlock = 2,  // wait for the slowest; after `evict_after` evict it (it gets kEvicted)
+  kLapse = 1,  ///< overwrite; the overtaken subscriber gets kLapsed with the exact number it lost
+  kBlock = 2,  ///< wait for the slowest; after `evict_after` evict it (it gets kEvicted)
 };
 
+/// The policy's name ("lapse", "block"; "unknown" for any other value).
 [[nodiscard]] IPCKIT_API const char* to_string(BroadcastPolicy policy) noexcept;
 
+/// Options of a broadcast endpoint (publisher or subscriber).
 struct BroadcastOptions {
-  // capacity (bytes of slots), max_message, mode, open_timeout, wait, spin_iterations,
-  // liveness_interval as for SPSC. The ring holds capacity / (16 + round_up(max_message, 8)) slots
-  // (at least 2).
+  /// capacity (bytes of slots), max_message, mode, open_timeout, wait, spin_iterations,
+  /// liveness_interval as for SPSC. The ring holds capacity / (16 + round_up(max_message, 8)) slots
+  /// (at least 2).
   ChannelOptions channel;
-  // Creation only: the policy (the creator's wins; endpoints read it from the header).
+  /// Creation only: the policy (the creator's wins; endpoints read it from the header).
   BroadcastPolicy policy = BroadcastPolicy::kLapse;
-  // kBlock: how long the publisher waits for one subscriber that does not advance before evicting it.
+  /// kBlock: how long the publisher waits for one subscriber that does not advance before evicting it.
   std::chrono::milliseconds evict_after{1000};
 };
 
+/// Expected outcomes of broadcast send/receive/wait: values, never Errors.
 enum class BroadcastStatus : std::uint8_t {
-  kOk,
-  kWouldBlock,  // try_*: nothing new (subscriber) / the slowest subscriber is a ring behind (publisher)
-  kTimeout,
-  kPeerClosed,  // subscriber: the publisher closed and everything it published was read
-  kPeerDied,    // subscriber: the publisher died and everything it published was read
-  kLapsed,      // subscriber (kLapse): overtaken; `lost` messages were skipped, the buffer is invalid
-  kEvicted,     // subscriber (kBlock): evicted by the publisher after evict_after; sticky, rejoin
+  kOk,          ///< the operation succeeded
+  kWouldBlock,  ///< try_*: nothing new (subscriber) / the slowest subscriber is a ring behind (publisher)
+  kTimedOut,    ///< *_until: the deadline passed
+  kPeerClosed,  ///< subscriber: the publisher closed and everything it published was read
+  kPeerDied,    ///< subscriber: the publisher died and everything it published was read
+  kLapsed,      ///< subscriber (kLapse): overtaken; `lost` messages were skipped, the buffer is invalid
+  kEvicted,     ///< subscriber (kBlock): evicted by the publisher after evict_after; sticky, rejoin
+  /// Deprecated: kTimedOut's name before 0.2 (one timeout name in every layer now); to be removed in 1.0.
+  kTimeout [[deprecated("BroadcastStatus::kTimeout is now kTimedOut")]] = kTimedOut,
 };
 
+/// The status's name ("ok", "would block", "timed out", "peer closed", "peer died", "lapsed",
+/// "evicted"; "unknown" for any other value).
 [[nodiscard]] IPCKIT_API const char* to_string(BroadcastStatus status) noexcept;
 
+/// What a subscriber's receive reports.
 struct [[nodiscard]] BroadcastReceived {
-  BroadcastStatus status = BroadcastStatus::kWouldBlock;
-  std::size_t size = 0;    // kOk: bytes copied into the buffer
-  std::uint64_t lost = 0;  // kLapsed / kEvicted: messages skipped by this call
+  BroadcastStatus status = BroadcastStatus::kWouldBlock;  ///< the outcome
+  std::size_t size = 0;    ///< kOk: bytes copied into the buffer
+  std::uint64_t lost = 0;  ///< kLapsed / kEvicted: messages skipped by this call
+  /// True when status is kOk.
   explicit operator bool() const noexcept { return status == BroadcastStatus::kOk; }
 };
 
+/// Counters of a broadcast channel as its publisher sees them.
 struct BroadcastCounters {
-  std::uint64_t published = 0;    // messages published (header)
-  std::uint64_t evictions = 0;    // subscribers evicted by a kBlock publisher
-  std::uint64_t dead_removed = 0; // dead subscribers whose objects the publisher removed
-  std::uint64_t subscribers = 0;  // subscribers the publisher currently waits for / knows
+  std::uint64_t published = 0;    ///< messages published (header)
+  std::uint64_t evictions = 0;    ///< subscribers evicted by a kBlock publisher
+  std::uint64_t dead_removed = 0; ///< dead subscribers whose objects the publisher removed
+  std::uint64_t subscribers = 0;  ///< subscribers the publisher currently waits for / knows
 };
 
 namespace detail {
@@ -87,53 +100,74 @@ struct SubscriberRecord;
 struct SubscriberView;
 }  // namespace detail
 
+/// Operations on a broadcast channel as a whole (by name).
 class IPCKIT_API BroadcastChannel {
  public:
-  // Removes `<name>`, `<name>.ctl` and every `<name>.sub.*`. Attached endpoints keep working (on
-  // their mappings). Errors: shm_unlink's errno for `<name>` (ENOENT when it did not exist; the
-  // others are removed anyway).
+  /// Removes the channel's objects by name. Removes `<name>`, `<name>.ctl` and every `<name>.sub.*`.
+  /// Attached endpoints keep working (on
+  /// their mappings). Errors: shm_unlink's errno for `<name>` (ENOENT when it did not exist; the
+  /// others are removed anyway).
   [[nodiscard]] static Result<void> unlink(std::string_view name);
 };
 
+/// The publisher of a broadcast channel (one per channel). Used by one thread at a time.
 class IPCKIT_API BroadcastPublisher {
  public:
-  // Opens or creates the channel and claims the publisher role (one publisher; a dead one's role is
-  // taken over and publishing continues after its last complete message). Blocks up to
-  // open_timeout for a creator. Errors: as SpscProducer::open, plus kUnsupported when `name` is a
-  // channel of another pattern, kInvalidArgument when the ring holds fewer than 2 slots.
+  /// Opens or creates the channel and claims the publisher role (one publisher; a dead one's role is
+  /// taken over and publishing continues after its last complete message). Blocks up to
+  /// open_timeout for a creator. Errors: as SpscProducer::open, plus kUnsupported when `name` is a
+  /// channel of another pattern, kInvalidArgument when the ring holds fewer than 2 slots.
   [[nodiscard]] static Result<BroadcastPublisher> open(std::string_view name, OpenMode mode,
                                                        const BroadcastOptions& options = {});
 
+  /// An invalid publisher (valid() is false); assign one from open().
   BroadcastPublisher();
+  /// Moves the publisher; the source is left invalid.
   BroadcastPublisher(BroadcastPublisher&&) noexcept;
+  /// Closes this publisher, then takes the other's; the source is left invalid.
   BroadcastPublisher& operator=(BroadcastPublisher&&) noexcept;
+  /// Closes the publisher (see close()).
   ~BroadcastPublisher();
 
-  // Copies `message` into the next slot and publishes it. kLapse: never waits. kBlock: waits while
-  // the slowest live subscriber is a ring behind (try_: kWouldBlock; _until: kTimeout); a
-  // subscriber that does not advance for evict_after is evicted, a dead one is dropped and its
-  // object removed. Errors: kTooLarge, kRoleTaken (forked child).
+  /// Copies `message` into the next slot and publishes it. kLapse: never waits. kBlock: waits while
+  /// the slowest live subscriber is a ring behind (try_: kWouldBlock; _until: kTimedOut); a
+  /// subscriber that does not advance for evict_after is evicted, a dead one is dropped and its
+  /// object removed. Errors: kTooLarge, kRoleTaken (forked child).
+  ///
+  /// try_send() never waits: kWouldBlock instead.
   [[nodiscard]] Result<BroadcastStatus> try_send(std::span<const std::byte> message);
+  /// As try_send(), but under kBlock waits by the WaitStrategy, without a deadline.
   [[nodiscard]] Result<BroadcastStatus> send(std::span<const std::byte> message);
+  /// As send(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<BroadcastStatus> send_until(std::span<const std::byte> message, Deadline deadline);
 
-  // Waits until at least `n` subscribers have joined (positioned, alive, not evicted): kOk, or
-  // kWouldBlock (try_) / kTimeout (_until). Under kBlock a subscriber receives every message sent
-  // after it joined, so a publisher that must not publish to nobody (sender first) calls it before
-  // its first message; `ipckit send` does. Dead subscribers found meanwhile are dropped.
-  // Errors: kInvalidArgument (closed publisher), kRoleTaken (forked child).
+  /// Waits until at least `n` subscribers have joined (positioned, alive, not evicted): kOk, or
+  /// kWouldBlock (try_) / kTimedOut (_until). Under kBlock a subscriber receives every message sent
+  /// after it joined, so a publisher that must not publish to nobody (sender first) calls it before
+  /// its first message; `ipckit send` does. Dead subscribers found meanwhile are dropped.
+  /// Errors: kInvalidArgument (closed publisher), kRoleTaken (forked child).
+  ///
+  /// try_wait_for_subscribers() never waits: kWouldBlock instead.
   [[nodiscard]] Result<BroadcastStatus> try_wait_for_subscribers(std::size_t n);
+  /// As try_wait_for_subscribers(), but waits without a deadline.
   [[nodiscard]] Result<BroadcastStatus> wait_for_subscribers(std::size_t n);
+  /// As wait_for_subscribers(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<BroadcastStatus> wait_for_subscribers_until(std::size_t n, Deadline deadline);
 
-  // Marks the role closed (subscribers drain, then get kPeerClosed) and releases it. Idempotent.
+  /// Marks the role closed (subscribers drain, then get kPeerClosed) and releases it. Idempotent.
   void close() noexcept;
 
+  /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept;
+  /// Slots in the ring.
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
+  /// Largest payload in bytes.
   [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  /// The channel's policy (read from the header).
   [[nodiscard]] BroadcastPolicy policy() const noexcept { return policy_; }
+  /// A snapshot of the counters (all zero when not valid()).
   [[nodiscard]] BroadcastCounters counters() const noexcept;
+  /// True when open() took the role over from a dead publisher.
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
 
  private:
@@ -167,39 +201,52 @@ class IPCKIT_API BroadcastPublisher {
   std::vector<std::uint64_t> gone_;  // ids evicted or found dead: never waited for again
 };
 
+/// A subscriber of a broadcast channel (any number per channel). Used by one thread at a time.
 class IPCKIT_API BroadcastSubscriber {
  public:
-  // Opens (or creates) the channel read-only and joins: creates `<name>.sub.<id>` and starts at the
-  // publisher's current position (messages published after open() returns are delivered; under
-  // kBlock every one of them, unless evicted). Errors: as BroadcastPublisher::open.
+  /// Opens (or creates) the channel read-only and joins. It creates `<name>.sub.<id>` and starts at the
+  /// publisher's current position (messages published after open() returns are delivered; under
+  /// kBlock every one of them, unless evicted). Errors: as BroadcastPublisher::open.
   [[nodiscard]] static Result<BroadcastSubscriber> open(std::string_view name, OpenMode mode,
                                                         const BroadcastOptions& options = {});
 
+  /// An invalid subscriber (valid() is false); assign one from open().
   BroadcastSubscriber();
+  /// Moves the subscriber; the source is left invalid.
   BroadcastSubscriber(BroadcastSubscriber&&) noexcept;
+  /// Closes this subscriber, then takes the other's; the source is left invalid.
   BroadcastSubscriber& operator=(BroadcastSubscriber&&) noexcept;
+  /// Leaves the channel (see close()).
   ~BroadcastSubscriber();
 
-  // Copies the next message into `buffer` (validated like a seqlock: the slot's sequence is checked
-  // before and after the copy, so the bytes are never torn). try_ never blocks; receive() waits by
-  // the WaitStrategy; receive_until() until the deadline. Outcomes: kOk, kWouldBlock, kTimeout,
-  // kPeerClosed/kPeerDied (nothing left and no publisher), kLapsed (lost > 0; the subscriber moved
-  // to the oldest message still in the ring), kEvicted (sticky). Errors: kTooLarge (buffer smaller
-  // than max_message), kCorrupt (a garbage slot length), kRoleTaken (forked child).
+  /// Copies the next message into `buffer` (validated like a seqlock: the slot's sequence is checked
+  /// before and after the copy, so the bytes are never torn). try_ never blocks; receive() waits by
+  /// the WaitStrategy; receive_until() until the deadline. Outcomes: kOk, kWouldBlock, kTimedOut,
+  /// kPeerClosed/kPeerDied (nothing left and no publisher), kLapsed (lost > 0; the subscriber moved
+  /// to the oldest message still in the ring), kEvicted (sticky). Errors: kTooLarge (buffer smaller
+  /// than max_message), kCorrupt (a garbage slot length), kRoleTaken (forked child).
   [[nodiscard]] Result<BroadcastReceived> try_receive(std::span<std::byte> buffer);
+  /// As try_receive(), but waits by the WaitStrategy, without a deadline.
   [[nodiscard]] Result<BroadcastReceived> receive(std::span<std::byte> buffer);
+  /// As receive(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<BroadcastReceived> receive_until(std::span<std::byte> buffer, Deadline deadline);
 
-  // Leaves: marks the record closed, removes `<name>.sub.<id>` and tells the publisher. Idempotent.
+  /// Leaves: marks the record closed, removes `<name>.sub.<id>` and tells the publisher. Idempotent.
   void close() noexcept;
 
+  /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept;
+  /// This subscriber's id (the `<id>` of `<name>.sub.<id>`).
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  /// Messages received so far.
   [[nodiscard]] std::uint64_t received() const noexcept { return received_; }
+  /// Messages lost so far (lapped or skipped on eviction).
   [[nodiscard]] std::uint64_t lost() const noexcept { return lost_; }
+  /// Largest payload in bytes; a receive buffer must hold at least this many.
   [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  /// The channel's policy (read from the header).
   [[nodiscard]] BroadcastPolicy policy() const noexcept { return policy_; }
-  // The read-only mapping of the data object (diagnostics and tests: writing to it is SIGSEGV).
+  /// The read-only mapping of the data object (diagnostics and tests: writing to it is SIGSEGV).
   [[nodiscard]] std::span<const std::byte> data_mapping() const noexcept {
     return {static_cast<const std::byte*>(map_.mapping.data()), map_.mapping.size()};
   }

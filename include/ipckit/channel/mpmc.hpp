@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
-// The ipckit MPMC channel: several producers and several consumers on one shared-memory object
-// (`chan:/name`, pattern 2); each message goes to exactly one consumer.
-//
-//   auto tx = MpmcProducer::open("/jobs", OpenMode::kOpenOrCreate);   // any number of processes
-//   tx->send(bytes);
-//   auto rx = MpmcConsumer::open("/jobs", OpenMode::kOpenOrCreate);   // any number of processes
-//   auto r = rx->receive(buffer);   // r->status, r->size, r->redelivered
-//
-// Fixed slots with a per-slot state word (a bounded MPMC queue in the style of Vyukov's, with the
-// claim made on the slot word itself): the word carries the slot's position, its state (free,
-// writing, full, reading) and the member index of the process that claimed it, so a claim and the
-// claimant's identity are one atomic store. Every endpoint holds a member slot in the header's
-// member table (pid + start time + pid-ns). When a member dies, whoever is held up by it takes its
-// member slot over and repairs every slot it held: a record it was writing is skipped (never
-// exposed torn), a record it was reading is handed to another consumer with redelivered = true
-// (delivered at least once, flagged; exactly once otherwise). docs/channel.md has the layout, the
-// protocol and every memory order.
-//
-// Members: at most kMaxMembers endpoints (producers + consumers) attached at once.
-//
-// Thread safety: an endpoint is used by one thread at a time (movable between threads); any number
-// of endpoints may run in different threads or processes.
+/// @file
+/// The ipckit MPMC channel: several producers and several consumers on one shared-memory object
+/// (`chan:/name`, pattern 2); each message goes to exactly one consumer.
+///
+/// @code
+///   auto tx = MpmcProducer::open("/jobs", OpenMode::kOpenOrCreate);   // any number of processes
+///   tx->send(bytes);
+///   auto rx = MpmcConsumer::open("/jobs", OpenMode::kOpenOrCreate);   // any number of processes
+///   auto r = rx->receive(buffer);   // r->status, r->size, r->redelivered
+/// @endcode
+///
+/// Fixed slots with a per-slot state word (a bounded MPMC queue in the style of Vyukov's, with the
+/// claim made on the slot word itself): the word carries the slot's position, its state (free,
+/// writing, full, reading) and the member index of the process that claimed it, so a claim and the
+/// claimant's identity are one atomic store. Every endpoint holds a member slot in the header's
+/// member table (pid + start time + pid-ns). When a member dies, whoever is held up by it takes its
+/// member slot over and repairs every slot it held: a record it was writing is skipped (never
+/// exposed torn), a record it was reading is handed to another consumer with redelivered = true
+/// (delivered at least once, flagged; exactly once otherwise). docs/channel.md has the layout, the
+/// protocol and every memory order.
+///
+/// Members: at most MpmcChannel::kMaxMembers endpoints (producers + consumers) attached at once.
+///
+/// Thread safety: an endpoint is used by one thread at a time (movable between threads); any number
+/// of endpoints may run in different threads or processes.
 #pragma once
 
 #include <cstddef>
@@ -38,13 +41,14 @@
 
 namespace ipckit {
 
+/// Operations on an MPMC channel as a whole (by name), and its limits.
 class IPCKIT_API MpmcChannel {
  public:
-  // Endpoints attached at once (each holds one 128-byte member slot after the header).
+  /// Endpoints attached at once (each holds one 128-byte member slot after the header).
   static constexpr std::uint32_t kMaxMembers = 128;
-  // shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
+  /// shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
-  // Slots a channel of this capacity and max_message holds (0 when it cannot be created).
+  /// Slots a channel of this capacity and max_message holds (0 when it cannot be created).
   [[nodiscard]] static std::uint64_t slots_for(std::uint64_t capacity, std::uint64_t max_message) noexcept;
 };
 
@@ -89,7 +93,7 @@ class IPCKIT_API MpmcCore {
   void abandon(const Claimed& c) noexcept;
 
   // Waits (by the endpoint's strategy) until claim_* may succeed, the deadline passes or the other
-  // side is gone. Returns kOk to retry, kTimeout, kPeerClosed or kPeerDied.
+  // side is gone. Returns kOk to retry, kTimedOut, kPeerClosed or kPeerDied.
   ChannelStatus wait(Deadline deadline, std::uint32_t& spins);
   // check_members() at most once per liveness_interval (try_* calls): kOk or the other side's end.
   ChannelStatus poll_members();
@@ -145,13 +149,17 @@ class IPCKIT_API MpmcCore {
 // What producers and consumers both answer (the endpoint's shared core and its accessors).
 class IPCKIT_API MpmcEndpoint {
  public:
+  /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept { return core_.valid(); }
+  /// Largest payload in bytes.
   [[nodiscard]] std::size_t max_message() const noexcept { return core_.max_message(); }
+  /// Slots in the ring.
   [[nodiscard]] std::uint64_t slots() const noexcept { return core_.slots(); }
+  /// The channel's name, as opened.
   [[nodiscard]] const std::string& name() const noexcept { return core_.name(); }
-  // Totals of the channel (header) plus the counters of every attached member.
+  /// Totals of the channel (header) plus the counters of every attached member.
   [[nodiscard]] ChannelCounters counters() const noexcept { return core_.counters(); }
-  // True when opening this endpoint repaired and took over a dead member's slot.
+  /// True when opening this endpoint repaired and took over a dead member's slot.
   [[nodiscard]] bool reclaimed() const noexcept { return core_.reclaimed(); }
 
  protected:
@@ -161,41 +169,52 @@ class IPCKIT_API MpmcEndpoint {
 
 }  // namespace detail
 
+/// A producer of an MPMC channel (any number per channel, up to MpmcChannel::kMaxMembers
+/// endpoints in all). Used by one thread at a time.
 class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
  public:
-  // Opens or creates `name` and joins as a producer (takes a free member slot, or repairs and takes
-  // over a dead member's). The ring holds slots_for(capacity, max_message) slots (a power of two,
-  // at least 2). Errors: as SpscProducer::open, plus kUnsupported (a channel of another pattern),
-  // kInvalidArgument (fewer than 2 slots), kRoleTaken (all kMaxMembers member slots are held by
-  // live processes).
+  /// Opens or creates `name` and joins as a producer (takes a free member slot, or repairs and takes
+  /// over a dead member's). The ring holds slots_for(capacity, max_message) slots (a power of two,
+  /// at least 2). Errors: as SpscProducer::open, plus kUnsupported (a channel of another pattern),
+  /// kInvalidArgument (fewer than 2 slots), kRoleTaken (all kMaxMembers member slots are held by
+  /// live processes).
   [[nodiscard]] static Result<MpmcProducer> open(std::string_view name, OpenMode mode,
                                                  const ChannelOptions& options = {}, std::uint64_t type_hash = 0);
 
+  /// An invalid producer (valid() is false); assign one from open().
   MpmcProducer() = default;
+  /// Moves the endpoint; \p other is left invalid.
   MpmcProducer(MpmcProducer&& other) noexcept;
+  /// Closes this endpoint first (see close()), then takes \p other's; \p other is left invalid.
   MpmcProducer& operator=(MpmcProducer&& other) noexcept;  // closes this endpoint first
+  /// Leaves the channel (see close()).
   ~MpmcProducer();
 
-  // Zero-copy send: a span of `n` bytes in a slot to fill in place, made visible by commit(). While
-  // reserved, the slot is held by this process (if it dies now, consumers skip the slot). A second
-  // reserve() before commit() reuses the slot with the new size. Ring full: try_ kWouldBlock,
-  // reserve() waits by the WaitStrategy, reserve_until() kTimeout; kPeerClosed / kPeerDied when
-  // the ring stays full and no consumer is attached any more (one was before). Errors: kTooLarge,
-  // kRoleTaken (forked child).
+  /// Zero-copy send: a span of `n` bytes in a slot to fill in place, made visible by commit(). While
+  /// reserved, the slot is held by this process (if it dies now, consumers skip the slot). A second
+  /// reserve() before commit() reuses the slot with the new size. Ring full: try_ kWouldBlock,
+  /// reserve() waits by the WaitStrategy, reserve_until() kTimedOut; kPeerClosed / kPeerDied when
+  /// the ring stays full and no consumer is attached any more (one was before). Errors: kTooLarge,
+  /// kRoleTaken (forked child).
   [[nodiscard]] Result<Reservation> try_reserve(std::size_t n);
+  /// As try_reserve(), but waits by the WaitStrategy while the ring is full, without a deadline.
   [[nodiscard]] Result<Reservation> reserve(std::size_t n);
+  /// As reserve(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<Reservation> reserve_until(std::size_t n, Deadline deadline);
-  // Publishes the reserved slot (all n bytes, or the first `used`). Errors: kInvalidArgument (no
-  // reservation, used > n).
+  /// Publishes the reserved slot (all n bytes, or the first `used`). Errors: kInvalidArgument (no
+  /// reservation, used > n).
   [[nodiscard]] Result<void> commit();
+  /// As commit(), but publishes only the first `used` bytes.
   [[nodiscard]] Result<void> commit_size(std::size_t used);
 
-  // Copying send: reserve + memcpy + commit.
+  /// Copying send: reserve + memcpy + commit. try_send() never blocks.
   [[nodiscard]] Result<ChannelStatus> try_send(std::span<const std::byte> message);
+  /// Copying send that waits like reserve().
   [[nodiscard]] Result<ChannelStatus> send(std::span<const std::byte> message);
+  /// Copying send that waits like reserve_until(): at most until `deadline`.
   [[nodiscard]] Result<ChannelStatus> send_until(std::span<const std::byte> message, Deadline deadline);
 
-  // Leaves (a reservation not committed is published empty-handed: consumers skip it). Idempotent.
+  /// Leaves (a reservation not committed is published empty-handed: consumers skip it). Idempotent.
   void close() noexcept;
 
  private:
@@ -206,36 +225,46 @@ class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
   bool reserved_ = false;
 };
 
+/// A consumer of an MPMC channel (any number per channel, up to MpmcChannel::kMaxMembers
+/// endpoints in all). Used by one thread at a time.
 class IPCKIT_API MpmcConsumer : public detail::MpmcEndpoint {
  public:
-  // Opens or creates `name` and joins as a consumer. Errors: as MpmcProducer::open.
+  /// Opens or creates `name` and joins as a consumer. Errors: as MpmcProducer::open.
   [[nodiscard]] static Result<MpmcConsumer> open(std::string_view name, OpenMode mode,
                                                  const ChannelOptions& options = {}, std::uint64_t type_hash = 0);
 
+  /// An invalid consumer (valid() is false); assign one from open().
   MpmcConsumer() = default;
+  /// Moves the endpoint; \p other is left invalid.
   MpmcConsumer(MpmcConsumer&& other) noexcept;
+  /// Closes this endpoint first (see close()), then takes \p other's; \p other is left invalid.
   MpmcConsumer& operator=(MpmcConsumer&& other) noexcept;  // closes this endpoint first
+  /// Leaves the channel (see close()).
   ~MpmcConsumer();
 
-  // Zero-copy receive: a view of the next message, valid until release(); the slot is held by
-  // this process meanwhile (if it dies, the message is redelivered to another consumer with
-  // redelivered = true). Ring empty: try_ kWouldBlock, receive() waits, receive_until() kTimeout;
-  // kPeerClosed / kPeerDied when empty and no producer is attached any more (one was before).
-  // Errors: kCorrupt (a length above max_message: never an out-of-bounds read), kInvalidArgument
-  // (previous view not released), kRoleTaken (forked child).
+  /// Zero-copy receive: a view of the next message, valid until release(); the slot is held by
+  /// this process meanwhile (if it dies, the message is redelivered to another consumer with
+  /// redelivered = true). Ring empty: try_ kWouldBlock, receive() waits, receive_until() kTimedOut;
+  /// kPeerClosed / kPeerDied when empty and no producer is attached any more (one was before).
+  /// Errors: kCorrupt (a length above max_message: never an out-of-bounds read), kInvalidArgument
+  /// (previous view not released), kRoleTaken (forked child).
   [[nodiscard]] Result<ReceivedView> try_receive();
+  /// As try_receive(), but waits by the WaitStrategy while the ring is empty, without a deadline.
   [[nodiscard]] Result<ReceivedView> receive();
+  /// As receive(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<ReceivedView> receive_until(Deadline deadline);
-  // Frees the slot of the last view. Errors: kInvalidArgument (nothing held).
+  /// Frees the slot of the last view. Errors: kInvalidArgument (nothing held).
   [[nodiscard]] Result<void> release();
 
-  // Copying receive. Errors as above, plus kTooLarge when `buffer` is smaller than max_message
-  // (checked first, so no message is ever taken and dropped).
+  /// Copying receive. Errors as above, plus kTooLarge when `buffer` is smaller than max_message
+  /// (checked first, so no message is ever taken and dropped). try_receive(buffer) never blocks.
   [[nodiscard]] Result<ReceivedCopy> try_receive(std::span<std::byte> buffer);
+  /// Copying receive that waits like receive().
   [[nodiscard]] Result<ReceivedCopy> receive(std::span<std::byte> buffer);
+  /// Copying receive that waits like receive_until(): at most until `deadline`.
   [[nodiscard]] Result<ReceivedCopy> receive_until(std::span<std::byte> buffer, Deadline deadline);
 
-  // Leaves; a view not released is handed to another consumer (redelivered). Idempotent.
+  /// Leaves; a view not released is handed to another consumer (redelivered). Idempotent.
   void close() noexcept;
 
  private:

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-// The ipckit SPSC channel: zero-copy variable-length messages between two processes through one
-// shared-memory object (`chan:/name`), surviving crashed peers.
-//
-//   auto tx = SpscProducer::open("/telemetry", OpenMode::kOpenOrCreate);   // process A
-//   auto span = tx->reserve(64);  fill(*span);  tx->commit();
-//   auto rx = SpscConsumer::open("/telemetry", OpenMode::kOpenOrCreate);   // process B
-//   auto msg = rx->receive();  use(msg->data);  rx->release();
-//
-// Roles: one producer and one consumer at a time, claimed in the shared header. A second claimant
-// (another process, or a forked child using an inherited endpoint) gets LibraryCode::kRoleTaken; a
-// role whose holder died (pid + start time + pid-ns) is taken over. The object stays until
-// SpscChannel::unlink(); attached endpoints keep working after an unlink.
-//
-// Thread safety: an endpoint is used by one thread at a time (it is movable between threads);
-// producer and consumer may run in different threads or processes. counters() may be called from
-// anywhere. See docs/channel.md for the full table, the layout and the memory orders.
+/// @file
+/// The ipckit SPSC channel: zero-copy variable-length messages between two processes through one
+/// shared-memory object (`chan:/name`), surviving crashed peers.
+///
+/// @code
+///   auto tx = SpscProducer::open("/telemetry", OpenMode::kOpenOrCreate);   // process A
+///   auto span = tx->reserve(64);  fill(*span);  tx->commit();
+///   auto rx = SpscConsumer::open("/telemetry", OpenMode::kOpenOrCreate);   // process B
+///   auto msg = rx->receive();  use(msg->data);  rx->release();
+/// @endcode
+///
+/// Roles: one producer and one consumer at a time, claimed in the shared header. A second claimant
+/// (another process, or a forked child using an inherited endpoint) gets LibraryCode::kRoleTaken; a
+/// role whose holder died (pid + start time + pid-ns) is taken over. The object stays until
+/// SpscChannel::unlink(); attached endpoints keep working after an unlink.
+///
+/// Thread safety: an endpoint is used by one thread at a time (it is movable between threads);
+/// producer and consumer may run in different threads or processes. counters() may be called from
+/// anywhere. See docs/channel.md for the full table, the layout and the memory orders.
 #pragma once
 
 #include <atomic>
@@ -40,74 +43,94 @@ class Memfd;
 
 
 
+/// Operations on an SPSC channel as a whole (by name).
 class IPCKIT_API SpscChannel {
  public:
-  // shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
+  /// shm_unlink of the channel's object. Attached endpoints keep working. Errors: ENOENT, EACCES.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
-  // Counters of a channel without claiming a role (maps it read-only). Errors: as open().
+  /// Counters of an existing channel without claiming a role (it opens the object and only reads
+  /// the header). Errors: as open().
   [[nodiscard]] static Result<ChannelCounters> counters(std::string_view name);
 };
 
+/// The producer end of an SPSC channel. Used by one thread at a time.
 class IPCKIT_API SpscProducer {
  public:
-  // Opens or creates `name` and claims the producer role. `type_hash` is 0 for byte channels
-  // (Channel<T> passes its own); it must match the creator's. Blocks up to options.open_timeout
-  // while a creator initialises the object. Errors: shm_open/posix_fallocate errno (hint names
-  // /dev/shm), kInvalidArgument (sizes), kNotReady, kCorrupt, kVersionMismatch, kRoleTaken.
+  /// Opens or creates `name` and claims the producer role. `type_hash` is 0 for byte channels
+  /// (Channel\<T\> passes its own); it must match the creator's. Blocks up to options.open_timeout
+  /// while a creator initialises the object. Errors: shm_open/posix_fallocate errno (hint names
+  /// /dev/shm), kInvalidArgument (sizes), kNotReady, kCorrupt, kVersionMismatch, kRoleTaken.
   [[nodiscard]] static Result<SpscProducer> open(std::string_view name, OpenMode mode,
                                                  const ChannelOptions& options = {},
                                                  std::uint64_t type_hash = 0);
 
-  // Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
-  // which verified its seals and size) and claims the role; the header is validated as in open().
-  // Errors: as open() (no shm_open), fstat/mmap errno.
+  /// Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
+  /// which verified its seals and size) and claims the role; the header is validated as in open().
+  /// Errors: as open() (no shm_open), fstat/mmap errno.
   [[nodiscard]] static Result<SpscProducer> open_memfd(const Memfd& channel, const ChannelOptions& options = {},
                                                      std::uint64_t type_hash = 0);
 
+  /// An invalid producer (valid() is false); assign one from open().
   SpscProducer() = default;
+  /// Moves the endpoint; \p other is left invalid.
   SpscProducer(SpscProducer&& other) noexcept;
+  /// Closes this endpoint, then takes \p other's; \p other is left invalid.
   SpscProducer& operator=(SpscProducer&& other) noexcept;
+  /// Not copyable.
   SpscProducer(const SpscProducer&) = delete;
+  /// Not copyable.
   SpscProducer& operator=(const SpscProducer&) = delete;
-  // close(), ignoring errors.
+  /// close(), ignoring errors.
   ~SpscProducer();
 
-  // Zero-copy send, step 1: a span of `n` bytes in the ring to fill in place. A second reserve()
-  // before commit() replaces the first. try_ never blocks; reserve() waits by the endpoint's
-  // WaitStrategy; reserve_until() until the deadline. When the ring stays full: kWouldBlock,
-  // kTimeout, or kPeerDied/kPeerClosed once the consumer is gone. Errors: kTooLarge (n > max,
-  // naming max), kCorrupt (a garbage consumer index), kRoleTaken (used in a forked child).
+  /// Zero-copy send, step 1: a span of `n` bytes in the ring to fill in place. A second reserve()
+  /// before commit() replaces the first. try_ never blocks; reserve() waits by the endpoint's
+  /// WaitStrategy; reserve_until() until the deadline. When the ring stays full: kWouldBlock,
+  /// kTimedOut, or kPeerDied/kPeerClosed once the consumer is gone. Errors: kTooLarge (n > max,
+  /// naming max), kCorrupt (a garbage consumer index), kRoleTaken (used in a forked child).
   [[nodiscard]] Result<Reservation> try_reserve(std::size_t n);
+  /// As try_reserve(), but waits by the WaitStrategy while the ring is full, without a deadline.
   [[nodiscard]] Result<Reservation> reserve(std::size_t n);
+  /// As reserve(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<Reservation> reserve_until(std::size_t n, Deadline deadline);
 
-  // Step 2: makes the reserved record visible (all `n` bytes, or the first `used` <= n). With
-  // publish=false the record joins a batch that becomes visible at flush() (or automatically after
-  // kMaxBatch records, or when the producer must wait): one release store and one wake check per
-  // batch. Never blocks. Errors: kInvalidArgument (no reservation, used > n).
+  /// Step 2: makes the reserved record visible (all `n` bytes, or the first `used` <= n). With
+  /// publish=false the record joins a batch that becomes visible at flush() (or automatically after
+  /// kMaxBatch records, or when the producer must wait): one release store and one wake check per
+  /// batch. Never blocks. Errors: kInvalidArgument (no reservation, used > n).
   [[nodiscard]] Result<void> commit(bool publish = true);
+  /// As commit(), but makes only the first `used` bytes of the reservation the record.
   [[nodiscard]] Result<void> commit_size(std::size_t used, bool publish = true);
-  // Publishes a pending batch (wakes a sleeping consumer). Never blocks, never fails.
+  /// Publishes a pending batch (wakes a sleeping consumer). Never blocks, never fails.
   void flush() noexcept;
 
-  // Copying send: reserve + memcpy + commit, same blocking and outcomes as reserve.
+  /// Copying send: reserve + memcpy + commit, same blocking and outcomes as reserve.
+  /// try_send() never blocks.
   [[nodiscard]] Result<ChannelStatus> try_send(std::span<const std::byte> message, bool publish = true);
+  /// Copying send that waits like reserve().
   [[nodiscard]] Result<ChannelStatus> send(std::span<const std::byte> message, bool publish = true);
+  /// Copying send that waits like reserve_until(): at most until `deadline`.
   [[nodiscard]] Result<ChannelStatus> send_until(std::span<const std::byte> message, Deadline deadline,
                                                  bool publish = true);
 
-  // Flushes, marks the role closed (a consumer that drains the ring then gets kPeerClosed) and
-  // releases it. Idempotent. Must not run concurrently with other calls on this endpoint.
+  /// Flushes, marks the role closed (a consumer that drains the ring then gets kPeerClosed) and
+  /// releases it. Idempotent. Must not run concurrently with other calls on this endpoint.
   void close() noexcept;
 
+  /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  /// Largest payload in bytes.
   [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  /// Ring bytes.
   [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  /// The channel's name, as opened.
   [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  /// A snapshot of the channel's counters (all zero when not valid()).
   [[nodiscard]] ChannelCounters counters() const noexcept;
-  // True when this endpoint took the role over from a dead producer.
+  /// True when this endpoint took the role over from a dead producer.
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
 
+  /// Records of one batch (publish=false) after which the batch is published anyway.
   static constexpr std::uint32_t kMaxBatch = 64;
 
  private:
@@ -156,74 +179,91 @@ class IPCKIT_API SpscProducer {
   detail::NotifySender notify_;  // the armed consumer's eventfd (epoll integration)
 };
 
+/// The consumer end of an SPSC channel. Used by one thread at a time.
 class IPCKIT_API SpscConsumer {
  public:
-  // Opens or creates `name` and claims the consumer role. If the previous consumer died holding a
-  // record, the first receive() hands it out again with redelivered=true. Errors: as
-  // SpscProducer::open.
+  /// Opens or creates `name` and claims the consumer role. If the previous consumer died holding a
+  /// record, the first receive() hands it out again with redelivered=true. Errors: as
+  /// SpscProducer::open.
   [[nodiscard]] static Result<SpscConsumer> open(std::string_view name, OpenMode mode,
                                                  const ChannelOptions& options = {},
                                                  std::uint64_t type_hash = 0);
 
-  // Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
-  // which verified its seals and size) and claims the role; the header is validated as in open().
-  // Errors: as open() (no shm_open), fstat/mmap errno.
+  /// Attaches to a channel in a memfd (create_memfd_channel(), or receive_channel() from a peer,
+  /// which verified its seals and size) and claims the role; the header is validated as in open().
+  /// Errors: as open() (no shm_open), fstat/mmap errno.
   [[nodiscard]] static Result<SpscConsumer> open_memfd(const Memfd& channel, const ChannelOptions& options = {},
                                                      std::uint64_t type_hash = 0);
 
+  /// An invalid consumer (valid() is false); assign one from open().
   SpscConsumer() = default;
+  /// Moves the endpoint; \p other is left invalid.
   SpscConsumer(SpscConsumer&& other) noexcept;
+  /// Closes this endpoint, then takes \p other's; \p other is left invalid.
   SpscConsumer& operator=(SpscConsumer&& other) noexcept;
+  /// Not copyable.
   SpscConsumer(const SpscConsumer&) = delete;
+  /// Not copyable.
   SpscConsumer& operator=(const SpscConsumer&) = delete;
+  /// close(), ignoring errors.
   ~SpscConsumer();
 
-  // Zero-copy receive: a view of the next record, valid until release(). try_ never blocks;
-  // receive() waits by the WaitStrategy; receive_until() until the deadline. On an empty ring:
-  // kWouldBlock, kTimeout, kPeerClosed (producer closed) or kPeerDied (producer found dead; every
-  // record it published has been delivered first). Errors: kCorrupt (a torn or garbage record or
-  // index: never an out-of-bounds read), kInvalidArgument (previous view not released),
-  // kRoleTaken (used in a forked child).
+  /// Zero-copy receive: a view of the next record, valid until release(). try_ never blocks;
+  /// receive() waits by the WaitStrategy; receive_until() until the deadline. On an empty ring:
+  /// kWouldBlock, kTimedOut, kPeerClosed (producer closed) or kPeerDied (producer found dead; every
+  /// record it published has been delivered first). Errors: kCorrupt (a torn or garbage record or
+  /// index: never an out-of-bounds read), kInvalidArgument (previous view not released),
+  /// kRoleTaken (used in a forked child).
   [[nodiscard]] Result<ReceivedView> try_receive();
+  /// As try_receive(), but waits by the WaitStrategy while the ring is empty, without a deadline.
   [[nodiscard]] Result<ReceivedView> receive();
+  /// As receive(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<ReceivedView> receive_until(Deadline deadline);
-  // Frees the record of the last view for the producer. Never blocks. Errors: kInvalidArgument
-  // (nothing held).
+  /// Frees the record of the last view for the producer. Never blocks. Errors: kInvalidArgument
+  /// (nothing held).
   [[nodiscard]] Result<void> release();
 
-  // Copying receive into `buffer`. Errors as above, plus kTooLarge when the record does not fit
-  // (the record stays in the ring).
+  /// Copying receive into `buffer`. Errors as above, plus kTooLarge when the record does not fit
+  /// (the record stays in the ring). try_receive(buffer) never blocks.
   [[nodiscard]] Result<ReceivedCopy> try_receive(std::span<std::byte> buffer);
+  /// Copying receive that waits like receive().
   [[nodiscard]] Result<ReceivedCopy> receive(std::span<std::byte> buffer);
+  /// Copying receive that waits like receive_until(): at most until `deadline`.
   [[nodiscard]] Result<ReceivedCopy> receive_until(std::span<std::byte> buffer, Deadline deadline);
 
-  // Marks the role closed and releases it; a record held and not released is redelivered to the
-  // next consumer. Idempotent; not concurrent with other calls on this endpoint.
+  /// Marks the role closed and releases it; a record held and not released is redelivered to the
+  /// next consumer. Idempotent; not concurrent with other calls on this endpoint.
   void close() noexcept;
 
+  /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  /// Largest payload in bytes.
   [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  /// Ring bytes.
   [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  /// The channel's name, as opened.
   [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  /// A snapshot of the channel's counters (all zero when not valid()).
   [[nodiscard]] ChannelCounters counters() const noexcept;
+  /// True when this endpoint took the role over from a dead consumer.
   [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
 
-  // Epoll integration (docs/channel.md). enable_notification() creates this consumer's notification
-  // fd (an epoll fd: add it to your epoll/poll/io_uring set for EPOLLIN) and returns it; later calls
-  // return the same fd. It tells producers this consumer may sleep (they keep their wake check on).
-  // Errors: errno of eventfd/socket/bind/listen/timerfd/epoll; kRoleTaken in a forked child.
+  /// Epoll integration (docs/channel.md). enable_notification() creates this consumer's notification
+  /// fd (an epoll fd: add it to your epoll/poll/io_uring set for EPOLLIN) and returns it; later calls
+  /// return the same fd. It tells producers this consumer may sleep (they keep their wake check on).
+  /// Errors: errno of eventfd/socket/bind/listen/timerfd/epoll; kRoleTaken in a forked child.
   [[nodiscard]] Result<int> enable_notification();
-  // The notification fd, or -1 before enable_notification(). Owned by the endpoint (closed by close()).
+  /// The notification fd, or -1 before enable_notification(). Owned by the endpoint (closed by close()).
   [[nodiscard]] int native_handle() const noexcept { return notify_.handle(); }
-  // Call before waiting on native_handle(), after draining with try_receive() until kWouldBlock:
-  // consumes what woke the fd, sets `armed`, then re-checks the ring (seq_cst fence: pairs with the
-  // producer's fence between publishing and reading `armed`). true: armed, wait now. false: a
-  // record is already there or the producer is gone: do not wait, drain again (try_receive reports
-  // it). Never blocks. Level-triggered contract: the fd may also be readable with nothing to
-  // receive (spurious: the liveness timer, a producer fetching the eventfd). Errors: kInvalidArgument
-  // (notification not enabled), kRoleTaken (forked child).
+  /// Call before waiting on native_handle(), after draining with try_receive() until kWouldBlock:
+  /// consumes what woke the fd, sets `armed`, then re-checks the ring (seq_cst fence: pairs with the
+  /// producer's fence between publishing and reading `armed`). true: armed, wait now. false: a
+  /// record is already there or the producer is gone: do not wait, drain again (try_receive reports
+  /// it). Never blocks. Level-triggered contract: the fd may also be readable with nothing to
+  /// receive (spurious: the liveness timer, a producer fetching the eventfd). Errors: kInvalidArgument
+  /// (notification not enabled), kRoleTaken (forked child).
   [[nodiscard]] Result<bool> arm();
-  // Clears `armed` (after a wake-up): producers stop making eventfd writes. Never blocks.
+  /// Clears `armed` (after a wake-up): producers stop making eventfd writes. Never blocks.
   void disarm() noexcept;
 
  private:

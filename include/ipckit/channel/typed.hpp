@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Channel<T>: the SPSC channel carrying one trivially copyable T per message.
-//
-// The channel's header records a hash of T's name, size and alignment; opening a channel created
-// for another type is an Error (kInvalidArgument naming both hashes). The name is taken from the
-// compiler's function signature with the spelling normalised to "T = name", so g++ and clang agree
-// for ordinary types; exotic types (lambdas, anonymous namespaces) may hash differently across
-// compilers.
+/// @file
+/// Channel\<T\>: the SPSC channel carrying one trivially copyable T per message.
+///
+/// The channel's header records a hash of T's name, size and alignment; opening a channel created
+/// for another type is an Error (kInvalidArgument naming both hashes). The name is taken from the
+/// compiler's function signature with the spelling normalised to "T = name", so g++ and clang agree
+/// for ordinary types; exotic types (lambdas, anonymous namespaces) may hash differently across
+/// compilers.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +39,8 @@ constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 0xcbf29ce484
 }
 }  // namespace detail
 
+/// The SPSC channel carrying one trivially copyable T per message (alignof(T) at most 8); see
+/// the file's description for the type check.
 template <class T>
   requires std::is_trivially_copyable_v<T>
 class Channel {
@@ -45,7 +48,7 @@ class Channel {
   // Records are 8-byte aligned; the payload of a record starts 8 bytes after it.
   static_assert(alignof(T) <= channel_layout::kRecordAlign, "Channel<T> needs alignof(T) <= 8");
 
-  // Never 0 (0 marks byte channels).
+  /// The hash of T's name, size and alignment recorded in the header. Never 0 (0 marks byte channels).
   static constexpr std::uint64_t type_hash() noexcept {
     std::uint64_t h = detail::fnv1a(detail::type_name<T>());
     h = (h ^ sizeof(T)) * 0x100000001b3ULL;
@@ -53,8 +56,8 @@ class Channel {
     return h == 0 ? 1 : h;
   }
 
-  // Options for a channel of T: max_message = sizeof(T); capacity is kept if it is large enough,
-  // else raised to the smallest allowed power of two.
+  /// Options for a channel of T: max_message = sizeof(T); capacity is kept if it is large enough,
+  /// else raised to the smallest allowed power of two.
   static ChannelOptions options(ChannelOptions o = {}) noexcept {
     o.max_message = sizeof(T);
     std::size_t need = channel_layout::min_capacity(sizeof(T));
@@ -64,18 +67,26 @@ class Channel {
     return o;
   }
 
+  /// The typed producer: an SpscProducer sending one T per message.
   class Producer {
    public:
+    /// An invalid producer; assign one from Channel::producer().
     Producer() = default;
+    /// Wraps an open SpscProducer (its type hash should be type_hash()).
     explicit Producer(SpscProducer raw) : raw_(std::move(raw)) {}
-    // As SpscProducer::try_send/send/send_until with sizeof(T) bytes.
+    /// As SpscProducer::try_send with sizeof(T) bytes: never blocks.
     [[nodiscard]] Result<ChannelStatus> try_send(const T& v, bool publish = true) { return raw_.try_send(bytes(v), publish); }
+    /// As SpscProducer::send with sizeof(T) bytes: waits while the ring is full.
     [[nodiscard]] Result<ChannelStatus> send(const T& v, bool publish = true) { return raw_.send(bytes(v), publish); }
+    /// As SpscProducer::send_until with sizeof(T) bytes: waits at most until `d`.
     [[nodiscard]] Result<ChannelStatus> send_until(const T& v, Deadline d, bool publish = true) {
       return raw_.send_until(bytes(v), d, publish);
     }
+    /// As SpscProducer::flush.
     void flush() noexcept { raw_.flush(); }
+    /// As SpscProducer::close.
     void close() noexcept { raw_.close(); }
+    /// The underlying byte producer.
     [[nodiscard]] SpscProducer& raw() noexcept { return raw_; }
 
    private:
@@ -85,24 +96,32 @@ class Channel {
     SpscProducer raw_;
   };
 
-  // What the typed consumer hands out: a copy of T when status is kOk.
+  /// What the typed consumer hands out: a copy of T when status is kOk.
   struct Received {
-    ChannelStatus status = ChannelStatus::kWouldBlock;
-    T value{};
-    bool redelivered = false;
+    ChannelStatus status = ChannelStatus::kWouldBlock;  ///< the outcome; value is meaningful only when kOk
+    T value{};                                          ///< the received T
+    bool redelivered = false;                           ///< a previous consumer died holding this record
+    /// True when status is kOk.
     explicit operator bool() const noexcept { return status == ChannelStatus::kOk; }
   };
 
+  /// The typed consumer: an SpscConsumer receiving one T per message (copied out and released).
   class Consumer {
    public:
+    /// An invalid consumer; assign one from Channel::consumer().
     Consumer() = default;
+    /// Wraps an open SpscConsumer (its type hash should be type_hash()).
     explicit Consumer(SpscConsumer raw) : raw_(std::move(raw)) {}
-    // As SpscConsumer::try_receive/receive/receive_until, copying one T out. A record of another
-    // size is kCorrupt.
+    /// As SpscConsumer::try_receive/receive/receive_until, copying one T out. A record of another
+    /// size is kCorrupt. try_receive() never blocks.
     [[nodiscard]] Result<Received> try_receive() { return take(raw_.try_receive()); }
+    /// As SpscConsumer::receive, copying one T out: waits while the ring is empty.
     [[nodiscard]] Result<Received> receive() { return take(raw_.receive()); }
+    /// As SpscConsumer::receive_until, copying one T out: waits at most until `d`.
     [[nodiscard]] Result<Received> receive_until(Deadline d) { return take(raw_.receive_until(d)); }
+    /// As SpscConsumer::close.
     void close() noexcept { raw_.close(); }
+    /// The underlying byte consumer.
     [[nodiscard]] SpscConsumer& raw() noexcept { return raw_; }
 
    private:
@@ -124,12 +143,13 @@ class Channel {
     SpscConsumer raw_;
   };
 
-  // Open or create `name` for T and claim a role. Errors: as SpscProducer/SpscConsumer::open.
+  /// Open or create `name` for T and claim the producer role. Errors: as SpscProducer::open.
   [[nodiscard]] static Result<Producer> producer(std::string_view name, OpenMode mode, ChannelOptions o = {}) {
     auto p = SpscProducer::open(name, mode, options(o), type_hash());
     if (!p) return fail(p.error());
     return Producer(std::move(*p));
   }
+  /// Open or create `name` for T and claim the consumer role. Errors: as SpscConsumer::open.
   [[nodiscard]] static Result<Consumer> consumer(std::string_view name, OpenMode mode, ChannelOptions o = {}) {
     auto c = SpscConsumer::open(name, mode, options(o), type_hash());
     if (!c) return fail(c.error());

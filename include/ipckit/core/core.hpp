@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// Everything in the core layer.
+/// @file
+/// The core layer, whole: Result and Error, descriptors, deadlines, I/O loops, mappings, names, units and liveness.
 #pragma once
 
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/error.hpp"
+#include "ipckit/core/expect_ok.hpp"
 #include "ipckit/core/io.hpp"
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -17,3 +19,4 @@
 #include "ipckit/core/sigpipe.hpp"
 #include "ipckit/core/socket_address.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "ipckit/core/units.hpp"

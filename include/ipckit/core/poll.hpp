@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Waiting for one descriptor with a steady-clock deadline.
+/// @file
+/// Waiting for one descriptor with a steady-clock deadline.
 #pragma once
 
 #include <poll.h>
@@ -9,13 +10,14 @@
 
 namespace ipckit {
 
-// poll() on one fd for `events`, retrying EINTR with the time left. Returns the revents (0 when the
-// deadline passed first). POLLHUP/POLLERR/POLLNVAL are returned, not turned into errors.
+/// poll() on one fd for `events`, retrying EINTR with the time left. Returns the revents (0 when the
+/// deadline passed first). POLLHUP/POLLERR/POLLNVAL are returned, not turned into errors.
+/// Blocks until an event or the deadline. Errors: the poll() errno.
 [[nodiscard]] IPCKIT_API Result<short> poll_one(int fd, short events, Deadline deadline);
 
-// true when readable (or hung up: a read will then report end of stream), false on timeout.
+/// true when readable (or hung up: a read will then report end of stream), false on timeout.
 [[nodiscard]] IPCKIT_API Result<bool> wait_readable(int fd, Deadline deadline);
-// true when writable (or the peer is gone: a write will then report it), false on timeout.
+/// true when writable (or the peer is gone: a write will then report it), false on timeout.
 [[nodiscard]] IPCKIT_API Result<bool> wait_writable(int fd, Deadline deadline);
 
 }  // namespace ipckit

@@ -26,54 +26,59 @@
 
 namespace ipckit {
 
+/// How messages travel over a byte stream: kLength (a u32 little-endian length, then the payload; the
+/// default), kLines (one line ending in a newline each) or kRaw (plain bytes, no boundaries).
 enum class Framing : std::uint8_t { kLength, kLines, kRaw };
 
-// "length", "lines", "raw".
-[[nodiscard]] IPCKIT_API std::string_view to_string(Framing framing) noexcept;
+/// "length", "lines", "raw".
+[[nodiscard]] IPCKIT_API const char* to_string(Framing framing) noexcept;
 
-// Bytes in the header of a kLength frame.
+/// Bytes in the header of a kLength frame.
 inline constexpr std::size_t kLengthHeaderSize = 4;
-// The kLength header value that marks the end of the stream (no payload follows). No message can
-// have this length: encode_frame refuses messages of 0xFFFFFFFF bytes or more.
+/// The kLength header value that marks the end of the stream (no payload follows). No message can
+/// have this length: encode_frame refuses messages of 0xFFFFFFFF bytes or more.
 inline constexpr std::uint32_t kEndOfStreamLength = 0xFFFFFFFFU;
 
-// Appends one encoded message to `out`. Errors (nothing appended): kTooLarge when message.size() >
-// max_message (the text names --size), kInvalidArgument when a kLines message contains '\n'.
-// `object` names the endpoint in errors. Pure; thread-safe.
+/// Appends one encoded message to \p out. Errors (nothing appended): kTooLarge when message.size() >
+/// max_message (the text names --size), kInvalidArgument when a kLines message contains `'\n'`.
+/// \p object names the endpoint in errors. Pure; thread-safe.
 [[nodiscard]] IPCKIT_API Result<void> encode_frame(Framing framing, std::span<const std::byte> message,
                                                    std::size_t max_message, std::string& out,
                                                    std::string_view object = {});
 
-// Appends the kLength end-of-stream frame (four 0xFF bytes) to `out`.
+/// Appends the kLength end-of-stream frame (four 0xFF bytes) to \p out.
 IPCKIT_API void encode_end_frame(std::string& out);
 
-// Splits a byte stream back into messages. Feed it what each read returned, then take messages with
-// next() until it returns nullopt; at end of stream call finish(). Not thread-safe (one per stream).
+/// Splits a byte stream back into messages. Feed it what each read returned, then take messages with
+/// next() until it returns nullopt; at end of stream call finish(). Never blocks (it does no I/O).
+/// Not thread-safe (one per stream).
 class IPCKIT_API FrameDecoder {
  public:
-  // `max_message`: the largest message accepted (a kLength header above it, or a kLines line longer
-  // than it, is an Error). `object` names the endpoint in errors.
+  /// A decoder for \p framing. \p max_message: the largest message accepted (a kLength header above
+  /// it, or a kLines line longer than it, is an Error). \p object names the endpoint in errors.
   FrameDecoder(Framing framing, std::size_t max_message, std::string object = {});
 
-  // Appends bytes read from the stream.
+  /// Appends bytes read from the stream.
   void feed(std::span<const std::byte> bytes);
+  /// Appends bytes read from the stream.
   void feed(std::string_view bytes);
 
-  // The next complete message, or nullopt when more bytes are needed or the end-of-stream frame was
-  // read (then ended() is true and nothing after it is decoded). Errors: kTooLarge for a length
-  // header or line above max_message (the text names --size); after an error the decoder stays failed.
+  /// The next complete message, or nullopt when more bytes are needed or the end-of-stream frame was
+  /// read (then ended() is true and nothing after it is decoded). Errors: kTooLarge for a length
+  /// header or line above max_message (the text names --size); after an error the decoder stays failed.
   [[nodiscard]] Result<std::optional<std::string>> next();
 
-  // At end of stream: the last message if the stream ended without a final delimiter (kLines: an
-  // unterminated last line; kRaw: any rest), nullopt when nothing is left. Errors: kProtocol when a
-  // kLength frame was cut short (the text gives how many bytes were expected and received).
+  /// At end of stream: the last message if the stream ended without a final delimiter (kLines: an
+  /// unterminated last line; kRaw: any rest), nullopt when nothing is left. Errors: kProtocol when a
+  /// kLength frame was cut short (the text gives how many bytes were expected and received).
   [[nodiscard]] Result<std::optional<std::string>> finish();
 
-  // kLength: the end-of-stream frame was decoded.
+  /// kLength: the end-of-stream frame was decoded.
   [[nodiscard]] bool ended() const noexcept { return ended_; }
 
-  // Bytes held that do not yet form a message.
+  /// Bytes held that do not yet form a message.
   [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size() - pos_; }
+  /// The framing this decoder was made for.
   [[nodiscard]] Framing framing() const noexcept { return framing_; }
 
  private:

@@ -18,33 +18,36 @@
 
 namespace ipckit {
 
-// True when this libipckit was built with libnats (IPCKIT_WITH_NATS and libnats-dev found); without
-// it, opening a nats: URL fails with kNotAvailable saying so.
+/// True when this libipckit was built with libnats (IPCKIT_WITH_NATS and libnats-dev found); without
+/// it, opening a nats: URL fails with kNotAvailable saying so.
 [[nodiscard]] IPCKIT_API bool nats_built_in() noexcept;
 
-// Filled by the nats: endpoint while it runs; read from any thread (relaxed: plain event counts
-// with no data published through them).
+/// Filled by the nats: endpoint while it runs; read from any thread (relaxed: plain event counts
+/// with no data published through them).
 struct NatsCounters {
-  std::atomic<std::uint64_t> disconnects{0};  // connection to the server lost
-  std::atomic<std::uint64_t> reconnects{0};   // connection re-established (libnats resubscribes)
-  std::atomic<std::uint64_t> lost{0};         // receiver: messages missing from a session's sequence
-  std::atomic<std::uint64_t> dropped{0};      // receiver: dropped by libnats as a slow consumer
-  std::atomic<std::uint64_t> duplicates{0};   // receiver: a sequence number seen again, not handed on
-                                              // (core NATS does not redeliver; JetStream would)
+  std::atomic<std::uint64_t> disconnects{0};  ///< connection to the server lost
+  std::atomic<std::uint64_t> reconnects{0};   ///< connection re-established (libnats resubscribes)
+  std::atomic<std::uint64_t> lost{0};         ///< receiver: messages missing from a session's sequence
+  std::atomic<std::uint64_t> dropped{0};      ///< receiver: dropped by libnats as a slow consumer
+  std::atomic<std::uint64_t> duplicates{0};   ///< receiver: a sequence number seen again, not handed on
+                                              ///< (core NATS does not redeliver; JetStream would)
 };
 
+/// What the nats: endpoint needs beyond the URL: credentials and TLS files (never in a URL, never
+/// printed or logged) and the counters. Each empty credentials field falls back to its environment
+/// variable.
 struct NatsOptions {
-  std::string token;
-  std::string user;
-  std::string password;
-  std::string creds_file;
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  // A receiver skips messages published by a nats: sender of this process (`bridge --both-ways` on a
-  // NATS side, whose two directions would otherwise feed each other).
+  std::string token;  ///< a token (server `authorization { token: ... }`); empty: IPCKIT_NATS_TOKEN
+  std::string user;  ///< user name; empty: IPCKIT_NATS_USER
+  std::string password;  ///< password (needs a user); empty: IPCKIT_NATS_PASSWORD
+  std::string creds_file;  ///< a .creds file (JWT + nkey seed); empty: IPCKIT_NATS_CREDS
+  std::string ca_file;  ///< nats+tls: trusted CAs; empty: IPCKIT_NATS_CA
+  std::string cert_file;  ///< nats+tls: client certificate; empty: IPCKIT_NATS_CERT
+  std::string key_file;  ///< nats+tls: client key; empty: IPCKIT_NATS_KEY
+  /// A receiver skips messages published by a nats: sender of this process (`bridge --both-ways` on a
+  /// NATS side, whose two directions would otherwise feed each other).
   bool ignore_own_senders = false;
-  // When set, the endpoint counts into it (the bridge's counters).
+  /// When set, the endpoint counts into it (the bridge's counters).
   std::shared_ptr<NatsCounters> counters;
 };
 

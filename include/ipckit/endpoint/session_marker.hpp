@@ -34,26 +34,31 @@
 
 namespace ipckit {
 
+/// Bytes in an encoded session marker.
 inline constexpr std::size_t kSessionMarkerSize = 56;
+/// The 16 bytes every session marker begins with: a zero byte, a 0xFF byte, then "ipckit-session".
 inline constexpr std::string_view kSessionMarkerMagic{"\0\xffipckit-session", 16};
 
+/// Which end of a session a marker marks: kBegin ('B') or kEnd ('E'), the marker's kind byte.
 enum class SessionMarkerKind : std::uint8_t { kBegin = 'B', kEnd = 'E' };
 
+/// One decoded session marker (the wire format is in the file comment).
 struct SessionMarker {
-  SessionMarkerKind kind = SessionMarkerKind::kBegin;
-  std::uint64_t session = 0;
-  ProcessIdentity sender;  // pid 0: unknown (no liveness check)
+  SessionMarkerKind kind = SessionMarkerKind::kBegin;  ///< begin or end
+  std::uint64_t session = 0;  ///< the random session id
+  ProcessIdentity sender;  ///< pid 0: unknown (no liveness check)
 
+  /// Equal when every field is.
   friend bool operator==(const SessionMarker&, const SessionMarker&) = default;
 };
 
-// The 56 bytes of `marker`.
+/// The 56 bytes of \p marker.
 [[nodiscard]] IPCKIT_API std::string encode_session_marker(const SessionMarker& marker);
-// The marker `message` is, or nullopt when it is an ordinary message.
+/// The marker \p message is, or nullopt when it is an ordinary message.
 [[nodiscard]] IPCKIT_API std::optional<SessionMarker> decode_session_marker(std::string_view message) noexcept;
-// True when `message` begins with kSessionMarkerMagic (such a message cannot be sent in marker mode).
+/// True when \p message begins with kSessionMarkerMagic (such a message cannot be sent in marker mode).
 [[nodiscard]] IPCKIT_API bool has_session_marker_magic(std::string_view message) noexcept;
-// A fresh random session id (getrandom). Errors: the getrandom failure.
+/// A fresh random session id (getrandom). Errors: the getrandom failure.
 [[nodiscard]] IPCKIT_API Result<std::uint64_t> new_session_id();
 
 }  // namespace ipckit

@@ -26,28 +26,34 @@
 
 namespace ipckit {
 
+/// An append-only log of framed records shared by several writer processes (see append_log.hpp).
+/// Owns its descriptor; movable, not copyable.
 class IPCKIT_API AppendLog {
  public:
-  // Records up to this size (header included) are appended with a single write(): PIPE_BUF, the size
-  // POSIX promises atomic for pipes, and a size every local file system writes in one piece.
+  /// Records up to this size (header included) are appended with a single write(): PIPE_BUF, the size
+  /// POSIX promises atomic for pipes, and a size every local file system writes in one piece.
   static constexpr std::size_t kAtomicRecordMax = 4096;
-  static constexpr std::size_t kHeaderSize = 8;  // u32 magic + u32 payload length
-  static constexpr std::uint32_t kMagic = 0x474c4b49;  // "IKLG"
-  static constexpr std::size_t kMaxRecord = 64u << 20;  // payload limit (64 MiB)
+  static constexpr std::size_t kHeaderSize = 8;  ///< u32 magic + u32 payload length
+  static constexpr std::uint32_t kMagic = 0x474c4b49;  ///< "IKLG"
+  static constexpr std::size_t kMaxRecord = 64u << 20;  ///< payload limit (64 MiB)
 
+  /// No log.
   AppendLog() noexcept = default;
 
-  // Opens (or creates, mode `perms`) the log for appending. It is opened read-write (the shared lock
-  // needs read access), so writers need read and write permission. Errors: ENOENT, EACCES, EEXIST.
+  /// Opens (or creates, mode \p perms) the log for appending. It is opened read-write (the shared lock
+  /// needs read access), so writers need read and write permission. Errors: ENOENT, EACCES, EEXIST.
   [[nodiscard]] static Result<AppendLog> open(const std::string& path, OpenMode mode, mode_t perms = kDefaultMode);
 
-  // Appends one record. Blocks while a large record is being written by another appender.
-  // Thread-safe and process-safe. Errors: too large (> kMaxRecord), ENOSPC/EDQUOT (the record may be
-  // torn: see the header), EBADF.
+  /// Appends one record. Blocks while a large record is being written by another appender.
+  /// Thread-safe and process-safe. Errors: too large (`> kMaxRecord`), ENOSPC/EDQUOT (the record may be
+  /// torn: see append_log.hpp), EBADF.
   [[nodiscard]] Result<void> append(std::span<const std::byte> payload);
+  /// Appends the bytes of \p payload as one record, as the span overload does.
   [[nodiscard]] Result<void> append(std::string_view payload);
 
+  /// The path the log was opened with.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  /// The descriptor (-1 when empty); still owned by this log.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
 
  private:
@@ -56,13 +62,14 @@ class IPCKIT_API AppendLog {
   std::string path_;
 };
 
+/// What read_log() found.
 struct LogContents {
-  std::vector<std::string> records;
-  bool torn_tail = false;  // the file ends inside a record (a writer died or the disk filled)
+  std::vector<std::string> records;  ///< the payloads of the complete records, in file order
+  bool torn_tail = false;  ///< the file ends inside a record (a writer died or the disk filled)
 };
 
-// Reads every complete record. Errors: ENOENT; corrupt (a header with a bad magic or length, i.e. the
-// file was written by something else).
+/// Reads every complete record. Errors: ENOENT; corrupt (a header with a bad magic or length, i.e. the
+/// file was written by something else).
 [[nodiscard]] IPCKIT_API Result<LogContents> read_log(const std::string& path);
 
 }  // namespace ipckit

@@ -20,19 +20,22 @@
 
 namespace ipckit {
 
+/// Options for atomic_replace().
 struct ReplaceOptions {
-  mode_t mode = kDefaultMode;  // permissions of the new file (exactly; the umask does not apply)
-  bool sync = true;            // fsync the file and the directory (durability, not atomicity)
+  mode_t mode = kDefaultMode;  ///< permissions of the new file (exactly; the umask does not apply)
+  bool sync = true;            ///< fsync the file and the directory (durability, not atomicity)
 };
 
-// Blocks (disk IO). Safe to call from several processes at once: the last rename wins, each reader
-// sees one complete version. Errors: ENOENT/EACCES on the directory, ENOSPC/EDQUOT while writing
-// (the temporary file is removed and the target is untouched), EXDEV never (same directory).
+/// Replaces the file at \p path with \p data atomically: a temporary file in the same directory,
+/// fsync, rename over the target, fsync of the directory (see atomic_file.hpp).
+/// Blocks (disk IO). Safe to call from several processes at once: the last rename wins, each reader
+/// sees one complete version. Errors: ENOENT/EACCES on the directory, ENOSPC/EDQUOT while writing
+/// (the temporary file is removed and the target is untouched), EXDEV never (same directory).
 [[nodiscard]] IPCKIT_API Result<void> atomic_replace(const std::string& path, std::span<const std::byte> data,
                                                      ReplaceOptions options = {});
 
-// Reads a whole file (one open(): a consistent version when writers use atomic_replace()).
-// Errors: ENOENT, EACCES, EISDIR.
+/// Reads a whole file (one open(): a consistent version when writers use atomic_replace()).
+/// Errors: ENOENT, EACCES, EISDIR.
 [[nodiscard]] IPCKIT_API Result<std::string> read_file(const std::string& path);
 
 }  // namespace ipckit

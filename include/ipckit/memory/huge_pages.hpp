@@ -16,21 +16,22 @@
 
 namespace ipckit {
 
-// The default huge page pool, from /proc/meminfo.
+/// The default huge page pool, from /proc/meminfo.
 struct HugePageInfo {
-  std::size_t page_size = 0;  // Hugepagesize (bytes)
-  std::uint64_t total = 0;    // HugePages_Total
-  std::uint64_t free = 0;     // HugePages_Free
-  std::uint64_t reserved = 0; // HugePages_Rsvd: promised to mappings, not yet faulted
-  std::uint64_t surplus = 0;  // HugePages_Surp
+  std::size_t page_size = 0;  ///< `Hugepagesize` (bytes)
+  std::uint64_t total = 0;    ///< `HugePages_Total`
+  std::uint64_t free = 0;     ///< `HugePages_Free`
+  std::uint64_t reserved = 0; ///< `HugePages_Rsvd`: promised to mappings, not yet faulted
+  std::uint64_t surplus = 0;  ///< `HugePages_Surp`
 };
-// Errors: "unsupported" when the kernel has no hugetlb support (no Hugepagesize in /proc/meminfo).
+/// Reads the default huge page pool from /proc/meminfo.
+/// Errors: "unsupported" when the kernel has no hugetlb support (no `Hugepagesize` in /proc/meminfo).
 [[nodiscard]] IPCKIT_API Result<HugePageInfo> huge_page_info();
 
-// Anonymous memory in default-size huge pages: MAP_SHARED (inherited across fork) unless
-// options.shared is false. `size` must be a multiple of the huge page size. Never blocks beyond
-// the allocation. Errors: "invalid argument" (size), ENOMEM with a hint naming HugePages_Total /
-// HugePages_Free and `sysctl vm.nr_hugepages=N` when the pool is empty or too small.
+/// Anonymous memory in default-size huge pages: MAP_SHARED (inherited across fork) unless
+/// options.shared is false. \p size must be a multiple of the huge page size. Never blocks beyond
+/// the allocation. Errors: "invalid argument" (size), ENOMEM with a hint naming `HugePages_Total` /
+/// `HugePages_Free` and `sysctl vm.nr_hugepages=N` when the pool is empty or too small.
 [[nodiscard]] IPCKIT_API Result<Mapping> map_huge_pages(std::size_t size, MapOptions options = {});
 
 }  // namespace ipckit

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Everything in the memory layer: POSIX and System V shared memory, mapped files, memfd with seals,
-// mlock and huge pages. See docs/memory.md.
+/// @file
+/// The memory layer, whole: POSIX and System V shared memory, the shared-memory creation helper, memfd, mapped files, huge pages and memory locking.
 #pragma once
 
 #include "ipckit/core/mapping.hpp"
@@ -9,4 +9,5 @@
 #include "ipckit/memory/memfd.hpp"
 #include "ipckit/memory/memory_lock.hpp"
 #include "ipckit/memory/posix_shm.hpp"
+#include "ipckit/memory/shm_object.hpp"
 #include "ipckit/memory/sysv_shm.hpp"

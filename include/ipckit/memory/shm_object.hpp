@@ -44,47 +44,52 @@
 
 namespace ipckit {
 
-// How long an opener waits for a creator to finish a new object (docs/design.md, Lifecycle).
+/// How long an opener waits for a creator to finish a new object (docs/design.md, Lifecycle).
 inline constexpr std::chrono::milliseconds kDefaultReadyTimeout{1000};
 
+/// What create_or_open_shm() does: create, open or either, and what the creator writes and the
+/// opener waits for.
 struct ShmObjectOptions {
-  OpenMode open_mode = OpenMode::kCreateExclusive;
-  // Creator: the bytes to allocate (> 0). Opener: the fewest bytes it accepts (0: any size > 0).
+  OpenMode open = OpenMode::kCreateExclusive;  ///< create or open (called `open_mode` before 0.2)
+  /// Creator: the bytes to allocate (> 0). Opener: the fewest bytes it accepts (0: any size > 0).
   std::size_t size = 0;
-  // Creator: the exact mode. Opener: the widest mode accepted (a wider one is kUntrusted).
+  /// Creator: the exact mode. Opener: the widest mode accepted (a wider one is kUntrusted).
   mode_t mode = kDefaultMode;
-  // Opener's access (a creator always opens read-write).
+  /// Opener's access (a creator always opens read-write).
   Access access = Access::kReadWrite;
-  // How long an opener waits for the object to become ready.
+  /// How long an opener waits for the object to become ready.
   std::chrono::milliseconds ready_timeout = kDefaultReadyTimeout;
-  // Owners trusted besides this effective uid (opener only).
+  /// Owners trusted besides this effective uid (opener only).
   TrustPolicy trust{};
-  // Creator only: runs on the fresh, sized, read-write descriptor before anyone can see it ready.
-  // An error here unlinks the name and is returned.
+  /// Creator only: runs on the fresh, sized, read-write descriptor before anyone can see it ready.
+  /// An error here unlinks the name and is returned.
   std::function<Result<void>(int fd, std::size_t size)> init{};
-  // Opener only: true once the creator has finished init(). Called (repeatedly, with a growing
-  // pause) once the size is non-zero and large enough; an error ends the wait and is returned.
+  /// Opener only: true once the creator has finished init(). Called (repeatedly, with a growing
+  /// pause) once the size is non-zero and large enough; an error ends the wait and is returned.
   std::function<Result<bool>(int fd, std::size_t size)> is_ready{};
-  // What is_ready waits for, for the kNotReady text: "the channel header's ready flag".
+  /// What is_ready waits for, for the kNotReady text: "the channel header's ready flag".
   std::string ready_what{};
 };
 
-// An open shm object: the descriptor, the name and whether this call created it.
+/// An open shm object: the descriptor, the name and whether this call created it.
 struct ShmObject {
-  UniqueFd fd;
-  std::string name;
-  std::size_t size = 0;  // the created size, or the size found (>= options.size)
-  Access access = Access::kReadWrite;
-  bool created = false;
+  UniqueFd fd;       ///< the shm_open descriptor
+  std::string name;  ///< the name ("/x")
+  std::size_t size = 0;  ///< the created size, or the size found (>= options.size)
+  Access access = Access::kReadWrite;  ///< the access the descriptor was opened with
+  bool created = false;  ///< true when this call created the object
 };
 
-// Creates or opens `name` ("/x") as options.open_mode says (see above). Blocks only while waiting
-// for another creator to finish (up to options.ready_timeout). Thread- and process-safe: racing
-// creators and openers all end with the one object the winner initialised.
-// Errors: invalid name; size 0 or beyond off_t on create; EEXIST (kCreateExclusive), ENOENT
-// (kOpenExisting), EACCES, EMFILE, ENOSPC (hint: the size needed and the mount's free space);
-// kUntrusted (opened object with another owner or a wider mode); kNotReady; kInvalidArgument (an
-// existing object smaller than options.size); init's and is_ready's errors.
+/// Creates or opens \p name ("/x") as options.open says: the creator shm_open()s with
+/// O_CREAT|O_EXCL, fchmod()s to the exact mode, posix_fallocate()s the size, then runs init; an
+/// opener checks owner and mode, then waits until the size is non-zero and is_ready (when given)
+/// says true. Blocks only while waiting
+/// for another creator to finish (up to options.ready_timeout). Thread- and process-safe: racing
+/// creators and openers all end with the one object the winner initialised.
+/// Errors: invalid name; size 0 or beyond off_t on create; EEXIST (kCreateExclusive), ENOENT
+/// (kOpenExisting), EACCES, EMFILE, ENOSPC (hint: the size needed and the mount's free space);
+/// kUntrusted (opened object with another owner or a wider mode); kNotReady; kInvalidArgument (an
+/// existing object smaller than options.size); init's and is_ready's errors.
 [[nodiscard]] IPCKIT_API Result<ShmObject> create_or_open_shm(std::string_view name,
                                                              const ShmObjectOptions& options);
 

@@ -33,68 +33,71 @@
 
 namespace ipckit {
 
-// The kernel's SCM_MAX_FD: most descriptors one message can carry (sendmsg fails with EINVAL above).
+/// The kernel's SCM_MAX_FD: most descriptors one message can carry (sendmsg fails with EINVAL above).
 inline constexpr std::size_t kMaxFdsPerMessage = 253;
 
-// Who sent a message, as the kernel vouches for it (struct ucred).
+/// Who sent a message, as the kernel vouches for it (struct ucred).
 struct Credentials {
-  pid_t pid = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
+  pid_t pid = 0;  ///< process id
+  uid_t uid = 0;  ///< user id
+  gid_t gid = 0;  ///< group id
+  /// Equal when pid, uid and gid are.
   friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
-// This process's pid, effective uid and effective gid.
+/// This process's pid, effective uid and effective gid.
 [[nodiscard]] IPCKIT_API Credentials own_credentials() noexcept;
 
-// What one receive brought.
+/// What one receive brought.
 struct FdMessage {
-  IoStatus status = IoStatus::kOk;   // kOk, or kEndOfStream / kWouldBlock / kTimedOut (nothing received)
-  std::size_t bytes = 0;             // data bytes placed in the buffer
-  bool data_truncated = false;       // datagram/seqpacket only: the message was longer than the buffer
-  std::vector<UniqueFd> fds;         // the descriptors, in the order sent; O_CLOEXEC
-  std::optional<Credentials> credentials;  // present when SO_PASSCRED is on (see enable_credentials)
+  IoStatus status = IoStatus::kOk;   ///< kOk, or kEndOfStream / kWouldBlock / kTimedOut (nothing received)
+  std::size_t bytes = 0;             ///< data bytes placed in the buffer
+  bool data_truncated = false;       ///< datagram/seqpacket only: the message was longer than the buffer
+  std::vector<UniqueFd> fds;         ///< the descriptors, in the order sent; O_CLOEXEC
+  std::optional<Credentials> credentials;  ///< present when SO_PASSCRED is on (see enable_credentials)
 };
 
-// Sends `data` (at least one byte) with `fds` (0..kMaxFdsPerMessage descriptors, which stay open in
-// the sender). On a stream socket every byte is sent (the rest after the first sendmsg goes with
-// send()). Blocks until sent; returns kOk or kPeerClosed (EPIPE/ECONNRESET: never SIGPIPE).
-// Errors: too many fds or empty data (invalid argument), EBADF for a bad descriptor in `fds`,
-// ETOOMANYREFS when descriptors in flight exceed RLIMIT_NOFILE, EMSGSIZE with SO_SNDBUF named.
+/// Sends \p data (at least one byte) with \p fds (0..kMaxFdsPerMessage descriptors, which stay open in
+/// the sender) over the connected UNIX socket \p socket_fd (SCM_RIGHTS). On a stream socket every
+/// byte is sent (the rest after the first sendmsg goes with
+/// send()). Blocks until sent; returns kOk or kPeerClosed (EPIPE/ECONNRESET: never SIGPIPE).
+/// Errors: too many fds or empty data (invalid argument), EBADF for a bad descriptor in \p fds,
+/// ETOOMANYREFS when descriptors in flight exceed RLIMIT_NOFILE, EMSGSIZE with SO_SNDBUF named.
 [[nodiscard]] IPCKIT_API Result<IoStatus> send_fds(int socket_fd, std::span<const std::byte> data,
                                                    std::span<const int> fds);
-// Never blocks for room: kWouldBlock when the socket buffer is full (nothing was sent). On a stream
-// socket that took only part of `data`, the rest is completed (waiting if needed), because the
-// descriptors already left with the first bytes; keep such messages small (< SO_SNDBUF).
+/// send_fds() that never blocks for room: kWouldBlock when the socket buffer is full (nothing was
+/// sent). On a stream
+/// socket that took only part of \p data, the rest is completed (waiting if needed), because the
+/// descriptors already left with the first bytes; keep such messages small (< SO_SNDBUF).
 [[nodiscard]] IPCKIT_API Result<IoStatus> try_send_fds(int socket_fd, std::span<const std::byte> data,
                                                        std::span<const int> fds);
-// Waits at most until `deadline`: kTimedOut when nothing could be sent by then (a partly sent stream
-// message is completed as in try_send_fds).
+/// send_fds() that waits at most until \p deadline: kTimedOut when nothing could be sent by then
+/// (a partly sent stream message is completed as in try_send_fds).
 [[nodiscard]] IPCKIT_API Result<IoStatus> send_fds_until(int socket_fd, std::span<const std::byte> data,
                                                          std::span<const int> fds, Deadline deadline);
 
-// Sends `data` with explicit SCM_CREDENTIALS. The kernel checks the claim: a process may name its
-// own pid/uid/gid (or others' only with CAP_SYS_ADMIN / CAP_SETUID / CAP_SETGID), else EPERM.
-// Blocks like send_fds.
+/// Sends \p data with explicit SCM_CREDENTIALS. The kernel checks the claim: a process may name its
+/// own pid/uid/gid (or others' only with CAP_SYS_ADMIN / CAP_SETUID / CAP_SETGID), else EPERM.
+/// Blocks like send_fds.
 [[nodiscard]] IPCKIT_API Result<IoStatus> send_credentials(int socket_fd, std::span<const std::byte> data,
                                                            const Credentials& credentials = own_credentials());
 
-// Turns on SO_PASSCRED on the receiving socket: every message received afterwards carries the
-// sender's credentials (the kernel attaches them even when the sender sent none).
+/// Turns on SO_PASSCRED on the receiving socket: every message received afterwards carries the
+/// sender's credentials (the kernel attaches them even when the sender sent none).
 [[nodiscard]] IPCKIT_API Result<void> enable_credentials(int socket_fd);
 
-// The credentials of the peer of a connected UNIX socket at connect()/socketpair() time (SO_PEERCRED).
+/// The credentials of the peer of a connected UNIX socket at connect()/socketpair() time (SO_PEERCRED).
 [[nodiscard]] IPCKIT_API Result<Credentials> peer_credentials(int socket_fd);
 
-// Receives one message into `buf` with up to `max_fds` descriptors (recvmsg with MSG_CMSG_CLOEXEC).
-// Blocks until a message arrives; kEndOfStream when the peer closed (stream/seqpacket). Errors:
-// "truncated" when more descriptors were sent than `max_fds` (every one that arrived is closed).
+/// Receives one message into \p buf with up to \p max_fds descriptors (recvmsg with MSG_CMSG_CLOEXEC).
+/// Blocks until a message arrives; kEndOfStream when the peer closed (stream/seqpacket). Errors:
+/// "truncated" when more descriptors were sent than \p max_fds (every one that arrived is closed).
 [[nodiscard]] IPCKIT_API Result<FdMessage> receive_fds(int socket_fd, std::span<std::byte> buf,
                                                        std::size_t max_fds = kMaxFdsPerMessage);
-// Never blocks: status kWouldBlock when nothing is queued.
+/// receive_fds() that never blocks: status kWouldBlock when nothing is queued.
 [[nodiscard]] IPCKIT_API Result<FdMessage> try_receive_fds(int socket_fd, std::span<std::byte> buf,
                                                            std::size_t max_fds = kMaxFdsPerMessage);
-// Waits at most until `deadline`: status kTimedOut when nothing arrived by then.
+/// receive_fds() that waits at most until \p deadline: status kTimedOut when nothing arrived by then.
 [[nodiscard]] IPCKIT_API Result<FdMessage> receive_fds_until(int socket_fd, std::span<std::byte> buf,
                                                              Deadline deadline,
                                                              std::size_t max_fds = kMaxFdsPerMessage);

@@ -40,102 +40,128 @@
 
 namespace ipckit {
 
-// Highest priority + 1 on Linux (sysconf(_SC_MQ_PRIO_MAX) = 32768).
+/// Highest priority + 1 on Linux (sysconf(_SC_MQ_PRIO_MAX) = 32768).
 inline constexpr unsigned kMqPriorityLimit = 32768;
 
+/// The fixed size of a queue, given when it is created.
 struct MqAttributes {
-  long max_messages = 0;  // mq_maxmsg; 0 = /proc/sys/fs/mqueue/msg_default
-  long message_size = 0;  // mq_msgsize; 0 = /proc/sys/fs/mqueue/msgsize_default
+  long max_messages = 0;  ///< mq_maxmsg; 0 = /proc/sys/fs/mqueue/msg_default
+  long message_size = 0;  ///< mq_msgsize; 0 = /proc/sys/fs/mqueue/msgsize_default
 };
 
-// mq_getattr's view.
+/// mq_getattr's view.
 struct MqState {
-  long max_messages = 0;
-  long message_size = 0;
-  long current_messages = 0;
-  bool nonblocking = false;
+  long max_messages = 0;      ///< mq_maxmsg: most messages the queue holds
+  long message_size = 0;      ///< mq_msgsize: largest message in bytes
+  long current_messages = 0;  ///< mq_curmsgs: messages queued now
+  bool nonblocking = false;   ///< O_NONBLOCK is set on the descriptor
 };
 
+/// One received message.
 struct MqMessage {
-  std::string data;
-  unsigned priority = 0;
+  std::string data;       ///< the message bytes
+  unsigned priority = 0;  ///< its priority (higher comes out first)
 };
 
+/// How PosixMq::open opens or creates a queue.
 struct MqOptions {
-  OpenMode mode = OpenMode::kOpenExisting;
-  int access = O_RDWR;         // O_RDONLY, O_WRONLY or O_RDWR
-  // Created queues get exactly this mode; an existing queue whose mode is wider is refused.
-  mode_t permissions = kDefaultMode;
-  bool nonblocking = false;    // O_NONBLOCK on the descriptor (try_/_until forms work either way)
-  MqAttributes attributes;     // used only when the queue is created
-  // Owners trusted besides this effective uid when opening a queue another process created.
+  /// Create or open (called `mode` before 0.2; `mode` is the permissions in every options struct now).
+  OpenMode open = OpenMode::kOpenExisting;
+  int access = O_RDWR;         ///< O_RDONLY, O_WRONLY or O_RDWR
+  /// Created queues get exactly this mode; an existing queue whose mode is wider is refused.
+  /// (Called `permissions` before 0.2.)
+  mode_t mode = kDefaultMode;
+  bool nonblocking = false;    ///< O_NONBLOCK on the descriptor (try_/_until forms work either way)
+  MqAttributes attributes;     ///< used only when the queue is created
+  /// Owners trusted besides this effective uid when opening a queue another process created.
   TrustPolicy trust{};
 };
 
+/// A POSIX message queue (mq_open), named "/name", with priorities and notification. Messages keep
+/// their boundaries and come out highest priority first (FIFO within one priority); max_messages
+/// and message_size are fixed at creation. native_handle() is a file descriptor that can be polled
+/// (readable = a message is queued, writable = there is room).
+/// Every blocking verb has three forms: send (blocks), try_send (never blocks: false when full),
+/// send_until(deadline) (false when the deadline passed); a wall-clock jump can neither stretch
+/// nor cut a wait. The queue lives until unlink(name) and the last close.
+/// Thread and process safety: the kernel serialises every operation; one PosixMq may be used from
+/// several threads, except that close()/notification setters must not race other calls.
 class IPCKIT_API PosixMq {
  public:
+  /// An empty PosixMq (valid() is false).
   PosixMq() = default;
+  /// Closes the descriptor (errors ignored); a thread callback registered through it is not run
+  /// afterwards. Never unlinks the name.
   ~PosixMq();
+  /// Moves the descriptor and its notification callback; \p other is left empty.
   PosixMq(PosixMq&& other) noexcept;
+  /// Closes this one's queue, then takes over \p other's; \p other is left empty.
   PosixMq& operator=(PosixMq&& other) noexcept;
+  /// Not copyable.
   PosixMq(const PosixMq&) = delete;
+  /// Not copyable.
   PosixMq& operator=(const PosixMq&) = delete;
 
-  // Opens or creates "/name" (see MqOptions). Creation is O_EXCL (kOpenOrCreate retries the race),
-  // then fchmod so the umask cannot narrow `permissions`. Errors name the limit hit. A queue this
-  // call opens rather than creates is checked first (fstat on the descriptor): owned by another
-  // user not in options.trust, or with a mode wider than options.permissions, it is closed again
-  // and the call fails with kUntrusted naming the owner and the mode.
+  /// Opens or creates "/name" (see MqOptions). Creation is O_EXCL (kOpenOrCreate retries the race),
+  /// then fchmod so the umask cannot narrow options.mode. Errors name the limit hit. A queue this
+  /// call opens rather than creates is checked first (fstat on the descriptor): owned by another
+  /// user not in options.trust, or with a mode wider than options.mode, it is closed again
+  /// and the call fails with kUntrusted naming the owner and the mode.
   [[nodiscard]] static Result<PosixMq> open(std::string_view name, const MqOptions& options = {});
-  // mq_unlink: removes the name; processes that have it open keep using it.
+  /// mq_unlink: removes the name; processes that have it open keep using it.
   [[nodiscard]] static Result<void> unlink(std::string_view name);
-  // Names ("/name") of the queues on this system. Reads /dev/mqueue when an mqueue filesystem is
-  // mounted there; otherwise, as root, mounts one in a private mount namespace of a short-lived
-  // child; otherwise fails with the command that mounts it.
+  /// Names ("/name") of the queues on this system. Reads /dev/mqueue when an mqueue filesystem is
+  /// mounted there; otherwise, as root, mounts one in a private mount namespace of a short-lived
+  /// child; otherwise fails with the command that mounts it.
   [[nodiscard]] static Result<std::vector<std::string>> list();
 
+  /// The queue descriptor, for poll/epoll (readable = a message is queued, writable = there is room).
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  /// The queue's name ("/name").
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// True when it holds a queue descriptor.
   [[nodiscard]] bool valid() const noexcept { return fd_.valid(); }
 
-  // mq_getattr / mq_setattr (only O_NONBLOCK can change).
+  /// mq_getattr: the queue's sizes, its current message count and the O_NONBLOCK flag.
   [[nodiscard]] Result<MqState> state() const;
+  /// mq_setattr: sets or clears O_NONBLOCK (the only attribute that can change).
   [[nodiscard]] Result<void> set_nonblocking(bool on);
 
-  // Sends one message (at most message_size bytes; priority < kMqPriorityLimit). Blocks while full.
+  /// Sends one message (at most message_size bytes; priority < kMqPriorityLimit). Blocks while full.
   [[nodiscard]] Result<void> send(std::span<const std::byte> data, unsigned priority = 0);
-  // Never blocks: false when the queue is full.
+  /// Never blocks: false when the queue is full.
   [[nodiscard]] Result<bool> try_send(std::span<const std::byte> data, unsigned priority = 0);
-  // false when the deadline passed with the queue still full.
+  /// Waits at most until \p deadline: false when the deadline passed with the queue still full.
   [[nodiscard]] Result<bool> send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline);
 
-  // Receives the oldest message of the highest priority into a buffer sized from mq_getattr (so
-  // EMSGSIZE cannot happen). Blocks while empty.
+  /// Receives the oldest message of the highest priority into a buffer sized from mq_getattr (so
+  /// EMSGSIZE cannot happen). Blocks while empty.
   [[nodiscard]] Result<MqMessage> receive();
-  // Never blocks: nullopt when empty.
+  /// Never blocks: nullopt when empty.
   [[nodiscard]] Result<std::optional<MqMessage>> try_receive();
-  // nullopt when the deadline passed with the queue still empty.
+  /// Waits at most until \p deadline: nullopt when the deadline passed with the queue still empty.
   [[nodiscard]] Result<std::optional<MqMessage>> receive_until(Deadline deadline);
 
-  // Notification (mq_notify): one registration per queue, for one process, fired once when a
-  // message arrives on an EMPTY queue (not when messages are added to a non-empty one), and only if
-  // no process is blocked in receive at that moment (the message then goes to that receiver and the
-  // registration stays). After firing the registration is gone: register again, then drain the
-  // queue (a message arriving in between would otherwise be missed). A second process registering
-  // gets EBUSY ("another process is registered"). Registering again from this process replaces the
-  // old registration; close() removes it.
-  //
-  // By signal: sends `signo` with sigval `value` (si_value.sival_int) to this process. Block the
-  // signal and read it with sigwaitinfo/signalfd, or install a handler yourself (ipckit never
-  // changes dispositions).
+  /// Notification by signal (mq_notify with SIGEV_SIGNAL): sends \p signo with sigval \p value
+  /// (si_value.sival_int) to this process. Block the signal and read it with sigwaitinfo/signalfd,
+  /// or install a handler yourself (ipckit never changes dispositions).
+  ///
+  /// Notification (mq_notify): one registration per queue, for one process, fired once when a
+  /// message arrives on an EMPTY queue (not when messages are added to a non-empty one), and only if
+  /// no process is blocked in receive at that moment (the message then goes to that receiver and the
+  /// registration stays). After firing the registration is gone: register again, then drain the
+  /// queue (a message arriving in between would otherwise be missed). A second process registering
+  /// gets EBUSY ("another process is registered"). Registering again from this process replaces the
+  /// old registration; close() removes it.
   [[nodiscard]] Result<void> notify_signal(int signo, int value);
-  // By thread: glibc runs `callback` in a new thread (SIGEV_THREAD). The callback must not touch
-  // this PosixMq after it is destroyed; a callback that fires after close() is not run.
+  /// Notification by thread: glibc runs \p callback in a new thread (SIGEV_THREAD). The callback must
+  /// not touch this PosixMq after it is destroyed; a callback that fires after close() is not run.
+  /// The registration rules are those of notify_signal().
   [[nodiscard]] Result<void> notify_thread(std::function<void()> callback);
-  // mq_notify(NULL): removes this process's registration (no-op if none).
+  /// mq_notify(NULL): removes this process's registration (no-op if none).
   [[nodiscard]] Result<void> cancel_notification();
 
-  // Closes now (removing this process's notification registration).
+  /// Closes now (removing this process's notification registration).
   [[nodiscard]] Result<void> close();
 
  private:

@@ -19,39 +19,45 @@
 
 namespace ipckit {
 
+/// The kind of message-preserving UNIX socket.
 enum class UnixMessageKind {
-  kDatagram,   // SOCK_DGRAM
-  kSeqPacket,  // SOCK_SEQPACKET
+  kDatagram,   ///< SOCK_DGRAM
+  kSeqPacket,  ///< SOCK_SEQPACKET
 };
 
-// Factories. All sockets are O_CLOEXEC and blocking (try_/_until forms never block anyway).
+/// Factories for UNIX datagram (SOCK_DGRAM) and seqpacket (SOCK_SEQPACKET) sockets. Addresses are
+/// "/path" (a socket file, which bind() creates and nothing removes: see unlink_socket()) or
+/// `"@name"` (Linux abstract namespace: no file, gone with the last socket).
+/// All sockets are O_CLOEXEC and blocking (try_/_until forms never block anyway).
 struct IPCKIT_API UnixDatagram {
-  // A datagram socket bound to `address` (receives from any sender). EADDRINUSE when the path
-  // exists: the hint says to remove a stale socket file.
+  /// A datagram socket bound to \p address (receives from any sender). EADDRINUSE when the path
+  /// exists: the hint says to remove a stale socket file.
   [[nodiscard]] static Result<DatagramSocket> bind(std::string_view address);
-  // A datagram socket connected to `address`, optionally bound to `local` first so the peer can
-  // answer (an unbound UNIX datagram sender has no address).
+  /// A datagram socket connected to \p address, optionally bound to \p local first so the peer can
+  /// answer (an unbound UNIX datagram sender has no address).
   [[nodiscard]] static Result<DatagramSocket> connect(std::string_view address, std::string_view local = {});
-  // A connected pair (socketpair), e.g. to hand one end to a child.
+  /// A connected pair (socketpair), e.g. to hand one end to a child.
   [[nodiscard]] static Result<std::pair<DatagramSocket, DatagramSocket>> pair(UnixMessageKind kind);
-  // A seqpacket client connected to a SeqPacketListener at `address`.
+  /// A seqpacket client connected to a SeqPacketListener at \p address.
   [[nodiscard]] static Result<DatagramSocket> connect_seqpacket(std::string_view address);
 };
 
-// A listening seqpacket socket. accept() gives one connected DatagramSocket per client.
+/// A listening seqpacket socket. accept() gives one connected DatagramSocket per client.
 class IPCKIT_API SeqPacketListener {
  public:
-  // Binds and listens on `address`. Errors as UnixDatagram::bind.
+  /// Binds and listens on \p address. Errors as UnixDatagram::bind.
   [[nodiscard]] static Result<SeqPacketListener> listen(std::string_view address, int backlog = 16);
 
-  // Blocks until a client connects.
+  /// Blocks until a client connects.
   [[nodiscard]] Result<DatagramSocket> accept();
-  // Never blocks: an invalid DatagramSocket when no client is waiting.
+  /// Never blocks: an invalid DatagramSocket when no client is waiting.
   [[nodiscard]] Result<DatagramSocket> try_accept();
-  // Waits until `deadline`: an invalid DatagramSocket when none came.
+  /// Waits until \p deadline: an invalid DatagramSocket when none came.
   [[nodiscard]] Result<DatagramSocket> accept_until(Deadline deadline);
 
+  /// The listening descriptor, for poll/epoll (readable = a client is waiting). Stays owned here.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  /// The address it listens on, as given to listen().
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
 
  private:
@@ -60,7 +66,7 @@ class IPCKIT_API SeqPacketListener {
   std::string name_;
 };
 
-// Removes the socket file of a path address ("@abstract" needs nothing). ENOENT is an error.
+/// Removes the socket file of a path address (`"@abstract"` needs nothing). ENOENT is an error.
 [[nodiscard]] IPCKIT_API Result<void> unlink_socket(std::string_view address);
 
 }  // namespace ipckit

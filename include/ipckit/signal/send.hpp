@@ -17,12 +17,12 @@
 
 namespace ipckit {
 
-// kill(pid, signo). Errors: ESRCH (no such process), EPERM, EINVAL.
+/// kill(pid, signo). Errors: ESRCH (no such process), EPERM, EINVAL.
 [[nodiscard]] IPCKIT_API Result<void> send_signal(pid_t pid, int signo);
-// sigqueue with si_value.sival_int = value. Errors: EAGAIN (the receiver's RLIMIT_SIGPENDING queue is
-// full; the hint names the limit), ESRCH, EPERM, EINVAL.
+/// sigqueue with si_value.sival_int = value. Errors: EAGAIN (the receiver's RLIMIT_SIGPENDING queue is
+/// full; the hint names the limit), ESRCH, EPERM, EINVAL.
 [[nodiscard]] IPCKIT_API Result<void> queue_signal(pid_t pid, int signo, int value);
-// sigqueue with si_value.sival_ptr = value (all pointer-size bits). Errors as above.
+/// sigqueue with si_value.sival_ptr = value (all pointer-size bits). Errors as above.
 [[nodiscard]] IPCKIT_API Result<void> queue_signal_ptr(pid_t pid, int signo, std::uintptr_t value);
 
 }  // namespace ipckit

@@ -22,37 +22,44 @@
 
 namespace ipckit {
 
+/// One signal taken from a SignalFd (the fields of signalfd_siginfo).
 struct SignalInfo {
-  int signo = 0;
-  int code = 0;              // si_code: SI_USER (kill), SI_QUEUE (sigqueue), SI_KERNEL, ...
-  pid_t sender_pid = 0;
-  uid_t sender_uid = 0;
-  std::int32_t int_value = 0;  // sigqueue payload as int
-  std::uint64_t ptr_value = 0; // sigqueue payload as pointer-sized value
-  int status = 0;            // SIGCHLD: exit status or signal
+  int signo = 0;             ///< the signal number
+  int code = 0;              ///< si_code: SI_USER (kill), SI_QUEUE (sigqueue), SI_KERNEL, ...
+  pid_t sender_pid = 0;      ///< the sender's process id (for SIGCHLD: the child's)
+  uid_t sender_uid = 0;      ///< the sender's real user id
+  std::int32_t int_value = 0;  ///< sigqueue payload as int
+  std::uint64_t ptr_value = 0; ///< sigqueue payload as pointer-sized value
+  int status = 0;            ///< SIGCHLD: exit status or signal
 };
 
+/// Signals read as data from a signalfd(2) descriptor, waitable with poll/epoll (see
+/// signal_fd.hpp: the signals must be blocked in every thread). Owns the descriptor; movable, not
+/// copyable. Thread-safe: each read is one syscall returning whole records.
 class IPCKIT_API SignalFd {
  public:
+  /// No descriptor.
   SignalFd() noexcept = default;
 
-  // Errors: invalid argument (a signal in `signals` is not blocked in this thread; the hint names
-  // it), EMFILE, EINVAL.
+  /// A signalfd for \p signals (O_NONBLOCK, O_CLOEXEC). Not blocking. Errors: invalid argument (a
+  /// signal in \p signals is not blocked in this thread; the hint names it), EMFILE, EINVAL.
   [[nodiscard]] static Result<SignalFd> create(const SignalSet& signals);
 
-  // Blocks until a signal is pending; takes it.
+  /// Blocks until a signal is pending; takes it.
   [[nodiscard]] Result<SignalInfo> read();
-  // Never blocks: nullopt when none is pending.
+  /// Never blocks: nullopt when none is pending.
   [[nodiscard]] Result<std::optional<SignalInfo>> try_read();
-  // nullopt when `deadline` passes first.
+  /// Waits until a signal is pending and takes it; nullopt when \p deadline passes first.
   [[nodiscard]] Result<std::optional<SignalInfo>> read_until(Deadline deadline);
+  /// read_until() with a deadline \p d from now.
   template <class Rep, class Period>
   [[nodiscard]] Result<std::optional<SignalInfo>> read_for(std::chrono::duration<Rep, Period> d) {
     return read_until(deadline_after(d));
   }
 
-  // Readable while one of the signals is pending (for poll/epoll). Owned by this object.
+  /// Readable while one of the signals is pending (for poll/epoll). Owned by this object.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  /// The signals this descriptor reads.
   [[nodiscard]] const SignalSet& signals() const noexcept { return signals_; }
 
  private:

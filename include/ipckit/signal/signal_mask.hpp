@@ -12,22 +12,30 @@
 
 namespace ipckit {
 
+/// A change to the calling thread's signal mask for a scope; the previous mask is restored on
+/// destruction, which must happen on the thread that created it (see signal_mask.hpp).
 class IPCKIT_API ScopedSignalMask {
  public:
-  // Adds `signals` to this thread's blocked set (pthread_sigmask SIG_BLOCK). Never blocks.
-  // Errors: EINVAL only for a bad `how`, i.e. never in practice; SIGKILL/SIGSTOP are silently not
-  // blocked (the kernel refuses them).
+  /// Adds \p signals to this thread's blocked set (pthread_sigmask SIG_BLOCK). Never blocks.
+  /// Errors: EINVAL only for a bad `how`, i.e. never in practice; SIGKILL/SIGSTOP are silently not
+  /// blocked (the kernel refuses them).
   [[nodiscard]] static Result<ScopedSignalMask> block(const SignalSet& signals);
-  // Removes `signals` from the blocked set for the scope (SIG_UNBLOCK): pending ones are delivered.
+  /// Removes \p signals from the blocked set for the scope (SIG_UNBLOCK): pending ones are delivered.
   [[nodiscard]] static Result<ScopedSignalMask> unblock(const SignalSet& signals);
 
+  /// Takes over the duty to restore; \p other then restores nothing. Keep the result on the same
+  /// thread.
   ScopedSignalMask(ScopedSignalMask&& other) noexcept;
+  /// Not assignable.
   ScopedSignalMask& operator=(ScopedSignalMask&&) = delete;
+  /// Not copyable.
   ScopedSignalMask(const ScopedSignalMask&) = delete;
+  /// Not copyable.
   ScopedSignalMask& operator=(const ScopedSignalMask&) = delete;
-  // Restores the mask saved at construction.
+  /// Restores the mask saved at construction.
   ~ScopedSignalMask();
 
+  /// The mask saved at construction (restored by the destructor).
   [[nodiscard]] const sigset_t& previous() const noexcept { return old_; }
 
  private:
@@ -36,7 +44,7 @@ class IPCKIT_API ScopedSignalMask {
   bool active_ = true;
 };
 
-// This thread's blocked set now.
+/// This thread's blocked set now.
 [[nodiscard]] IPCKIT_API SignalSet blocked_signals() noexcept;
 
 }  // namespace ipckit

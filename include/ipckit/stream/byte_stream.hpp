@@ -55,33 +55,33 @@ struct StreamFd {
 
 }  // namespace detail
 
-// Mixin for readable streams. Derived provides `detail::StreamFd stream_fd() const noexcept`.
-// Thread safety: like the descriptor itself — concurrent readers of one stream may split the data
-// between them arbitrarily; use one reader per stream.
+/// Mixin for readable streams. Derived provides `detail::StreamFd stream_fd() const noexcept`.
+/// Thread safety: like the descriptor itself — concurrent readers of one stream may split the data
+/// between them arbitrarily; use one reader per stream.
 template <class Derived>
 class StreamReadOps {
  public:
-  // Blocks until at least one byte is available or the stream ends (kEndOfStream, 0 bytes).
+  /// Blocks until at least one byte is available or the stream ends (kEndOfStream, 0 bytes).
   [[nodiscard]] Result<IoResult> read_some(std::span<std::byte> buf) {
     return detail::stream_read(self().stream_fd(), buf, false, true, kNoDeadline);
   }
-  // Never blocks: the bytes available now, kWouldBlock when none, kEndOfStream at the end.
+  /// Never blocks: the bytes available now, kWouldBlock when none, kEndOfStream at the end.
   [[nodiscard]] Result<IoResult> try_read(std::span<std::byte> buf) {
     return detail::stream_read(self().stream_fd(), buf, false, false, kNoDeadline);
   }
-  // read_some with a deadline: kTimedOut (0 bytes) when nothing arrived in time.
+  /// read_some with a deadline: kTimedOut (0 bytes) when nothing arrived in time.
   [[nodiscard]] Result<IoResult> read_some_until(std::span<std::byte> buf, Deadline deadline) {
     return detail::stream_read(self().stream_fd(), buf, false, true, deadline);
   }
-  // Blocks until buf is full; kEndOfStream with the count so far if the writer closes first.
+  /// Blocks until \p buf is full; kEndOfStream with the count so far if the writer closes first.
   [[nodiscard]] Result<IoResult> read_exact(std::span<std::byte> buf) {
     return detail::stream_read(self().stream_fd(), buf, true, true, kNoDeadline);
   }
-  // read_exact with a deadline: kTimedOut with the count so far.
+  /// read_exact with a deadline: kTimedOut with the count so far.
   [[nodiscard]] Result<IoResult> read_exact_until(std::span<std::byte> buf, Deadline deadline) {
     return detail::stream_read(self().stream_fd(), buf, true, true, deadline);
   }
-  // Everything until end of stream, at most `limit` bytes (kTooLarge error beyond). Blocks.
+  /// Everything until end of stream, at most \p limit bytes (kTooLarge error beyond). Blocks.
   [[nodiscard]] Result<std::string> read_to_end(std::size_t limit = std::size_t{64} << 20) {
     return detail::stream_read_to_end(self().stream_fd(), limit);
   }
@@ -90,27 +90,31 @@ class StreamReadOps {
   Derived& self() { return static_cast<Derived&>(*this); }
 };
 
-// Mixin for writable streams. Same contract as StreamReadOps: one writer thread per stream (two
-// concurrent write_all calls may interleave their bytes, except pipe records of <= PIPE_BUF bytes).
+/// Mixin for writable streams. Derived provides `detail::StreamFd stream_fd() const noexcept`.
+/// Same contract as StreamReadOps: one writer thread per stream (two concurrent write_all calls may
+/// interleave their bytes, except pipe records of at most PIPE_BUF bytes).
 template <class Derived>
 class StreamWriteOps {
  public:
-  // Blocks until every byte is written; kPeerClosed (with the count so far) if the reader is gone.
+  /// Blocks until every byte is written; kPeerClosed (with the count so far) if the reader is gone.
   [[nodiscard]] Result<IoResult> write_all(std::span<const std::byte> buf) {
     return detail::stream_write(self().stream_fd(), buf, true, true, kNoDeadline);
   }
+  /// write_all of the bytes of \p text.
   [[nodiscard]] Result<IoResult> write_all(std::string_view text) { return write_all(as_bytes(text)); }
-  // Never blocks: writes what fits now; kWouldBlock (with the count written) unless all of it fit.
-  // On pipes a record of at most
-  // PIPE_BUF bytes is written whole or not at all.
+  /// Never blocks: writes what fits now; kWouldBlock (with the count written) unless all of it fit.
+  /// On pipes a record of at most
+  /// PIPE_BUF bytes is written whole or not at all.
   [[nodiscard]] Result<IoResult> try_write(std::span<const std::byte> buf) {
     return detail::stream_write(self().stream_fd(), buf, true, false, kNoDeadline);
   }
+  /// try_write of the bytes of \p text.
   [[nodiscard]] Result<IoResult> try_write(std::string_view text) { return try_write(as_bytes(text)); }
-  // write_all with a deadline: kTimedOut with the count so far.
+  /// write_all with a deadline: kTimedOut with the count so far.
   [[nodiscard]] Result<IoResult> write_all_until(std::span<const std::byte> buf, Deadline deadline) {
     return detail::stream_write(self().stream_fd(), buf, true, true, deadline);
   }
+  /// write_all_until of the bytes of \p text.
   [[nodiscard]] Result<IoResult> write_all_until(std::string_view text, Deadline deadline) {
     return write_all_until(as_bytes(text), deadline);
   }

@@ -27,21 +27,21 @@
 
 namespace ipckit {
 
-// Moves up to `max` bytes from `in_fd` to `out_fd` (at least one of them a pipe): kOk with the
-// count (> 0), kEndOfStream (0 bytes: the input ended), kPeerClosed (a pipe output with no reader),
-// kTimedOut. Errors: EINVAL when neither end is a pipe (the text says so), other system errors.
+/// Moves up to \p max bytes from \p in_fd to \p out_fd (at least one of them a pipe): kOk with the
+/// count (`> 0`), kEndOfStream (0 bytes: the input ended), kPeerClosed (a pipe output with no reader),
+/// kTimedOut. Errors: EINVAL when neither end is a pipe (the text says so), other system errors.
 [[nodiscard]] IPCKIT_API Result<IoResult> splice_some(int in_fd, int out_fd, std::size_t max,
                                                       Deadline deadline = kNoDeadline);
 
-// Moves exactly `count` bytes unless the input ends (kEndOfStream), the output's reader goes
-// (kPeerClosed) or `deadline` passes (kTimedOut); each with the count moved so far.
+/// Moves exactly \p count bytes unless the input ends (kEndOfStream), the output's reader goes
+/// (kPeerClosed) or \p deadline passes (kTimedOut); each with the count moved so far.
 [[nodiscard]] IPCKIT_API Result<IoResult> splice_exact(int in_fd, int out_fd, std::size_t count,
                                                        Deadline deadline = kNoDeadline);
 
-// vmsplice: every byte of `data` into the pipe (or FIFO) behind `writer` by reference (see above:
-// keep `data` unchanged until it has been read). kOk, kPeerClosed or kTimedOut with the count so
-// far. Takes a PipeWriter, not a descriptor: vmsplice on a read end would copy the pipe's bytes
-// *into* `data`.
+/// vmsplice: every byte of \p data into the pipe (or FIFO) behind \p writer by reference (see
+/// splice.hpp: keep \p data unchanged until it has been read). kOk, kPeerClosed or kTimedOut with the
+/// count so far. Takes a PipeWriter, not a descriptor: vmsplice on a read end would copy the pipe's
+/// bytes *into* \p data.
 [[nodiscard]] IPCKIT_API Result<IoResult> vmsplice_all(const PipeWriter& writer, std::span<const std::byte> data,
                                                        Deadline deadline = kNoDeadline);
 

@@ -27,44 +27,54 @@
 
 namespace ipckit {
 
-// Who is on the other end of a UNIX socket (SO_PEERCRED): the credentials the peer had when it
-// called connect() (or socketpair()), translated into this process's namespaces.
+/// Who is on the other end of a UNIX socket (SO_PEERCRED): the credentials the peer had when it
+/// called connect() (or socketpair()), translated into this process's namespaces.
 struct PeerCredentials {
-  pid_t pid = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
+  pid_t pid = 0;  ///< the peer's process id
+  uid_t uid = 0;  ///< the peer's effective user id
+  gid_t gid = 0;  ///< the peer's effective group id
 };
 
-// Which direction shutdown() ends.
+/// Which direction shutdown() ends: kRead (SHUT_RD), kWrite (SHUT_WR: the peer reads end of
+/// stream) or kBoth (SHUT_RDWR).
 enum class ShutdownHow { kRead = SHUT_RD, kWrite = SHUT_WR, kBoth = SHUT_RDWR };
 
+/// A connected stream socket (UNIX or TCP), a byte stream with the verbs of StreamReadOps and
+/// StreamWriteOps. Owns its descriptor; movable, not copyable. One thread may read while another
+/// writes (see stream_socket.hpp).
 class IPCKIT_API StreamSocket : public StreamReadOps<StreamSocket>, public StreamWriteOps<StreamSocket> {
  public:
+  /// An empty socket (valid() is false).
   StreamSocket() = default;
-  // Adopts a connected stream socket; `name` is the object in error texts (an address, "socketpair").
+  /// Adopts a connected stream socket; \p name is the object in error texts (an address, "socketpair").
   StreamSocket(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) {}
 
+  /// The descriptor (-1 when empty); still owned by this socket.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  /// Whether this socket holds a descriptor.
   [[nodiscard]] bool valid() const noexcept { return fd_.valid(); }
+  /// The object named in error texts (an address, "socketpair").
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  // Gives up the descriptor without closing it.
+  /// Gives up the descriptor without closing it.
   [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
-  // Closes the descriptor now (a blocked peer read then sees end of stream).
+  /// Closes the descriptor now (a blocked peer read then sees end of stream).
   void close() noexcept { fd_.reset(); }
 
-  // shutdown(2): kWrite sends end of stream to the peer while this side can still read its reply.
-  // Errors: ENOTCONN if the socket is not connected.
+  /// shutdown(2): kWrite sends end of stream to the peer while this side can still read its reply.
+  /// Errors: ENOTCONN if the socket is not connected.
   [[nodiscard]] Result<void> shutdown(ShutdownHow how);
 
-  // SO_PEERCRED of the peer. Meaningful for UNIX sockets only (on TCP the kernel reports pid 0 and
-  // the overflow uid/gid). Not blocking. Errors: EBADF/ENOTSOCK for a closed or non-socket fd.
+  /// SO_PEERCRED of the peer. Meaningful for UNIX sockets only (on TCP the kernel reports pid 0 and
+  /// the overflow uid/gid). Not blocking. Errors: EBADF/ENOTSOCK for a closed or non-socket fd.
   [[nodiscard]] Result<PeerCredentials> peer_credentials() const;
-  // TCP_NODELAY on or off (TCP only): on sends small writes at once instead of coalescing them.
+  /// TCP_NODELAY on or off (TCP only): on sends small writes at once instead of coalescing them.
   [[nodiscard]] Result<void> set_nodelay(bool on);
+  /// This end's address (getsockname).
   [[nodiscard]] Result<SocketAddress> local_address() const { return SocketAddress::local_of(fd_.get()); }
+  /// The peer's address (getpeername).
   [[nodiscard]] Result<SocketAddress> peer_address() const { return SocketAddress::peer_of(fd_.get()); }
 
-  // For the verbs of byte_stream.hpp.
+  /// For the verbs of byte_stream.hpp (no ownership).
   [[nodiscard]] detail::StreamFd stream_fd() const noexcept {
     return {fd_.get(), detail::StreamKind::kSocket, true, name_};
   }
@@ -74,30 +84,35 @@ class IPCKIT_API StreamSocket : public StreamReadOps<StreamSocket>, public Strea
   std::string name_;
 };
 
-// A listening stream socket. Destruction closes the descriptor and removes nothing: a UNIX socket
-// file stays until unlink() (docs/design.md, Lifecycle).
+/// A listening stream socket. Destruction closes the descriptor and removes nothing: a UNIX socket
+/// file stays until unlink() or close_and_unlink() (docs/design.md, Lifecycle). Movable, not copyable.
 class IPCKIT_API StreamListener {
  public:
+  /// No listener.
   StreamListener() = default;
-  // Adopts a listening socket. `unlink_path`: the socket file unlink() may remove ("" for none).
+  /// Adopts a listening socket, which must be O_NONBLOCK (as the UnixStream and Tcp factories make
+  /// it): try_accept() relies on that. \p name is the object in error texts. \p unlink_path: the
+  /// socket file close_and_unlink() may remove ("" for none); its device and inode are recorded now.
   StreamListener(UniqueFd fd, std::string name, std::string unlink_path = {});
 
-  // Blocks until a peer connects. Thread-safe (the kernel hands each connection to one caller).
-  // Errors: EMFILE/ENFILE (descriptor limits), ECONNABORTED is retried.
+  /// Blocks until a peer connects. Thread-safe (the kernel hands each connection to one caller).
+  /// Errors: EMFILE/ENFILE (descriptor limits), ECONNABORTED is retried.
   [[nodiscard]] Result<StreamSocket> accept();
-  // Never blocks: a connection if one is queued, else nullopt.
+  /// Never blocks: a connection if one is queued, else nullopt.
   [[nodiscard]] Result<std::optional<StreamSocket>> try_accept();
-  // Waits until `deadline`: nullopt when nobody connected in time.
+  /// Waits until \p deadline: nullopt when nobody connected in time.
   [[nodiscard]] Result<std::optional<StreamSocket>> accept_until(Deadline deadline);
 
+  /// The listening descriptor (-1 when empty); still owned by this listener.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
+  /// The object named in error texts (the address listened on).
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
-  // The address clients connect to (for TCP port 0: the port the kernel chose; for a UNIX path
-  // listener: the published path, not the private path bind() used, see unix_stream.hpp).
+  /// The address clients connect to (for TCP port 0: the port the kernel chose; for a UNIX path
+  /// listener: the published path, not the private path bind() used, see unix_stream.hpp).
   [[nodiscard]] Result<SocketAddress> local_address() const;
-  // Closes the listener, then removes its socket file if it is still the one this listener created
-  // (same device and inode), so a newer server's socket at that path is never removed. No-op for
-  // abstract and TCP listeners. Errors: unlink() failures other than ENOENT.
+  /// Closes the listener, then removes its socket file if it is still the one this listener created
+  /// (same device and inode), so a newer server's socket at that path is never removed. No-op for
+  /// abstract and TCP listeners. Errors: unlink() failures other than ENOENT.
   [[nodiscard]] Result<void> close_and_unlink();
 
  private:

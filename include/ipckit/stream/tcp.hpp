@@ -16,27 +16,29 @@
 
 namespace ipckit {
 
+/// Options for Tcp::listen(), Tcp::connect() and Tcp::connect_until().
 struct TcpOptions {
-  int family = AF_UNSPEC;   // AF_INET, AF_INET6, or AF_UNSPEC (whatever the host resolves to)
-  bool nodelay = false;     // TCP_NODELAY on connected sockets (accepted ones inherit it on Linux)
-  bool reuse_addr = true;   // SO_REUSEADDR on listeners: rebinding right after a restart works
-  int backlog = 128;        // listen(2) backlog (capped by /proc/sys/net/core/somaxconn)
+  int family = AF_UNSPEC;   ///< AF_INET, AF_INET6, or AF_UNSPEC (whatever the host resolves to)
+  bool nodelay = false;     ///< TCP_NODELAY on connected sockets (accepted ones inherit it on Linux)
+  bool reuse_addr = true;   ///< SO_REUSEADDR on listeners: rebinding right after a restart works
+  int backlog = 128;        ///< listen(2) backlog (capped by /proc/sys/net/core/somaxconn)
 };
 
+/// TCP listeners and connections over IPv4 and IPv6, by host and port.
 class IPCKIT_API Tcp {
  public:
-  // Binds and listens on host:port ("" or "*" = every address of the family; port 0 = the kernel
-  // picks one: read it back with listener.local_address()->port()). Tries each resolved address in
-  // turn. Not blocking (except name resolution). Errors: getaddrinfo failures, EADDRINUSE, EACCES
-  // (ports below 1024 need CAP_NET_BIND_SERVICE).
+  /// Binds and listens on host:port ("" or "*" = every address of the family; port 0 = the kernel
+  /// picks one: read it back with `listener.local_address()->port()`). Tries each resolved address in
+  /// turn. Not blocking (except name resolution). Errors: getaddrinfo failures, EADDRINUSE, EACCES
+  /// (ports below 1024 need CAP_NET_BIND_SERVICE).
   [[nodiscard]] static Result<StreamListener> listen(std::string_view host, std::uint16_t port,
                                                      const TcpOptions& options = {});
 
-  // Connects to host:port, trying each resolved address until one accepts. Blocks until connected
-  // or refused. Errors name the address: ECONNREFUSED, ETIMEDOUT, ENETUNREACH, getaddrinfo's.
+  /// Connects to host:port, trying each resolved address until one accepts. Blocks until connected
+  /// or refused. Errors name the address: ECONNREFUSED, ETIMEDOUT, ENETUNREACH, getaddrinfo's.
   [[nodiscard]] static Result<StreamSocket> connect(std::string_view host, std::uint16_t port,
                                                     const TcpOptions& options = {});
-  // Like connect(), but gives up at `deadline` (nullopt): a non-blocking connect, poll, SO_ERROR.
+  /// Like connect(), but gives up at \p deadline (nullopt): a non-blocking connect, poll, SO_ERROR.
   [[nodiscard]] static Result<std::optional<StreamSocket>> connect_until(std::string_view host, std::uint16_t port,
                                                                          Deadline deadline,
                                                                          const TcpOptions& options = {});

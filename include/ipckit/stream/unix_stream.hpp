@@ -21,32 +21,34 @@
 
 namespace ipckit {
 
+/// Options for UnixStream::listen().
 struct UnixListenOptions {
-  mode_t mode = kDefaultMode;  // permission of the socket file (ignored for @abstract names)
-  int backlog = 128;           // listen(2) backlog (the kernel caps it at /proc/sys/net/core/somaxconn)
-  // When the path exists: remove it only if it is a socket, owned by this user, and connect() to it
-  // gives ECONNREFUSED (nobody listens: a crashed server's leftover). Otherwise bind fails with EEXIST.
+  mode_t mode = kDefaultMode;  ///< permission of the socket file (ignored for `@abstract` names)
+  int backlog = 128;           ///< listen(2) backlog (the kernel caps it at /proc/sys/net/core/somaxconn)
+  /// When the path exists: remove it only if it is a socket, owned by this user, and connect() to it
+  /// gives ECONNREFUSED (nobody listens: a crashed server's leftover). Otherwise bind fails with EEXIST.
   bool remove_stale = true;
 };
 
+/// UNIX stream sockets on a filesystem path or a Linux abstract name (`@name`).
 class IPCKIT_API UnixStream {
  public:
-  // Binds and listens on `address` ("/path" or "@name"). Not blocking. Errors: EEXIST when the path
-  // exists and is not a stale socket of ours (the text says which check failed); EADDRINUSE for a
-  // taken abstract name; ENOENT/EACCES for the directory; a too-long path names sun_path's limit.
+  /// Binds and listens on \p address ("/path" or "\@name"). Not blocking. Errors: EEXIST when the path
+  /// exists and is not a stale socket of ours (the text says which check failed); EADDRINUSE for a
+  /// taken abstract name; ENOENT/EACCES for the directory; a too-long path names sun_path's limit.
   [[nodiscard]] static Result<StreamListener> listen(std::string_view address, const UnixListenOptions& options = {});
 
-  // Connects to a listener; blocks only while the listener's backlog is full. Errors: ENOENT (no
-  // such socket file), ECONNREFUSED (nobody listens), EACCES (permissions).
+  /// Connects to a listener; blocks only while the listener's backlog is full. Errors: ENOENT (no
+  /// such socket file), ECONNREFUSED (nobody listens), EACCES (permissions).
   [[nodiscard]] static Result<StreamSocket> connect(std::string_view address);
-  // Like connect(), but gives up at `deadline` when the backlog stays full (nullopt).
+  /// Like connect(), but gives up at \p deadline when the backlog stays full (nullopt).
   [[nodiscard]] static Result<std::optional<StreamSocket>> connect_until(std::string_view address, Deadline deadline);
 
-  // A connected pair (socketpair AF_UNIX SOCK_STREAM, close-on-exec), e.g. to talk to a child.
+  /// A connected pair (socketpair AF_UNIX SOCK_STREAM, close-on-exec), e.g. to talk to a child.
   [[nodiscard]] static Result<std::pair<StreamSocket, StreamSocket>> pair();
 
-  // Removes a socket file by path: only if it is a socket (a regular file at that path is an EEXIST
-  // error naming what it is). Missing is not an error.
+  /// Removes a socket file by path: only if it is a socket (a regular file at that path is an EEXIST
+  /// error naming what it is). Missing is not an error.
   [[nodiscard]] static Result<void> remove(std::string_view path);
 };
 
