@@ -33,7 +33,7 @@ const char* name_of(Outcome o) {
   switch (o) {
     case Outcome::kOk: return "ok";
     case Outcome::kWouldBlock: return "would block";
-    case Outcome::kTimedOut: return "timeout";
+    case Outcome::kTimedOut: return "timed out";
     case Outcome::kClosed: return "peer closed";
     case Outcome::kDied: return "peer died";
     case Outcome::kOther: return "other";

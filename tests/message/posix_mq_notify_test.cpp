@@ -26,13 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Opens a queue the test created.
-MqOptions existing() {
-  MqOptions o;
-  o.open = OpenMode::kOpenExisting;
-  return o;
-}
-
 const int kSig = SIGRTMIN + 3;
 
 // Blocks kSig for the test (so notifications stay pending and are read with sigtimedwait) and
@@ -120,7 +113,7 @@ TEST(PosixMqNotify, SignalFromAnotherProcessesSend) {
   Queue qq;
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 99));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name, existing());
+    auto w = PosixMq::open(qq.name);
     return w && w->send(as_bytes("from child")) ? 0 : 1;
   });
   EXPECT_TRUE(child.ok()) << child.describe();
@@ -137,7 +130,7 @@ TEST(PosixMqNotify, ThreadCallbackRunsOnce) {
     (void)!::write(evfd, &one, sizeof one);
   }));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name, existing());
+    auto w = PosixMq::open(qq.name);
     return w && w->send(as_bytes("x")) ? 0 : 1;
   });
   ASSERT_TRUE(child.ok()) << child.describe();
@@ -160,7 +153,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 1));
   const std::string name = qq.name;
   auto child = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name, existing());
+    auto other = PosixMq::open(name);
     if (!other) return 1;
     auto r = other->notify_signal(SIGUSR2, 2);
     if (r) return 2;
@@ -171,7 +164,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   // After we deregister, another process may register.
   IPCKIT_ASSERT_OK(qq.q.cancel_notification());
   auto child2 = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name, existing());
+    auto other = PosixMq::open(name);
     return other && other->notify_signal(SIGUSR2, 2) ? 0 : 1;
   });
   EXPECT_TRUE(child2.ok()) << child2.describe();
@@ -209,7 +202,7 @@ TEST(PosixMqNotify, NoNotificationWhileAnotherProcessIsBlockedInReceive) {
   test::ReadyPipe got;
   const std::string name = qq.name;
   const pid_t child = test::spawn_child([&]() -> int {
-    auto r = PosixMq::open(name, existing());
+    auto r = PosixMq::open(name);
     if (!r) return 1;
     auto m = r->receive();  // blocks on the empty queue
     if (!m || m->data != "for the receiver") return 2;

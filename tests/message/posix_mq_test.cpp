@@ -32,7 +32,6 @@ MqOptions create_opts(long max_messages = 4, long message_size = 64) {
 
 MqOptions writer_opts() {
   MqOptions o;
-  o.open = OpenMode::kOpenExisting;
   o.access = O_WRONLY;
   return o;
 }
@@ -97,7 +96,7 @@ TEST(PosixMq, CreateIsExclusiveWithExactPermissions) {
   EXPECT_EQ(s.max_messages, 4);
   EXPECT_EQ(s.message_size, 64);
   IPCKIT_ASSERT_OK(PosixMq::unlink(name));
-  EXPECT_TRUE(test::FailsWith(PosixMq::open(name, writer_opts()), {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name), {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
   EXPECT_TRUE(test::FailsWith(PosixMq::open("jobs"), {"mq_open(\"jobs\")", "must start with '/'"}));
   u.name = test::unique_name();  // already unlinked
 }
@@ -149,7 +148,6 @@ TEST(PosixMq, FullAndEmptyAreValuesInEveryForm) {
   EXPECT_FALSE(s2.nonblocking);
   // O_NONBLOCK at open is per descriptor: this one is non-blocking, q stays blocking.
   MqOptions nb;
-  nb.open = OpenMode::kOpenExisting;
   nb.nonblocking = true;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq other, PosixMq::open(name, nb));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s3, other.state());

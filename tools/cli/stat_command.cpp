@@ -77,7 +77,6 @@ int run_stat(const StatArgs& a) {
     }
     case Scheme::kMq: {
       MqOptions o;
-      o.open = OpenMode::kOpenExisting;
       o.access = O_RDONLY;
       o.nonblocking = true;
       auto q = PosixMq::open(url->address, o);
