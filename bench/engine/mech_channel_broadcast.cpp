@@ -77,7 +77,7 @@ class BroadcastSession final : public Session {
         break;
       }
     }
-    pub_.close();  // subscribers drain what is published, then get kPeerClosed
+    (void)pub_.close();  // subscribers drain what is published, then get kPeerClosed
     clock.finish(seq, stats);
     return {};
   }
@@ -110,7 +110,7 @@ class BroadcastSession final : public Session {
       }
     }
     clock.finish(seq, stats);
-    sub_.close();  // removes `<name>.sub.<id>` (the session's unlink covers a subscriber killed earlier)
+    (void)sub_.close();  // removes `<name>.sub.<id>` (the session's unlink covers a subscriber killed earlier)
     return {};
   }
 

@@ -88,7 +88,7 @@ class MpmcSession final : public Session {
       if (auto r = tx_.commit(); !r) return fail(r.error());
       digest += frame_digest(seq);  // a sum modulo 2^64, compared with the consumers' (bench.cpp)
     }
-    tx_.close();  // the consumers drain the ring, then get kPeerClosed once every producer closed
+    (void)tx_.close();  // the consumers drain the ring, then get kPeerClosed once every producer closed
     stats.digest = digest;
     clock.finish(n, stats);
     return {};
@@ -141,7 +141,7 @@ class MpmcSession final : public Session {
     }
     clock.finish(got, stats);
     stats.digest = digest;
-    rx_.close();
+    (void)rx_.close();
     return {};
   }
 

@@ -117,7 +117,7 @@ class ChannelSession final : public Session {
       if (!ok) return fail(ok.error());
       if (!*ok) break;
     }
-    tx_.close();  // flushes the batch; the consumer drains and then sees kPeerClosed
+    (void)tx_.close();  // flushes the batch; the consumer drains and then sees kPeerClosed
     clock.finish(seq, stats);
     return {};
   }
@@ -136,7 +136,7 @@ class ChannelSession final : public Session {
     }
     clock.mark_last();
     clock.finish(seq, stats);
-    rx_.close();
+    (void)rx_.close();
     return {};
   }
 
@@ -156,9 +156,9 @@ class ChannelSession final : public Session {
       if (clock.warm()) ctx.control->histogram.record(t1 - t0);
       ++seq;
     }
-    tx_.close();
+    (void)tx_.close();
     clock.finish(seq, stats);
-    rx_.close();
+    (void)rx_.close();
     return {};
   }
 
@@ -177,8 +177,8 @@ class ChannelSession final : public Session {
     }
     clock.mark_last();
     clock.finish(seq, stats);
-    tx_.close();
-    rx_.close();
+    (void)tx_.close();
+    (void)rx_.close();
     return {};
   }
 

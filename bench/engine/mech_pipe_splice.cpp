@@ -79,7 +79,7 @@ class PipeSpliceSession final : public FdSession {
     // The sender writes pipe 0, the receiver (the round trip's server) pipe 1.
     const std::size_t mine = role == Role::kSender ? 0 : 1;
     for (std::size_t p = 0; p < writers_.size(); ++p) {
-      if (p != mine) writers_[p].close();
+      if (p != mine) (void)writers_[p].close();
     }
     writer_ = &writers_[mine];
     ring_.reset(size_, capacity_);
@@ -88,7 +88,7 @@ class PipeSpliceSession final : public FdSession {
 
   void after_fork() noexcept override {
     FdSession::after_fork();
-    for (auto& w : writers_) w.close();
+    for (auto& w : writers_) (void)w.close();
   }
 
  protected:
@@ -99,7 +99,7 @@ class PipeSpliceSession final : public FdSession {
   }
 
   Result<void> finish_sending() override {
-    writer_->close();  // end of stream for the reader
+    (void)writer_->close();  // end of stream for the reader
     return {};
   }
 

@@ -60,6 +60,7 @@ class MqSession final : public TransportSession {
     const bool rtt = !names_[1].empty();
     auto open_queue = [](const std::string& name, int access, PosixMq& q) -> Result<void> {
       MqOptions o;
+      o.open = OpenMode::kOpenExisting;
       o.access = access;
       auto opened = PosixMq::open(name, o);
       if (!opened) return fail(opened.error());

@@ -98,7 +98,7 @@ void BM_BroadcastBlock64(benchmark::State& state) {
   state.counters["subscribers"] = subs;
   state.counters["deliveries_per_s"] =
       benchmark::Counter(static_cast<double>(seq) * subs, benchmark::Counter::kIsRate);
-  pub->close();
+  (void)pub->close();
   (void)ipckit::BroadcastChannel::unlink(name);
 }
 // Fixed iteration count: the subscribers must know how many messages to verify.

@@ -69,7 +69,7 @@ int main() {
       if (!sent || *sent != ipckit::ChannelStatus::kOk) ::_exit(3);
       if (i == kMessages / 2) ::usleep(30'000);
     }
-    tx->close();
+    (void)tx->close();
     ::_exit(ipckit::send_signal(parent, SIGUSR1) ? 0 : 4);
   }
 
@@ -118,7 +118,7 @@ int main() {
   }
   int status = 0;
   ::waitpid(child, &status, 0);
-  rx->close();
+  (void)rx->close();
   (void)ipckit::SpscChannel::unlink(name);
   std::printf("[consumer] received %d messages, %d timer ticks, SIGUSR1 %s, producer %s; %d epoll wake-ups\n",
               received, ticks, signalled ? "seen" : "missing", closed ? "closed" : "open", wakes);

@@ -44,7 +44,7 @@ int main() {
       // Publish once per 16 records: one release store and one wake check per batch.
       if (!tx->commit(/*publish=*/i % 16 == 15)) ::_exit(4);
     }
-    tx->close();  // flushes; the consumer sees kPeerClosed once it has drained the ring
+    (void)tx->close();  // flushes; the consumer sees kPeerClosed once it has drained the ring
     std::printf("[producer %d] close(): the last batch is published; the consumer sees peer closed after it\n",
                 static_cast<int>(::getpid()));
     std::fflush(stdout);

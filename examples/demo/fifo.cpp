@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
         ipckit::PipeWriter& out = **opened;
         std::printf("[writer] both ends are open: writing two lines, then closing (the reader sees end of stream)\n");
         auto w = out.write_all(std::string_view("temperature=23.5\nhumidity=65.0\n"));
-        out.close();
+        (void)out.close();
         auto st = other->wait();
         rc = (w && w->ok() && st && st->success()) ? 0 : 1;
         if (st) std::printf("[writer] reader %s\n", st->describe().c_str());

@@ -25,7 +25,7 @@ int main() {
   auto wrote = child->in()->write_all(input);
   if (!wrote || !wrote->ok()) return 1;
   std::printf("[parent] wrote %zu bytes into the pipe; the child's stdin is its read end (dup2)\n", input.size());
-  child->in()->close();
+  (void)child->in()->close();
   std::printf("[parent] closed my write end: the child's read() returns 0 (end of stream) after the data\n");
   auto out = child->out()->read_to_end();
   if (!out) {

@@ -56,6 +56,7 @@ static bool signal_notification(ipckit::PosixMq& mq, const std::string& name) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ipckit::MqOptions o;
+    o.open = ipckit::OpenMode::kOpenExisting;
     o.access = O_WRONLY;
     auto tx = ipckit::PosixMq::open(name, o);
     if (!tx || !tx->send(bytes("wake up"), 3)) ::_exit(2);
@@ -108,6 +109,7 @@ int main() {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ipckit::MqOptions o;
+    o.open = ipckit::OpenMode::kOpenExisting;
     o.access = O_WRONLY;
     auto tx = ipckit::PosixMq::open(name, o);
     if (!tx) ::_exit(2);

@@ -55,7 +55,7 @@ int main() {
       auto* ring = static_cast<Ring*>(pmap->data());
       for (int i = 0; i < kReadings; ++i) {
         auto got = pfree->wait_for(5s);  // a free slot (blocks while the ring is full)
-        if (!got || !*got) ::_exit(4);
+        if (!got || *got != ipckit::IoStatus::kOk) ::_exit(4);
         ring->slot[i % kSlots] = Reading{20.0f + static_cast<float>(i) * 0.5f, 60.0f + static_cast<float>(i),
                                          static_cast<std::uint32_t>(i)};
         std::printf("[producer %d] sem_wait(free), wrote reading #%d into slot %u, sem_post(full)\n",
@@ -68,7 +68,7 @@ int main() {
     int in_order = 0;
     for (int i = 0; i < kReadings; ++i) {
       auto got = full_slots->wait_for(5s);  // a deadline: a dead producer could never post
-      if (!got || !*got) break;
+      if (!got || *got != ipckit::IoStatus::kOk) break;
       const Reading r = ring->slot[i % kSlots];
       std::printf("[consumer] sem_wait(full), read #%u: %.1f C, %.1f %%, sem_post(free)\n", r.sequence,
                   static_cast<double>(r.temperature), static_cast<double>(r.humidity));

@@ -23,7 +23,7 @@ int main() {
               mine.native_handle(), theirs.native_handle());
   const pid_t pid = ::fork();
   if (pid == 0) {
-    mine.close();
+    (void)mine.close();
     auto request = theirs.read_to_end();  // until the parent's shutdown(SHUT_WR)
     if (!request) ::_exit(2);
     std::string reply = *request;
@@ -33,7 +33,7 @@ int main() {
     auto w = theirs.write_all(reply);
     ::_exit(w && w->ok() ? 0 : 3);
   }
-  theirs.close();
+  (void)theirs.close();
   auto w = mine.write_all(std::string_view("ping over a socketpair"));
   if (!w || !w->ok() || !mine.shutdown(ipckit::ShutdownHow::kWrite)) return 1;
   std::printf("[parent] sent a request and shut down my writing side (the child sees end of stream)\n");

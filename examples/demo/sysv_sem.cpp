@@ -73,8 +73,8 @@ int main() {
   auto got = set->apply_for(both, std::chrono::milliseconds(100));
   auto one = set->value(1);
   std::printf("[parent] semop on both at once, 100 ms: %s; semaphore 1 is still %d (nothing was applied)\n",
-              got && !*got ? "timed out" : "taken", one ? *one : -1);
-  ok = ok && got && !*got && one && *one == 1;
+              got && *got == ipckit::IoStatus::kTimedOut ? "timed out" : "taken", one ? *one : -1);
+  ok = ok && got && *got == ipckit::IoStatus::kTimedOut && one && *one == 1;
 
   if (auto removed = set->remove(); !removed) {
     std::fprintf(stderr, "%s\n", removed.error().str().c_str());

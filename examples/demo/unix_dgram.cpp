@@ -71,11 +71,11 @@ bool seqpacket(const std::string& name) {
     return 0;  // closing the socket is the end of stream
   });
   auto conn = listener->accept_until(ipckit::deadline_after(std::chrono::seconds(5)));
-  bool ok = pid > 0 && conn.has_value() && conn->valid();
+  bool ok = pid > 0 && conn.has_value() && conn->has_value();
   std::array<std::byte, 64> buf{};
   int records = 0;
   while (ok) {
-    auto m = conn->receive_until(buf, ipckit::deadline_after(std::chrono::seconds(5)));
+    auto m = (*conn)->receive_until(buf, ipckit::deadline_after(std::chrono::seconds(5)));
     if (!m || m->status == ipckit::IoStatus::kTimedOut) {
       ok = false;
     } else if (m->status == ipckit::IoStatus::kEndOfStream) {

@@ -37,7 +37,7 @@ int main() {
   if (pid == 0) {
     for (int i = 0; i < kRounds; ++i) {
       auto got = (*ping)->wait_for(5s);
-      if (!got || !*got) ::_exit(2);
+      if (!got || *got != ipckit::IoStatus::kOk) ::_exit(2);
       std::printf("[child %d] sem_wait(ping) returned: ball = %d; ball + 1, sem_post(pong)\n",
                   static_cast<int>(::getpid()), s->ball);
       ++s->ball;
@@ -51,7 +51,7 @@ int main() {
     std::printf("[parent] ball = %d, sem_post(ping), sem_wait(pong)\n", s->ball);
     ok = (*ping)->post().has_value();
     auto got = (*pong)->wait_for(5s);
-    ok = ok && got && *got;
+    ok = ok && got && *got == ipckit::IoStatus::kOk;
   }
   int status = 0;
   ::waitpid(pid, &status, 0);

@@ -23,7 +23,9 @@ int main() {
 
   const pid_t pid = ::fork();
   if (pid == 0) {  // the sensor: sends readings, an alarm with a high priority
-    auto out = ipckit::PosixMq::open(name);
+    ipckit::MqOptions existing;
+    existing.open = ipckit::OpenMode::kOpenExisting;
+    auto out = ipckit::PosixMq::open(name, existing);
     bool ok = out.has_value();
     ok = ok && out->send(ipckit::as_bytes("temperature 21.5"), 1).has_value();
     ok = ok && out->send(ipckit::as_bytes("humidity 40%"), 1).has_value();

@@ -15,14 +15,14 @@ int main() {
               ipckit::or_throw(pipe.reader.capacity()), ipckit::kPipeAtomicWrite);
   const pid_t pid = ::fork();
   if (pid == 0) {
-    pipe.reader.close();
+    (void)pipe.reader.close();
     for (int i = 0; i < 3; ++i) {
       auto r = pipe.writer.write_all("record " + std::to_string(i) + "\n");
       if (!r || !r->ok()) ::_exit(1);
     }
     ::_exit(0);  // closing the last write end: the reader sees end of stream
   }
-  pipe.writer.close();
+  (void)pipe.writer.close();
   const std::string all = ipckit::or_throw(pipe.reader.read_to_end());
   std::printf("%s", all.c_str());
   int status = 0;

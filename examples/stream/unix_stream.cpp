@@ -24,7 +24,7 @@ int main() {
   const std::string got = ipckit::or_throw(conn.read_to_end());
   std::printf("%s from pid %d (uid %u)\n", got.c_str(), static_cast<int>(cred.pid), cred.uid);
   (void)ipckit::expect_ok(conn.write_all("pong"));  // throws if the client went away before the reply
-  conn.close();
+  (void)conn.close();
   int status = 0;
   ::waitpid(pid, &status, 0);
   ipckit::or_throw(listener.close_and_unlink());

@@ -30,7 +30,7 @@ int main() {
   int got = 0;
   for (int i = 0; i < 3; ++i) {
     auto r = sem->wait_for(5s);  // a deadline: a dead poster cannot wake us otherwise
-    if (r && *r) ++got;
+    if (r && *r == ipckit::IoStatus::kOk) ++got;
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -47,9 +47,9 @@ int main() {
   const ipckit::SemOp both[] = {{0, -1, true}, {1, -1, true}};  // SEM_UNDO: reverted if we die
   bool ok = set->set_all(init).has_value();
   auto applied = set->try_apply(both);
-  ok = ok && applied && *applied;
+  ok = ok && applied && *applied == ipckit::IoStatus::kOk;
   auto again = set->try_apply(both);  // both are 0 now: would block
-  ok = ok && again && !*again;
+  ok = ok && again && *again == ipckit::IoStatus::kWouldBlock;
   (void)set->remove();
   std::printf("System V set: first take %s, second would block\n", ok ? "applied" : "FAILED");
   return got == 3 && ok && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;

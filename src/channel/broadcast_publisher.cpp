@@ -37,7 +37,7 @@ BroadcastPublisher::BroadcastPublisher() = default;
 BroadcastPublisher::BroadcastPublisher(BroadcastPublisher&& o) noexcept { *this = std::move(o); }
 BroadcastPublisher& BroadcastPublisher::operator=(BroadcastPublisher&& o) noexcept {
   if (this == &o) return *this;
-  close();
+  (void)close();
   map_ = std::move(o.map_);
   o.map_.header = nullptr;
   ctl_map_ = std::move(o.ctl_map_);
@@ -59,7 +59,7 @@ BroadcastPublisher& BroadcastPublisher::operator=(BroadcastPublisher&& o) noexce
   gone_ = std::move(o.gone_);
   return *this;
 }
-BroadcastPublisher::~BroadcastPublisher() { close(); }
+BroadcastPublisher::~BroadcastPublisher() { (void)close(); }
 
 bool BroadcastPublisher::valid() const noexcept { return map_.header != nullptr; }
 
@@ -336,8 +336,8 @@ Result<BroadcastStatus> BroadcastPublisher::wait_subscribers_impl(std::size_t n,
   }
 }
 
-void BroadcastPublisher::close() noexcept {
-  if (map_.header == nullptr) return;
+Result<void> BroadcastPublisher::close() noexcept {
+  if (map_.header == nullptr) return {};
   if (fork_generation_ == detail::fork_generation()) {
     detail::release_role(map_.header->producer, claim_);
     detail::wake_seq(ctl_->data_seq);  // sleeping subscribers see the close
@@ -347,6 +347,7 @@ void BroadcastPublisher::close() noexcept {
   ctl_map_.reset();
   map_.mapping.reset();
   map_.header = nullptr;
+  return {};
 }
 
 BroadcastCounters BroadcastPublisher::counters() const noexcept {

@@ -37,7 +37,7 @@ BroadcastSubscriber::BroadcastSubscriber() = default;
 BroadcastSubscriber::BroadcastSubscriber(BroadcastSubscriber&& o) noexcept { *this = std::move(o); }
 BroadcastSubscriber& BroadcastSubscriber::operator=(BroadcastSubscriber&& o) noexcept {
   if (this == &o) return *this;
-  close();
+  (void)close();
   map_ = std::move(o.map_);
   o.map_.header = nullptr;
   ctl_map_ = std::move(o.ctl_map_);
@@ -61,7 +61,7 @@ BroadcastSubscriber& BroadcastSubscriber::operator=(BroadcastSubscriber&& o) noe
   next_check_ = o.next_check_;
   return *this;
 }
-BroadcastSubscriber::~BroadcastSubscriber() { close(); }
+BroadcastSubscriber::~BroadcastSubscriber() { (void)close(); }
 
 bool BroadcastSubscriber::valid() const noexcept { return map_.header != nullptr; }
 
@@ -306,8 +306,8 @@ Result<BroadcastReceived> BroadcastSubscriber::receive_impl(std::span<std::byte>
   }
 }
 
-void BroadcastSubscriber::close() noexcept {
-  if (map_.header == nullptr) return;
+Result<void> BroadcastSubscriber::close() noexcept {
+  if (map_.header == nullptr) return {};
   if (fork_generation_ == detail::fork_generation() && rec_ != nullptr) {
     aref(rec_->closed).store(1, std::memory_order_release);
     ::shm_unlink(rec_name_.c_str());
@@ -320,5 +320,6 @@ void BroadcastSubscriber::close() noexcept {
   ctl_map_.reset();
   map_.mapping.reset();
   map_.header = nullptr;
+  return {};
 }
 }  // namespace ipckit

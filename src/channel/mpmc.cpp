@@ -128,7 +128,7 @@ MpmcCore::MpmcCore(MpmcCore&& other) noexcept { *this = std::move(other); }
 
 MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   if (this == &o) return *this;
-  close();
+  (void)close();
   map_ = std::move(o.map_);
   o.map_.header = nullptr;
   o.map_.ring = nullptr;
@@ -152,7 +152,7 @@ MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
   return *this;
 }
 
-MpmcCore::~MpmcCore() { close(); }
+MpmcCore::~MpmcCore() { (void)close(); }
 
 MpmcCore::Stats* MpmcCore::stats() const noexcept { return stats_of(members(map_)[member_]); }
 
@@ -240,8 +240,8 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   return c;
 }
 
-void MpmcCore::close() noexcept {
-  if (map_.header == nullptr) return;
+Result<void> MpmcCore::close() noexcept {
+  if (map_.header == nullptr) return {};
   if (fork_generation_ == fork_generation() && claim_ != 0) {
     cl::Header* h = map_.header;
     cl::RoleSlot& me = members(map_)[member_];
@@ -260,6 +260,7 @@ void MpmcCore::close() noexcept {
   map_.ring = nullptr;
   slots_base_ = nullptr;
   claim_ = 0;
+  return {};
 }
 
 ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
@@ -628,7 +629,7 @@ MpmcProducer::MpmcProducer(MpmcProducer&& other) noexcept { *this = std::move(ot
 
 MpmcProducer& MpmcProducer::operator=(MpmcProducer&& other) noexcept {
   if (this == &other) return *this;
-  close();  // a reservation of ours is abandoned (skipped), never left held by a departed member
+  (void)close();  // a reservation of ours is abandoned (skipped), never left held by a departed member
   core_ = std::move(other.core_);
   held_ = other.held_;
   held_len_ = other.held_len_;
@@ -636,12 +637,13 @@ MpmcProducer& MpmcProducer::operator=(MpmcProducer&& other) noexcept {
   return *this;
 }
 
-MpmcProducer::~MpmcProducer() { close(); }
+MpmcProducer::~MpmcProducer() { (void)close(); }
 
-void MpmcProducer::close() noexcept {
+Result<void> MpmcProducer::close() noexcept {
   if (reserved_ && core_.usable()) core_.abandon(held_);
   reserved_ = false;
-  core_.close();
+  (void)core_.close();
+  return {};
 }
 
 Result<Reservation> MpmcProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
@@ -728,19 +730,20 @@ MpmcConsumer::MpmcConsumer(MpmcConsumer&& other) noexcept { *this = std::move(ot
 
 MpmcConsumer& MpmcConsumer::operator=(MpmcConsumer&& other) noexcept {
   if (this == &other) return *this;
-  close();  // a view of ours is handed to another consumer, never left held by a departed member
+  (void)close();  // a view of ours is handed to another consumer, never left held by a departed member
   core_ = std::move(other.core_);
   held_ = other.held_;
   viewing_ = std::exchange(other.viewing_, false);
   return *this;
 }
 
-MpmcConsumer::~MpmcConsumer() { close(); }
+MpmcConsumer::~MpmcConsumer() { (void)close(); }
 
-void MpmcConsumer::close() noexcept {
+Result<void> MpmcConsumer::close() noexcept {
   if (viewing_ && core_.usable()) core_.abandon(held_);
   viewing_ = false;
-  core_.close();
+  (void)core_.close();
+  return {};
 }
 
 Result<ReceivedView> MpmcConsumer::receive_impl(Deadline deadline, bool may_wait) {

@@ -211,7 +211,7 @@ SpscProducer::SpscProducer(SpscProducer&& other) noexcept { *this = std::move(ot
 
 SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
   if (this == &other) return *this;
-  close();
+  (void)close();
   map_ = std::move(other.map_);
   other.map_.header = nullptr;
   other.map_.ring = nullptr;
@@ -239,10 +239,10 @@ SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
   return *this;
 }
 
-SpscProducer::~SpscProducer() { close(); }
+SpscProducer::~SpscProducer() { (void)close(); }
 
-void SpscProducer::close() noexcept {
-  if (map_.header == nullptr) return;
+Result<void> SpscProducer::close() noexcept {
+  if (map_.header == nullptr) return {};
   if (fork_generation_ == detail::fork_generation()) {
     flush();
     detail::release_role(map_.header->producer, claim_);
@@ -262,6 +262,7 @@ void SpscProducer::close() noexcept {
   map_.ring = nullptr;
   reserved_ = false;
   watch_ = detail::PeerWatch{};
+  return {};
 }
 
 ChannelCounters SpscProducer::counters() const noexcept {
@@ -498,7 +499,7 @@ SpscConsumer::SpscConsumer(SpscConsumer&& other) noexcept { *this = std::move(ot
 
 SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
   if (this == &other) return *this;
-  close();
+  (void)close();
   map_ = std::move(other.map_);
   other.map_.header = nullptr;
   other.map_.ring = nullptr;
@@ -524,10 +525,10 @@ SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
   return *this;
 }
 
-SpscConsumer::~SpscConsumer() { close(); }
+SpscConsumer::~SpscConsumer() { (void)close(); }
 
-void SpscConsumer::close() noexcept {
-  if (map_.header == nullptr) return;
+Result<void> SpscConsumer::close() noexcept {
+  if (map_.header == nullptr) return {};
   if (fork_generation_ == detail::fork_generation()) {
     if (notify_.enabled()) aref(map_.header->wait.armed).store(0, std::memory_order_relaxed);
     detail::release_role(map_.header->consumer, claim_);
@@ -543,6 +544,7 @@ void SpscConsumer::close() noexcept {
   viewing_ = false;
   watch_ = detail::PeerWatch{};
   notify_.reset();
+  return {};
 }
 
 ChannelCounters SpscConsumer::counters() const noexcept {

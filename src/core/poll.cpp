@@ -20,16 +20,16 @@ Result<short> poll_one(int fd, short events, Deadline deadline) {
   }
 }
 
-Result<bool> wait_readable(int fd, Deadline deadline) {
+Result<IoStatus> wait_readable(int fd, Deadline deadline) {
   auto r = poll_one(fd, POLLIN, deadline);
   if (!r) return fail(r.error());
-  return *r != 0;
+  return *r != 0 ? IoStatus::kOk : IoStatus::kTimedOut;
 }
 
-Result<bool> wait_writable(int fd, Deadline deadline) {
+Result<IoStatus> wait_writable(int fd, Deadline deadline) {
   auto r = poll_one(fd, POLLOUT, deadline);
   if (!r) return fail(r.error());
-  return *r != 0;
+  return *r != 0 ? IoStatus::kOk : IoStatus::kTimedOut;
 }
 
 }  // namespace ipckit

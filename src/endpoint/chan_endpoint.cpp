@@ -87,7 +87,7 @@ class ChanSender final : public Sender {
   }
   // Closes the sender: receivers drain what is there and then see end of stream.
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override {
-    producer_.close();
+    (void)producer_.close();
     return SendStatus::kOk;
   }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }
@@ -122,7 +122,7 @@ class BroadcastSender final : public Sender {
   }
   // Closes the publisher: subscribers drain what is there and then see end of stream.
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override {
-    publisher_.close();
+    (void)publisher_.close();
     return SendStatus::kOk;
   }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }

@@ -24,7 +24,7 @@ class FifoSender final : public FramedStreamSender<PipeWriter> {
 
  protected:
   [[nodiscard]] Result<SendStatus> end_stream(Deadline /*deadline*/) override {
-    stream().close();  // the last writer's close is the reader's end of stream
+    (void)stream().close();  // the last writer's close is the reader's end of stream
     return SendStatus::kOk;
   }
 };

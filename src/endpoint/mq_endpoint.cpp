@@ -38,7 +38,7 @@ class MqSender final : public Sender {
   [[nodiscard]] Result<SendStatus> send_until(std::span<const std::byte> message, Deadline deadline) override {
     auto r = mq_.send_until(message, priority_, deadline);
     if (!r) return fail(r.error());
-    return *r ? SendStatus::kOk : SendStatus::kTimedOut;
+    return *r == IoStatus::kOk ? SendStatus::kOk : SendStatus::kTimedOut;
   }
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override { return SendStatus::kOk; }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }

@@ -46,7 +46,7 @@ class PipeSender final : public FramedStreamSender<ChildStdin> {
     auto r = FramedStreamSender::finish_until(deadline);
     if (!r) return r;
     if (*r == SendStatus::kTimedOut) return r;
-    if (stream().proc.in() != nullptr) stream().proc.in()->close();
+    if (stream().proc.in() != nullptr) (void)stream().proc.in()->close();
     auto w = wait_child(stream().proc, status_, deadline);
     if (!w) return fail(w.error());
     if (*w == ReceiveStatus::kTimedOut) return SendStatus::kTimedOut;
@@ -56,7 +56,7 @@ class PipeSender final : public FramedStreamSender<ChildStdin> {
 
  protected:
   [[nodiscard]] Result<SendStatus> end_stream(Deadline /*deadline*/) override {
-    stream().proc.in()->close();  // the child reads end of stream
+    (void)stream().proc.in()->close();  // the child reads end of stream
     return SendStatus::kOk;
   }
 
@@ -72,7 +72,7 @@ class PipeReceiver final : public FramedStreamReceiver<ChildStdout> {
   // Closes our read end first: a child still writing (we stopped at --count) then gets EPIPE or
   // SIGPIPE instead of blocking forever on a full pipe.
   [[nodiscard]] Result<ReceiveStatus> finish_until(Deadline deadline) override {
-    if (stream_->proc.out() != nullptr) stream_->proc.out()->close();
+    if (stream_->proc.out() != nullptr) (void)stream_->proc.out()->close();
     return wait_child(stream_->proc, status_, deadline);
   }
   [[nodiscard]] std::optional<int> exit_status() const override { return status_; }

@@ -47,7 +47,7 @@ class SysvMqSender final : public Sender {
       if ((r.error().is(EIDRM) || r.error().is(EINVAL)) && !mq_.stat()) return SendStatus::kPeerClosed;
       return fail(r.error());
     }
-    return *r ? SendStatus::kOk : SendStatus::kTimedOut;
+    return *r == IoStatus::kOk ? SendStatus::kOk : SendStatus::kTimedOut;
   }
   [[nodiscard]] Result<SendStatus> finish_until(Deadline /*deadline*/) override { return SendStatus::kOk; }
   [[nodiscard]] std::size_t max_message_size() const noexcept override { return max_; }

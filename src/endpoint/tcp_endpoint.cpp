@@ -16,7 +16,8 @@ Result<SenderPtr> open_tcp_sender(const Url& url, const EndpointOptions& options
   auto s = retry_until<StreamSocket>(url, options, [&]() -> Result<std::optional<StreamSocket>> {
     // connect_until: a host that drops SYNs must not hold us past the deadline.
     auto c = Tcp::connect_until(url.host, url.port, deadline);
-    if (c) return std::move(*c);
+    if (c && *c) return std::optional<StreamSocket>(**std::move(c));
+    if (c) return std::optional<StreamSocket>();  // the deadline passed
     if (c.error().is(ECONNREFUSED)) {  // nobody listening yet: the receiver may still be starting
       last = c.error();
       return std::optional<StreamSocket>();

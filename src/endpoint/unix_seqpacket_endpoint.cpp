@@ -34,8 +34,8 @@ Result<std::unique_ptr<Receiver>> open_unix_seqpacket_receiver(const Url& url, c
   auto accept = [listener](Deadline deadline) -> Result<std::optional<DatagramSocket>> {
     auto a = listener->accept_until(deadline);
     if (!a) return fail(a.error());
-    if (!a->valid()) return std::optional<DatagramSocket>();
-    return std::optional<DatagramSocket>(std::move(*a));
+    if (!*a) return std::optional<DatagramSocket>();  // the deadline passed
+    return std::optional<DatagramSocket>(**std::move(a));
   };
   return std::unique_ptr<Receiver>(new DatagramReceiver(url, options, std::nullopt, std::move(accept),
                                                         [url] { return remove_unix_socket_path(url); }));

@@ -361,8 +361,11 @@ std::string send_hint(int err, std::size_t size, unsigned priority, long message
   return {};
 }
 
-// One loop for the three forms of send: true = sent, false = full (try) or timed out (until).
-Result<bool> do_send(int fd, const std::string& name, std::span<const std::byte> data, unsigned priority,
+// What a try or until form that did nothing reports: kWouldBlock for try, kTimedOut for until.
+IoStatus nothing_done(Mode mode) { return mode == Mode::kTry ? IoStatus::kWouldBlock : IoStatus::kTimedOut; }
+
+// One loop for the three forms of send: kOk = sent, kWouldBlock = full (try), kTimedOut (until).
+Result<IoStatus> do_send(int fd, const std::string& name, std::span<const std::byte> data, unsigned priority,
                      long message_size, Mode mode, Deadline deadline) {
   // mq_send's buffer is declared nonnull even for an empty message.
   static const char kEmpty = 0;
@@ -376,16 +379,16 @@ Result<bool> do_send(int fd, const std::string& name, std::span<const std::byte>
       const timespec ts = mode == Mode::kTry ? timespec{0, 0} : to_realtime_timespec(deadline);
       rc = ::mq_timedsend(fd, bytes, data.size(), priority, &ts);
     }
-    if (rc == 0) return true;
+    if (rc == 0) return IoStatus::kOk;
     const int err = errno;
     if (err == EINTR) continue;
     if (err == ETIMEDOUT || err == EAGAIN) {
-      if (mode == Mode::kTry) return false;
-      if (mode == Mode::kUntil && Clock::now() >= deadline) return false;
+      if (mode == Mode::kTry) return IoStatus::kWouldBlock;
+      if (mode == Mode::kUntil && Clock::now() >= deadline) return IoStatus::kTimedOut;
       if (err == EAGAIN) {  // O_NONBLOCK descriptor: wait for room in poll(), then try again
         auto ready = poll_one(fd, POLLOUT, mode == Mode::kBlock ? kNoDeadline : deadline);
         if (!ready) return fail(std::move(ready.error()));
-        if (*ready == 0) return false;
+        if (*ready == 0) return nothing_done(mode);
       }
       continue;  // ETIMEDOUT before the steady deadline: the wall clock moved; convert again
     }
@@ -394,8 +397,8 @@ Result<bool> do_send(int fd, const std::string& name, std::span<const std::byte>
   }
 }
 
-Result<std::optional<MqMessage>> do_receive(int fd, const std::string& name, long message_size, Mode mode,
-                                            Deadline deadline) {
+Result<Attempt<MqMessage>> do_receive(int fd, const std::string& name, long message_size, Mode mode,
+                                      Deadline deadline) {
   MqMessage m;
   m.data.resize(static_cast<std::size_t>(message_size));
   for (;;) {
@@ -413,12 +416,12 @@ Result<std::optional<MqMessage>> do_receive(int fd, const std::string& name, lon
     const int err = errno;
     if (err == EINTR) continue;
     if (err == ETIMEDOUT || err == EAGAIN) {
-      if (mode == Mode::kTry) return std::nullopt;
-      if (mode == Mode::kUntil && Clock::now() >= deadline) return std::nullopt;
+      if (mode == Mode::kTry) return Attempt<MqMessage>::none(IoStatus::kWouldBlock);
+      if (mode == Mode::kUntil && Clock::now() >= deadline) return Attempt<MqMessage>::none(IoStatus::kTimedOut);
       if (err == EAGAIN) {
         auto ready = poll_one(fd, POLLIN, mode == Mode::kBlock ? kNoDeadline : deadline);
         if (!ready) return fail(std::move(ready.error()));
-        if (*ready == 0) return std::nullopt;
+        if (*ready == 0) return Attempt<MqMessage>::none(nothing_done(mode));
       }
       continue;
     }
@@ -434,10 +437,10 @@ Result<void> PosixMq::send(std::span<const std::byte> data, unsigned priority) {
   if (!r) return fail(std::move(r.error()));
   return {};
 }
-Result<bool> PosixMq::try_send(std::span<const std::byte> data, unsigned priority) {
+Result<IoStatus> PosixMq::try_send(std::span<const std::byte> data, unsigned priority) {
   return do_send(fd_.get(), name_, data, priority, message_size_, Mode::kTry, kNoDeadline);
 }
-Result<bool> PosixMq::send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline) {
+Result<IoStatus> PosixMq::send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline) {
   return do_send(fd_.get(), name_, data, priority, message_size_,
                  deadline == kNoDeadline ? Mode::kBlock : Mode::kUntil, deadline);
 }
@@ -445,12 +448,12 @@ Result<bool> PosixMq::send_until(std::span<const std::byte> data, unsigned prior
 Result<MqMessage> PosixMq::receive() {
   auto r = do_receive(fd_.get(), name_, message_size_, Mode::kBlock, kNoDeadline);
   if (!r) return fail(std::move(r.error()));
-  return std::move(**r);  // kBlock never returns nullopt
+  return *std::move(*r);  // kBlock always returns a message
 }
-Result<std::optional<MqMessage>> PosixMq::try_receive() {
+Result<Attempt<MqMessage>> PosixMq::try_receive() {
   return do_receive(fd_.get(), name_, message_size_, Mode::kTry, kNoDeadline);
 }
-Result<std::optional<MqMessage>> PosixMq::receive_until(Deadline deadline) {
+Result<Attempt<MqMessage>> PosixMq::receive_until(Deadline deadline) {
   return do_receive(fd_.get(), name_, message_size_, deadline == kNoDeadline ? Mode::kBlock : Mode::kUntil,
                     deadline);
 }

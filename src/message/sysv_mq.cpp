@@ -136,7 +136,7 @@ namespace {
 
 enum class Mode { kBlock, kTry, kUntil };
 
-Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> data, Mode mode, Deadline deadline) {
+Result<IoStatus> do_send(int id, key_t key, long type, std::span<const std::byte> data, Mode mode, Deadline deadline) {
   const std::string object = object_of(id, key);
   if (type <= 0) {
     return fail_library(LibraryCode::kInvalidArgument, "msgsnd", object,
@@ -152,7 +152,7 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
     // A blocking send first tries IPC_NOWAIT so that a message that can never fit is reported
     // instead of blocking forever.
     const bool nowait = mode != Mode::kBlock || !checked_fit;
-    if (no_eintr(::msgsnd, id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return true;
+    if (no_eintr(::msgsnd, id, buf.data(), data.size(), nowait ? IPC_NOWAIT : 0) == 0) return IoStatus::kOk;
     const int err = errno;
     if (err == EAGAIN) {
       if (!checked_fit) {
@@ -166,8 +166,8 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
                                         data.size(), ds.msg_qbytes, kMsgMnb, detail::read_proc_long(kMsgMnb)));
         }
       }
-      if (mode == Mode::kTry) return false;
-      if (mode == Mode::kUntil && !backoff.wait(deadline)) return false;
+      if (mode == Mode::kTry) return IoStatus::kWouldBlock;
+      if (mode == Mode::kUntil && !backoff.wait(deadline)) return IoStatus::kTimedOut;
       continue;
     }
     std::string hint;
@@ -181,8 +181,8 @@ Result<bool> do_send(int id, key_t key, long type, std::span<const std::byte> da
   }
 }
 
-Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, const SysvReceiveOptions& options,
-                                              Mode mode, Deadline deadline) {
+Result<Attempt<SysvMessage>> do_receive(int id, key_t key, long type, const SysvReceiveOptions& options,
+                                        Mode mode, Deadline deadline) {
   const std::string object = object_of(id, key);
   std::size_t max_size = options.max_size;
   if (max_size == 0) max_size = static_cast<std::size_t>(std::max(detail::read_proc_long(kMsgMax), 1L));
@@ -205,8 +205,8 @@ Result<std::optional<SysvMessage>> do_receive(int id, key_t key, long type, cons
     }
     const int err = errno;
     if (err == ENOMSG) {
-      if (mode == Mode::kTry) return std::nullopt;
-      if (!backoff.wait(deadline)) return std::nullopt;
+      if (mode == Mode::kTry) return Attempt<SysvMessage>::none(IoStatus::kWouldBlock);
+      if (!backoff.wait(deadline)) return Attempt<SysvMessage>::none(IoStatus::kTimedOut);
       continue;
     }
     std::string hint;
@@ -228,10 +228,10 @@ Result<void> SysvMq::send(long type, std::span<const std::byte> data) {
   if (!r) return fail(std::move(r.error()));
   return {};
 }
-Result<bool> SysvMq::try_send(long type, std::span<const std::byte> data) {
+Result<IoStatus> SysvMq::try_send(long type, std::span<const std::byte> data) {
   return do_send(id_, key_, type, data, Mode::kTry, kNoDeadline);
 }
-Result<bool> SysvMq::send_until(long type, std::span<const std::byte> data, Deadline deadline) {
+Result<IoStatus> SysvMq::send_until(long type, std::span<const std::byte> data, Deadline deadline) {
   return do_send(id_, key_, type, data, deadline == kNoDeadline ? Mode::kBlock : Mode::kUntil, deadline);
 }
 
@@ -240,10 +240,10 @@ Result<SysvMessage> SysvMq::receive(long type, const SysvReceiveOptions& options
   if (!r) return fail(std::move(r.error()));
   return std::move(**r);
 }
-Result<std::optional<SysvMessage>> SysvMq::try_receive(long type, const SysvReceiveOptions& options) {
+Result<Attempt<SysvMessage>> SysvMq::try_receive(long type, const SysvReceiveOptions& options) {
   return do_receive(id_, key_, type, options, Mode::kTry, kNoDeadline);
 }
-Result<std::optional<SysvMessage>> SysvMq::receive_until(long type, Deadline deadline,
+Result<Attempt<SysvMessage>> SysvMq::receive_until(long type, Deadline deadline,
                                                          const SysvReceiveOptions& options) {
   return do_receive(id_, key_, type, options, deadline == kNoDeadline ? Mode::kBlock : Mode::kUntil, deadline);
 }

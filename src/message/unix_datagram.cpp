@@ -106,13 +106,16 @@ Result<SeqPacketListener> SeqPacketListener::listen(std::string_view address, in
 }
 
 namespace {
-Result<DatagramSocket> accept_impl(int fd, const std::string& name, detail::WaitMode mode, Deadline deadline) {
+Result<Attempt<DatagramSocket>> accept_impl(int fd, const std::string& name, detail::WaitMode mode,
+                                           Deadline deadline) {
   return detail::socket_retry(
       fd, POLLIN, mode, deadline,
       [&](bool) -> long { return ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC); },
-      [&](long got) -> Result<DatagramSocket> { return DatagramSocket(UniqueFd(static_cast<int>(got)), name); },
-      [](IoStatus) -> Result<DatagramSocket> { return DatagramSocket(); },
-      [&](int err) -> Result<DatagramSocket> {
+      [&](long got) -> Result<Attempt<DatagramSocket>> {
+        return Attempt<DatagramSocket>(DatagramSocket(UniqueFd(static_cast<int>(got)), name));
+      },
+      [](IoStatus why) -> Result<Attempt<DatagramSocket>> { return Attempt<DatagramSocket>::none(why); },
+      [&](int err) -> Result<Attempt<DatagramSocket>> {
         if (err == EMFILE || err == ENFILE) {
           return fail_errno(err, "accept4", ipckit::quoted(name), "out of file descriptors (ulimit -n / fs.file-max)");
         }
@@ -122,12 +125,14 @@ Result<DatagramSocket> accept_impl(int fd, const std::string& name, detail::Wait
 }  // namespace
 
 Result<DatagramSocket> SeqPacketListener::accept() {
-  return accept_impl(fd_.get(), name_, detail::WaitMode::kBlock, kNoDeadline);
+  auto r = accept_impl(fd_.get(), name_, detail::WaitMode::kBlock, kNoDeadline);
+  if (!r) return fail(std::move(r.error()));
+  return *std::move(*r);  // kBlock always returns a connection
 }
-Result<DatagramSocket> SeqPacketListener::try_accept() {
+Result<Attempt<DatagramSocket>> SeqPacketListener::try_accept() {
   return accept_impl(fd_.get(), name_, detail::WaitMode::kTry, kNoDeadline);
 }
-Result<DatagramSocket> SeqPacketListener::accept_until(Deadline deadline) {
+Result<Attempt<DatagramSocket>> SeqPacketListener::accept_until(Deadline deadline) {
   return accept_impl(fd_.get(), name_, detail::WaitMode::kUntil, deadline);
 }
 

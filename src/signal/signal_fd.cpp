@@ -36,11 +36,11 @@ Result<SignalFd> SignalFd::create(const SignalSet& signals) {
   return SignalFd(UniqueFd(fd), signals);
 }
 
-Result<std::optional<SignalInfo>> SignalFd::try_read() {
+Result<Attempt<SignalInfo>> SignalFd::try_read() {
   signalfd_siginfo si{};
   const ssize_t n = no_eintr(::read, fd_.get(), &si, sizeof si);
   if (n < 0) {
-    if (errno == EAGAIN) return std::optional<SignalInfo>();
+    if (errno == EAGAIN) return Attempt<SignalInfo>::none(IoStatus::kWouldBlock);
     return last_errno().fail("read", object_of(fd_.get()));
   }
   if (n != static_cast<ssize_t>(sizeof si)) {
@@ -55,16 +55,16 @@ Result<std::optional<SignalInfo>> SignalFd::try_read() {
   info.int_value = si.ssi_int;
   info.ptr_value = si.ssi_ptr;
   info.status = si.ssi_status;
-  return std::optional<SignalInfo>(info);
+  return Attempt<SignalInfo>(info);
 }
 
-Result<std::optional<SignalInfo>> SignalFd::read_until(Deadline deadline) {
+Result<Attempt<SignalInfo>> SignalFd::read_until(Deadline deadline) {
   for (;;) {
     auto r = try_read();
     if (!r || r->has_value()) return r;
     auto ready = wait_readable(fd_.get(), deadline);
     if (!ready) return fail(ready.error());
-    if (!*ready) return std::optional<SignalInfo>();
+    if (*ready == IoStatus::kTimedOut) return Attempt<SignalInfo>::none(IoStatus::kTimedOut);
   }
 }
 

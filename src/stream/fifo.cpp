@@ -127,16 +127,16 @@ Result<PipeReader> Fifo::try_open_reader(std::string_view path, const FifoOpenOp
   return PipeReader::adopt(std::move(*fd), p);
 }
 
-Result<std::optional<PipeReader>> Fifo::open_reader_until(std::string_view path, Deadline deadline,
-                                                          const FifoOpenOptions& options) {
+Result<Attempt<PipeReader>> Fifo::open_reader_until(std::string_view path, Deadline deadline,
+                                                    const FifoOpenOptions& options) {
   auto reader = try_open_reader(path, options);
   if (!reader) return fail(reader.error());
   // POLLIN: a writer wrote; POLLHUP: a writer came and went. Linux reports neither before the first
   // writer of this open (the reader's f_version remembers the writer count at open time).
   auto ready = poll_one(reader->native_handle(), POLLIN, deadline);
   if (!ready) return fail(ready.error());
-  if (*ready == 0) return std::optional<PipeReader>();
-  return std::optional<PipeReader>(std::move(*reader));
+  if (*ready == 0) return Attempt<PipeReader>::none(IoStatus::kTimedOut);
+  return Attempt<PipeReader>(std::move(*reader));
 }
 
 Result<PipeWriter> Fifo::open_writer(std::string_view path, const FifoOpenOptions& options) {
@@ -153,14 +153,14 @@ Result<PipeWriter> Fifo::try_open_writer(std::string_view path, const FifoOpenOp
   return PipeWriter::adopt(std::move(*fd), p);
 }
 
-Result<std::optional<PipeWriter>> Fifo::open_writer_until(std::string_view path, Deadline deadline,
-                                                          const FifoOpenOptions& options) {
+Result<Attempt<PipeWriter>> Fifo::open_writer_until(std::string_view path, Deadline deadline,
+                                                    const FifoOpenOptions& options) {
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     auto w = try_open_writer(path, options);
-    if (w) return std::optional<PipeWriter>(std::move(*w));
+    if (w) return Attempt<PipeWriter>(std::move(*w));
     if (!w.error().is(ENXIO)) return fail(w.error());
-    if (Clock::now() >= deadline) return std::optional<PipeWriter>();
+    if (Clock::now() >= deadline) return Attempt<PipeWriter>::none(IoStatus::kTimedOut);
     pause_for(std::min<Clock::duration>(pause, remaining(deadline)));
     pause = std::min(pause * 2, std::chrono::milliseconds(20));
   }

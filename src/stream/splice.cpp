@@ -18,11 +18,11 @@ std::string pair_object(int in_fd, int out_fd) { return fd_object(in_fd) + " -> 
 unsigned nonblock_flag(Deadline deadline) { return deadline == kNoDeadline ? 0u : SPLICE_F_NONBLOCK; }
 
 // After EAGAIN: waits until the input is readable and the output writable (each returns at once
-// when already ready). false when the deadline passed.
-Result<bool> wait_both(int in_fd, int out_fd, Deadline deadline) {
+// when already ready). kTimedOut when the deadline passed.
+Result<IoStatus> wait_both(int in_fd, int out_fd, Deadline deadline) {
   if (in_fd >= 0) {
     auto r = wait_readable(in_fd, deadline);
-    if (!r || !*r) return r;
+    if (!r || *r != IoStatus::kOk) return r;
   }
   return wait_writable(out_fd, deadline);
 }
@@ -41,7 +41,7 @@ Result<IoResult> splice_some(int in_fd, int out_fd, std::size_t max, Deadline de
     if (err == EAGAIN) {
       auto ready = wait_both(in_fd, out_fd, deadline);
       if (!ready) return fail(ready.error());
-      if (!*ready) return IoResult{0, IoStatus::kTimedOut};
+      if (*ready == IoStatus::kTimedOut) return IoResult{0, IoStatus::kTimedOut};
       continue;
     }
     if (err == EINVAL) {
@@ -80,7 +80,7 @@ Result<IoResult> vmsplice_all(const PipeWriter& writer, std::span<const std::byt
     if (err == EAGAIN) {
       auto ready = wait_both(-1, pipe_fd, deadline);
       if (!ready) return fail(ready.error());
-      if (!*ready) return IoResult{done, IoStatus::kTimedOut};
+      if (*ready == IoStatus::kTimedOut) return IoResult{done, IoStatus::kTimedOut};
       continue;
     }
     return fail_errno(err, "vmsplice", quoted(writer.name()));

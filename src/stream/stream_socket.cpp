@@ -51,16 +51,16 @@ Result<SocketAddress> StreamListener::local_address() const {
   return SocketAddress::local_of(fd_.get());
 }
 
-Result<std::optional<StreamSocket>> StreamListener::try_accept() {
+Result<Attempt<StreamSocket>> StreamListener::try_accept() {
   // The listening descriptor is O_NONBLOCK (set by the factories), so accept4 never blocks here;
   // the accepted socket is blocking (accept4 does not inherit O_NONBLOCK on Linux).
   for (;;) {
     const int fd = no_eintr(::accept4, fd_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) return std::optional<StreamSocket>(StreamSocket(UniqueFd(fd), name_));
+    if (fd >= 0) return Attempt<StreamSocket>(StreamSocket(UniqueFd(fd), name_));
     const int err = errno;
     // A connection reset before we took it: not our failure, look for the next one.
     if (err == ECONNABORTED) continue;
-    if (err == EAGAIN || err == EWOULDBLOCK) return std::optional<StreamSocket>();
+    if (err == EAGAIN || err == EWOULDBLOCK) return Attempt<StreamSocket>::none(IoStatus::kWouldBlock);
     std::string hint;
     if (err == EMFILE) hint = "the process is at RLIMIT_NOFILE (ulimit -n)";
     if (err == ENFILE) hint = "the system is at /proc/sys/fs/file-max";
@@ -68,13 +68,13 @@ Result<std::optional<StreamSocket>> StreamListener::try_accept() {
   }
 }
 
-Result<std::optional<StreamSocket>> StreamListener::accept_until(Deadline deadline) {
+Result<Attempt<StreamSocket>> StreamListener::accept_until(Deadline deadline) {
   for (;;) {
     auto got = try_accept();
     if (!got || *got) return got;
     auto ready = poll_one(fd_.get(), POLLIN, deadline);
     if (!ready) return fail(ready.error());
-    if (*ready == 0) return std::optional<StreamSocket>();
+    if (*ready == 0) return Attempt<StreamSocket>::none(IoStatus::kTimedOut);
   }
 }
 

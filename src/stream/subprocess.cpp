@@ -214,9 +214,9 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
 Subprocess::~Subprocess() { reset(); }
 
 void Subprocess::reset() noexcept {
-  in_.close();
-  out_.close();
-  err_.close();
+  (void)in_.close();
+  (void)out_.close();
+  (void)err_.close();
   if (pid_ > 0 && !status_) {
     ::kill(pid_, SIGKILL);
     int st = 0;
@@ -345,7 +345,7 @@ Result<Subprocess> Subprocess::open_write(const std::vector<std::string>& argv) 
 }
 
 Result<ExitStatus> Subprocess::wait() {
-  in_.close();
+  (void)in_.close();
   if (status_) return *status_;
   if (pid_ <= 0) return fail_errno(ECHILD, "waitpid", quoted(name_), "the child was detached or never started");
   int st = 0;
@@ -354,23 +354,23 @@ Result<ExitStatus> Subprocess::wait() {
   return *status_;
 }
 
-Result<std::optional<ExitStatus>> Subprocess::try_wait() {
-  if (status_) return status_;
+Result<Attempt<ExitStatus>> Subprocess::try_wait() {
+  if (status_) return Attempt<ExitStatus>(*status_);
   if (pid_ <= 0) return fail_errno(ECHILD, "waitpid", quoted(name_), "the child was detached or never started");
   int st = 0;
   const pid_t r = no_eintr(::waitpid, pid_, &st, WNOHANG);
-  if (r == 0) return std::optional<ExitStatus>();
+  if (r == 0) return Attempt<ExitStatus>::none(IoStatus::kWouldBlock);
   if (r < 0) return last_errno().fail("waitpid", quoted(name_));
   status_ = ExitStatus::from_wait_status(st);
-  return status_;
+  return Attempt<ExitStatus>(*status_);
 }
 
-Result<std::optional<ExitStatus>> Subprocess::wait_until(Deadline deadline) {
+Result<Attempt<ExitStatus>> Subprocess::wait_until(Deadline deadline) {
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     auto s = try_wait();
     if (!s || *s) return s;
-    if (Clock::now() >= deadline) return std::optional<ExitStatus>();
+    if (Clock::now() >= deadline) return Attempt<ExitStatus>::none(IoStatus::kTimedOut);
     if (pidfd_) {
       // Readable once the child has ended.
       auto ready = poll_one(pidfd_.get(), POLLIN, deadline);
@@ -405,7 +405,7 @@ Result<CommandOutput> Subprocess::run(const std::vector<std::string>& argv, std:
   if (!proc) return fail(proc.error());
   CommandOutput result;
   std::size_t sent = 0;
-  if (input.empty()) proc->in_.close();
+  if (input.empty()) (void)proc->in_.close();
   char chunk[16384];
   while (proc->out_.valid()) {
     pollfd fds[2] = {{proc->out_.native_handle(), POLLIN, 0}, {proc->in_.native_handle(), POLLOUT, 0}};
@@ -416,7 +416,7 @@ Result<CommandOutput> Subprocess::run(const std::vector<std::string>& argv, std:
       if (!w) return fail(w.error());
       sent += w->bytes;
       // All sent, or the child closed its stdin: either way we are done feeding it.
-      if (sent == input.size() || w->status == IoStatus::kPeerClosed) proc->in_.close();
+      if (sent == input.size() || w->status == IoStatus::kPeerClosed) (void)proc->in_.close();
     }
     if (fds[0].revents != 0) {
       auto r = proc->out_.try_read(std::as_writable_bytes(std::span<char>(chunk)));
@@ -426,7 +426,7 @@ Result<CommandOutput> Subprocess::run(const std::vector<std::string>& argv, std:
                             fmt::format("the output exceeds the {}-byte limit of Subprocess::run()", limit));
       }
       result.out.append(chunk, r->bytes);
-      if (r->status == IoStatus::kEndOfStream) proc->out_.close();
+      if (r->status == IoStatus::kEndOfStream) (void)proc->out_.close();
     }
   }
   auto status = proc->wait();

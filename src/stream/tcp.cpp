@@ -76,12 +76,12 @@ Result<StreamListener> Tcp::listen(std::string_view host, std::uint16_t port, co
   return last;
 }
 
-Result<std::optional<StreamSocket>> Tcp::connect_until(std::string_view host, std::uint16_t port, Deadline deadline,
-                                                      const TcpOptions& options) {
+Result<Attempt<StreamSocket>> Tcp::connect_until(std::string_view host, std::uint16_t port, Deadline deadline,
+                                                 const TcpOptions& options) {
   auto addrs = SocketAddress::resolve(host, port, options.family, SOCK_STREAM);
   if (!addrs) return fail(addrs.error());
   const std::string name = host_port(host, port);
-  Result<std::optional<StreamSocket>> last = std::optional<StreamSocket>();
+  Result<Attempt<StreamSocket>> last = Attempt<StreamSocket>::none(IoStatus::kTimedOut);
   for (const SocketAddress& addr : *addrs) {
     const std::string object = addrs->size() == 1 ? quoted(name) : quoted(name + " = " + addr.to_string());
     auto fd = detail::connect_stream(addr, deadline, object);
@@ -89,12 +89,12 @@ Result<std::optional<StreamSocket>> Tcp::connect_until(std::string_view host, st
       last = fail(fd.error());
       continue;
     }
-    if (!*fd) return std::optional<StreamSocket>();  // the deadline is shared by every address
+    if (!*fd) return Attempt<StreamSocket>::none(IoStatus::kTimedOut);  // the deadline is shared by every address
     StreamSocket s(std::move(**fd), name);
     if (options.nodelay) {
       if (auto r = s.set_nodelay(true); !r) return fail(r.error());
     }
-    return std::optional<StreamSocket>(std::move(s));
+    return Attempt<StreamSocket>(std::move(s));
   }
   return last;
 }

@@ -118,14 +118,14 @@ Result<StreamListener> UnixStream::listen(std::string_view address, const UnixLi
   return StreamListener(std::move(*sock), name);
 }
 
-Result<std::optional<StreamSocket>> UnixStream::connect_until(std::string_view address, Deadline deadline) {
+Result<Attempt<StreamSocket>> UnixStream::connect_until(std::string_view address, Deadline deadline) {
   auto addr = SocketAddress::unix_socket(address);
   if (!addr) return fail(addr.error());
   const std::string name(address);
   auto fd = detail::connect_stream(*addr, deadline, quoted(name));
   if (!fd) return fail(fd.error());
-  if (!*fd) return std::optional<StreamSocket>();
-  return std::optional<StreamSocket>(StreamSocket(std::move(**fd), name));
+  if (!*fd) return Attempt<StreamSocket>::none(IoStatus::kTimedOut);
+  return Attempt<StreamSocket>(StreamSocket(std::move(**fd), name));
 }
 
 Result<StreamSocket> UnixStream::connect(std::string_view address) {

@@ -35,19 +35,19 @@ Result<EventFd> EventFd::create(std::uint64_t initial, EventFdMode mode) {
   if (initial > 0) {
     auto w = e.try_write(initial);
     if (!w) return fail(w.error());
-    if (!*w) return fail_library(LibraryCode::kInvalidArgument, "eventfd", "", "initial count above kMaxCount");
+    if (*w != IoStatus::kOk) return fail_library(LibraryCode::kInvalidArgument, "eventfd", "", "initial count above kMaxCount");
   }
   return e;
 }
 
-Result<bool> EventFd::try_write(std::uint64_t n) {
+Result<IoStatus> EventFd::try_write(std::uint64_t n) {
   if (n == 0 || n > kMaxCount) {
     return fail_library(LibraryCode::kInvalidArgument, "write", object_of(fd_.get()),
                         fmt::format("an eventfd increment must be in 1..{}", kMaxCount));
   }
   // An eventfd moves its 8 bytes whole or fails: there is no short count to finish.
-  if (no_eintr(::write, fd_.get(), &n, sizeof n) >= 0) return true;
-  if (errno == EAGAIN) return false;
+  if (no_eintr(::write, fd_.get(), &n, sizeof n) >= 0) return IoStatus::kOk;
+  if (errno == EAGAIN) return IoStatus::kWouldBlock;
   return last_errno().fail("write", object_of(fd_.get()));
 }
 
@@ -55,33 +55,33 @@ Result<void> EventFd::write(std::uint64_t n) {
   for (;;) {
     auto r = try_write(n);
     if (!r) return fail(r.error());
-    if (*r) return {};
+    if (*r == IoStatus::kOk) return {};
     if (auto w = wait_writable(fd_.get(), kNoDeadline); !w) return fail(w.error());
   }
 }
 
-Result<std::optional<std::uint64_t>> EventFd::try_read() {
+Result<Attempt<std::uint64_t>> EventFd::try_read() {
   std::uint64_t v = 0;
-  if (no_eintr(::read, fd_.get(), &v, sizeof v) >= 0) return std::optional<std::uint64_t>(v);
-  if (errno == EAGAIN) return std::optional<std::uint64_t>();
+  if (no_eintr(::read, fd_.get(), &v, sizeof v) >= 0) return Attempt<std::uint64_t>(v);
+  if (errno == EAGAIN) return Attempt<std::uint64_t>::none(IoStatus::kWouldBlock);
   return last_errno().fail("read", object_of(fd_.get()));
 }
 
-Result<std::optional<std::uint64_t>> EventFd::read_until(Deadline deadline) {
+Result<Attempt<std::uint64_t>> EventFd::read_until(Deadline deadline) {
   for (;;) {
     auto r = try_read();
     if (!r || r->has_value()) return r;
     // Another reader may take the count between poll() and read(): loop until the deadline.
     auto ready = wait_readable(fd_.get(), deadline);
     if (!ready) return fail(ready.error());
-    if (!*ready) return std::optional<std::uint64_t>();
+    if (*ready == IoStatus::kTimedOut) return Attempt<std::uint64_t>::none(IoStatus::kTimedOut);
   }
 }
 
 Result<std::uint64_t> EventFd::read() {
   auto r = read_until(kNoDeadline);
   if (!r) return fail(r.error());
-  return **r;  // kNoDeadline never times out
+  return **r;  // kNoDeadline never times out, so it holds a value
 }
 
 }  // namespace ipckit

@@ -49,10 +49,10 @@ std::string lock_hint(int err, const LockSpec& spec) {
   return {};
 }
 
-enum class Attempt { kGranted, kBusy };
+enum class LockTry { kGranted, kBusy };
 
 // One attempt: blocking (wait) or not. EINTR is retried here (a blocking wait restarts).
-Result<Attempt> attempt(int fd, const LockSpec& spec, bool wait, std::string_view object) {
+Result<LockTry> attempt(int fd, const LockSpec& spec, bool wait, std::string_view object) {
   if (spec.style == LockStyle::kOfd) {
     if (auto f = require_feature(Feature::kOfdLocks); !f) return fail(f.error());
   }
@@ -66,9 +66,9 @@ Result<Attempt> attempt(int fd, const LockSpec& spec, bool wait, std::string_vie
     const int cmd = spec.style == LockStyle::kOfd ? (wait ? F_OFD_SETLKW : F_OFD_SETLK) : (wait ? F_SETLKW : F_SETLK);
     return ::fcntl(fd, cmd, &fl);
   };
-  if (no_eintr(lock_once) == 0) return Attempt::kGranted;
+  if (no_eintr(lock_once) == 0) return LockTry::kGranted;
   const int err = errno;
-  if (!wait && (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)) return Attempt::kBusy;
+  if (!wait && (err == EWOULDBLOCK || err == EAGAIN || err == EACCES)) return LockTry::kBusy;
   const char* call = setlk_name(spec.style, wait);
   if (spec.style == LockStyle::kFlock) call = spec.kind == LockKind::kShared ? "flock(LOCK_SH)" : "flock(LOCK_EX)";
   return fail_errno(err, call, name_of(fd, object), lock_hint(err, spec));
@@ -97,18 +97,18 @@ Result<FileLock> FileLock::lock(int fd, LockSpec spec, std::string_view object) 
   return FileLock(fd, spec, std::string(object));
 }
 
-Result<std::optional<FileLock>> FileLock::try_lock(int fd, LockSpec spec, std::string_view object) {
+Result<Attempt<FileLock>> FileLock::try_lock(int fd, LockSpec spec, std::string_view object) {
   auto r = attempt(fd, spec, false, object);
   if (!r) return fail(r.error());
-  if (*r == Attempt::kBusy) return std::optional<FileLock>();
-  return std::optional<FileLock>(FileLock(fd, spec, std::string(object)));
+  if (*r == LockTry::kBusy) return Attempt<FileLock>::none(IoStatus::kWouldBlock);
+  return Attempt<FileLock>(FileLock(fd, spec, std::string(object)));
 }
 
-Result<std::optional<FileLock>> FileLock::lock_until(int fd, LockSpec spec, Deadline deadline, std::string_view object) {
+Result<Attempt<FileLock>> FileLock::lock_until(int fd, LockSpec spec, Deadline deadline, std::string_view object) {
   if (deadline == kNoDeadline) {
     auto r = lock(fd, spec, object);
     if (!r) return fail(r.error());
-    return std::optional<FileLock>(std::move(*r));
+    return Attempt<FileLock>(std::move(*r));
   }
   // Polling with backoff (see the header): no signal or helper thread needed to interrupt F_SETLKW.
   auto backoff = std::chrono::microseconds(100);
@@ -117,7 +117,7 @@ Result<std::optional<FileLock>> FileLock::lock_until(int fd, LockSpec spec, Dead
     auto r = try_lock(fd, spec, object);
     if (!r || r->has_value()) return r;
     const auto now = Clock::now();
-    if (now >= deadline) return std::optional<FileLock>();
+    if (now >= deadline) return Attempt<FileLock>::none(IoStatus::kTimedOut);
     std::this_thread::sleep_for(std::min<Clock::duration>(backoff, deadline - now));
     backoff = std::min(backoff * 2, kMaxBackoff);
   }

@@ -45,7 +45,7 @@ Result<LockStatus> lock_outcome(int rc, const char* call, const void* where) {
     case EOWNERDEAD:
       return LockStatus::kOwnerDied;
     case EBUSY:
-      return LockStatus::kBusy;
+      return LockStatus::kWouldBlock;
     case ETIMEDOUT:
       return LockStatus::kTimedOut;
     default:
@@ -61,8 +61,8 @@ const char* to_string(LockStatus status) noexcept {
       return "locked";
     case LockStatus::kOwnerDied:
       return "owner died";
-    case LockStatus::kBusy:
-      return "busy";
+    case LockStatus::kWouldBlock:
+      return "would block";
     case LockStatus::kTimedOut:
       return "timed out";
   }

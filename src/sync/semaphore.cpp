@@ -44,23 +44,23 @@ Result<void> do_wait(sem_t* sem, const F& object) {
 }
 
 template <class F>
-Result<bool> do_try_wait(sem_t* sem, const F& object) {
-  if (no_eintr(::sem_trywait, sem) == 0) return true;
-  if (errno == EAGAIN) return false;
+Result<IoStatus> do_try_wait(sem_t* sem, const F& object) {
+  if (no_eintr(::sem_trywait, sem) == 0) return IoStatus::kOk;
+  if (errno == EAGAIN) return IoStatus::kWouldBlock;
   return fail_now("sem_trywait", object);
 }
 
 template <class F>
-Result<bool> do_wait_until(sem_t* sem, Deadline deadline, const F& object) {
+Result<IoStatus> do_wait_until(sem_t* sem, Deadline deadline, const F& object) {
   if (deadline == kNoDeadline) {
     auto r = do_wait(sem, object);
     if (!r) return fail(r.error());
-    return true;
+    return IoStatus::kOk;
   }
   // steady_clock is CLOCK_MONOTONIC, so the absolute deadline converts once and survives EINTR.
   const timespec ts = to_monotonic_timespec(deadline);
-  if (no_eintr(::sem_clockwait, sem, CLOCK_MONOTONIC, &ts) == 0) return true;
-  if (errno == ETIMEDOUT) return false;
+  if (no_eintr(::sem_clockwait, sem, CLOCK_MONOTONIC, &ts) == 0) return IoStatus::kOk;
+  if (errno == ETIMEDOUT) return IoStatus::kTimedOut;
   return fail_now("sem_clockwait", object);
 }
 
@@ -216,8 +216,8 @@ Result<void> NamedSemaphore::unlink(std::string_view name) {
 }
 
 Result<void> NamedSemaphore::wait() { return do_wait(sem_, [this] { return quoted(name_); }); }
-Result<bool> NamedSemaphore::try_wait() { return do_try_wait(sem_, [this] { return quoted(name_); }); }
-Result<bool> NamedSemaphore::wait_until(Deadline deadline) { return do_wait_until(sem_, deadline, [this] { return quoted(name_); }); }
+Result<IoStatus> NamedSemaphore::try_wait() { return do_try_wait(sem_, [this] { return quoted(name_); }); }
+Result<IoStatus> NamedSemaphore::wait_until(Deadline deadline) { return do_wait_until(sem_, deadline, [this] { return quoted(name_); }); }
 Result<void> NamedSemaphore::post() { return do_post(sem_, [this] { return quoted(name_); }); }
 Result<int> NamedSemaphore::value() const { return do_value(sem_, [this] { return quoted(name_); }); }
 
@@ -238,8 +238,8 @@ Result<SharedSemaphore*> SharedSemaphore::at(void* where) {
 }
 
 Result<void> SharedSemaphore::wait() { return do_wait(&sem_, [this] { return shared_object(this); }); }
-Result<bool> SharedSemaphore::try_wait() { return do_try_wait(&sem_, [this] { return shared_object(this); }); }
-Result<bool> SharedSemaphore::wait_until(Deadline deadline) {
+Result<IoStatus> SharedSemaphore::try_wait() { return do_try_wait(&sem_, [this] { return shared_object(this); }); }
+Result<IoStatus> SharedSemaphore::wait_until(Deadline deadline) {
   return do_wait_until(&sem_, deadline, [this] { return shared_object(this); });
 }
 Result<void> SharedSemaphore::post() { return do_post(&sem_, [this] { return shared_object(this); }); }

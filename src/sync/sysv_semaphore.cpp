@@ -142,11 +142,11 @@ Result<key_t> SysvSemaphoreSet::key_for(const std::string& path, int proj) {
   return k;
 }
 
-Result<bool> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
+Result<IoStatus> SysvSemaphoreSet::try_apply(std::span<const SemOp> ops) {
   auto bufs = to_sembuf(ops, true);
-  if (no_eintr(::semop, id_, bufs.data(), bufs.size()) == 0) return true;
+  if (no_eintr(::semop, id_, bufs.data(), bufs.size()) == 0) return IoStatus::kOk;
   const auto err = last_errno();
-  if (err.code() == EAGAIN) return false;
+  if (err.code() == EAGAIN) return IoStatus::kWouldBlock;
   return err.fail("semop", object(), semop_hint(err.code(), ops.size(), count_));
 }
 
@@ -157,20 +157,20 @@ Result<void> SysvSemaphoreSet::apply(std::span<const SemOp> ops) {
   return err.fail("semop", object(), semop_hint(err.code(), ops.size(), count_));
 }
 
-Result<bool> SysvSemaphoreSet::apply_until(std::span<const SemOp> ops, Deadline deadline) {
+Result<IoStatus> SysvSemaphoreSet::apply_until(std::span<const SemOp> ops, Deadline deadline) {
   if (deadline == kNoDeadline) {
     if (auto r = apply(ops); !r) return fail(r.error());
-    return true;
+    return IoStatus::kOk;
   }
   auto bufs = to_sembuf(ops, false);
   for (;;) {
     // semtimedop takes a relative timeout: recompute it from the steady deadline on every attempt.
     const timespec left = remaining_timespec(deadline);
-    if (::semtimedop(id_, bufs.data(), bufs.size(), &left) == 0) return true;
+    if (::semtimedop(id_, bufs.data(), bufs.size(), &left) == 0) return IoStatus::kOk;
     const int err = errno;
     if (err == EAGAIN) {
       // The relative timeout ran out; only report it once the steady deadline has really passed.
-      if (Clock::now() >= deadline) return false;
+      if (Clock::now() >= deadline) return IoStatus::kTimedOut;
       continue;
     }
     if (err != EINTR) return fail_errno(err, "semtimedop", object(), semop_hint(err, ops.size(), count_));

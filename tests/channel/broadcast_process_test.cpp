@@ -89,7 +89,7 @@ TEST(BroadcastProcess, BlockPolicyDeliversEveryMessageToEverySubscriberProcess) 
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, pub.send_until(msg(seq, o.channel.max_message), deadline_after(10s)));
     ASSERT_EQ(st, BroadcastStatus::kOk) << seq;
   }
-  pub.close();
+  (void)pub.close();
   for (pid_t k : kids) EXPECT_TRUE(test::wait_child(k).ok());
   EXPECT_EQ(pub.counters().evictions, 0u);
 }
@@ -162,7 +162,7 @@ TEST(BroadcastProcess, SubscribersKilledAtRandomPointsStopHoldingThePublisherBac
     EXPECT_EQ(c.dead_removed, 1u);
     EXPECT_EQ(c.evictions, 0u) << "dead, not evicted";
     EXPECT_EQ(c.subscribers, 1u);
-    pub.close();
+    (void)pub.close();
     const auto vr = test::wait_child(victim);
     EXPECT_EQ(vr.signal, SIGKILL) << vr.describe();
     EXPECT_TRUE(test::wait_child(good).ok());

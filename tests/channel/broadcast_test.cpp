@@ -210,7 +210,7 @@ TEST(Broadcast, LeftSubscriberNoLongerHoldsThePublisherBack) {
   for (std::size_t i = 0; i < pub.slots(); ++i) ASSERT_TRUE(pub.try_send(m));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto st, pub.try_send(m));
   EXPECT_EQ(st, BroadcastStatus::kWouldBlock);
-  s.close();
+  (void)s.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto st2, pub.try_send(m));
   EXPECT_EQ(st2, BroadcastStatus::kOk);
 }
@@ -225,7 +225,7 @@ TEST(Broadcast, OpeningAnSpscChannelAsBroadcastIsAClearError) {
                               {n.name, "spsc channel", "not broadcast"}));
   EXPECT_TRUE(test::FailsWith(BroadcastPublisher::open(n.name, OpenMode::kOpenOrCreate, bopts(BroadcastPolicy::kLapse)),
                               {"not broadcast"}));
-  tx.close();
+  (void)tx.close();
   (void)SpscChannel::unlink(n.name);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto pub, BroadcastPublisher::open(n.name, OpenMode::kCreateExclusive, bopts(BroadcastPolicy::kLapse)));
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, co), {"broadcast channel", "not spsc"}));
@@ -308,7 +308,7 @@ TEST(Broadcast, UnlinkRemovesEveryObjectAndPublisherCloseIsSeen) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto s1, BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto s2, BroadcastSubscriber::open(n.name, OpenMode::kOpenExisting, o));
   ASSERT_TRUE(pub.try_send(msg(0, o.channel.max_message)));
-  pub.close();
+  (void)pub.close();
   std::vector<std::byte> buf(o.channel.max_message);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto r, s1.try_receive(buf));
   EXPECT_EQ(r.status, BroadcastStatus::kOk) << "drained first";
@@ -352,8 +352,8 @@ TEST(Broadcast, EndpointsInheritedThroughForkRefuseAndLeaveTheParentAlone) {
     std::vector<std::byte> buf(o.channel.max_message);
     if (pub.try_send(msg(0, o.channel.max_message))) return 1;
     if (s.try_receive(buf)) return 2;
-    s.close();
-    pub.close();
+    (void)s.close();
+    (void)pub.close();
     return 0;
   });
   EXPECT_TRUE(r.ok()) << r.describe();

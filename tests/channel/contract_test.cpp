@@ -207,8 +207,8 @@ TYPED_TEST_SUITE(Contract, Patterns, PatternNames);
 TYPED_TEST(Contract, ClosedEndpointIsAnErrorNotACrash) {
   auto r = this->rx();
   auto t = this->tx();
-  t.close();
-  r.close();
+  (void)t.close();
+  (void)r.close();
   EXPECT_TRUE(test::FailsWith(TypeParam::send(t, "x", deadline_after(10ms)), {"closed"}));
   EXPECT_TRUE(test::FailsWith(receive_copy(r, deadline_after(10ms), false, 64), {"closed"}));
 }
@@ -224,7 +224,7 @@ TYPED_TEST(Contract, EndpointInheritedByForkIsRefusedInTheChild) {
   EXPECT_TRUE(child.ok()) << child.describe();
   // The parent's endpoints still work.
   this->send_all(t, {"after fork"});
-  t.close();
+  (void)t.close();
   this->expect_stream(r, {"after fork"}, Outcome::kClosed);
 }
 
@@ -236,7 +236,7 @@ TYPED_TEST(Contract, CopyIntoASmallBufferIsTooLargeAndLosesNothing) {
   auto t = this->tx();
   this->send_all(t, {std::string(40, 'm')});
   EXPECT_TRUE(test::FailsWith(receive_copy(r, deadline_after(1s), true, 8), {"too large", "bytes"}));
-  t.close();
+  (void)t.close();
   this->expect_stream(r, {std::string(40, 'm')}, Outcome::kClosed);
 }
 
@@ -312,7 +312,7 @@ TYPED_TEST(Contract, ReceiverThatLeftEarlyLeavesNoEndForTheNextSession) {
     auto g = receive_copy(r, deadline_after(10s), true, 0);
     ASSERT_TRUE(g) << g.error().str();
     ASSERT_EQ(g->outcome, Outcome::kOk);
-    r.close();  // before the producer closes
+    (void)r.close();  // before the producer closes
   }
   auto r = this->rx();
   auto idle = receive_copy(r, {}, false, 0);
@@ -331,7 +331,7 @@ TYPED_TEST(Contract, SenderFirstLosesNothing) {
   auto t = this->tx();
   std::thread sender([&] {
     this->send_all(t, {"1", "2", "3"});
-    t.close();
+    (void)t.close();
   });
   auto r = this->rx();
   this->expect_stream(r, {"1", "2", "3"}, Outcome::kClosed);

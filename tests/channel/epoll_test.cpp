@@ -122,7 +122,7 @@ TEST(Epoll, ArmRefusesToSleepWithDataPresentOrProducerClosed) {
   EXPECT_EQ(poll_one(rx.native_handle(), POLLIN, deadline_after(5s)).value_or(0) & POLLIN, POLLIN);
   rx.disarm();
   EXPECT_EQ(drain(rx, expect), ChannelStatus::kWouldBlock);
-  tx.close();
+  (void)tx.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(armed, rx.arm());
   EXPECT_FALSE(armed);  // the producer closed: drain to learn it
   EXPECT_EQ(drain(rx, expect), ChannelStatus::kPeerClosed);
@@ -315,7 +315,7 @@ TEST(Epoll, DeadConsumerIsDroppedAndLaterProducersFindTheNewOne) {
     rx.disarm();
     EXPECT_EQ(drain(rx, expect), ChannelStatus::kWouldBlock);
   }
-  tx.close();
+  (void)tx.close();
   EXPECT_EQ(drain(rx, expect), ChannelStatus::kPeerClosed);
   EXPECT_EQ(expect, sent);
   // A producer joining later, in another process, notifies the armed consumer.
@@ -368,8 +368,8 @@ TEST(Epoll, NoDescriptorLeaks) {
     EXPECT_EQ(moved.native_handle(), fd);
     EXPECT_EQ(rx.native_handle(), -1);
     SpscProducer tx2 = std::move(tx);
-    tx2.close();
-    moved.close();
+    (void)tx2.close();
+    (void)moved.close();
     EXPECT_EQ(moved.native_handle(), -1);
   }
   EXPECT_EQ(test::open_fds(), before);

@@ -169,7 +169,7 @@ int consume(const std::string& name, std::uint64_t producers, std::uint64_t per_
 TEST(MpmcProcess, TwoProducerAndTwoConsumerProcessesDeliverEveryMessageExactlyOnce) {
   ChannelName n;
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto owner, MpmcConsumer::open(n.name, OpenMode::kCreateExclusive, opts()));
-  owner.close();
+  (void)owner.close();
   const std::uint64_t producers = 2, per = test::scaled(20000);
   SharedArray<std::atomic<std::uint64_t>> committed(producers);
   SharedArray<std::atomic<std::uint32_t>> normal(producers * per), again(producers * per);

@@ -223,7 +223,7 @@ TEST(Mpmc, ConsumerLearnsTheLastProducerClosedAfterDraining) {
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto p2, MpmcProducer::open(n.name, OpenMode::kOpenExisting, small()));
     IPCKIT_ASSERT_OK(p1.send(bytes("one")));
     IPCKIT_ASSERT_OK(p2.send(bytes("two")));
-    p1.close();
+    (void)p1.close();
     // One producer left: still open.
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto r, rx.receive_until(buf, deadline_after(2s)));
     EXPECT_EQ(r.status, ChannelStatus::kOk);
@@ -288,7 +288,7 @@ TEST_P(MpmcThreads, EveryMessageExactlyOnceIntact) {
   ChannelOptions o = small(c.wait);
   o.capacity = 1 << 16;  // 192 slots: laps go round many times
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto first, MpmcConsumer::open(n.name, OpenMode::kCreateExclusive, o));
-  first.close();
+  (void)first.close();
   const std::uint64_t per_producer = test::scaled(20000);
   std::vector<std::vector<std::atomic<std::uint8_t>>> seen(c.producers);
   for (auto& s : seen) s = std::vector<std::atomic<std::uint8_t>>(per_producer);
@@ -315,7 +315,7 @@ TEST_P(MpmcThreads, EveryMessageExactlyOnceIntact) {
         auto r = txs[p].send(out);
         if (!r || *r != ChannelStatus::kOk) bad.fetch_add(1);
       }
-      txs[p].close();
+      (void)txs[p].close();
       producers_left.fetch_sub(1);
     });
   }

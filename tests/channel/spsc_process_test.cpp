@@ -235,7 +235,7 @@ TEST(CrashSafety, ProducerKilledWhileAttachingLeavesTheRoleToTheNextProducer) {
         test::fill_message(seed, seq, msg);
         auto st = tx->send(msg);
         if (!st || *st != ChannelStatus::kOk) return 11;
-        tx->close();
+        (void)tx->close();
       }
     });
     ASSERT_TRUE(ready_or_killed(started, child)) << "round " << round << ": the producer never started";
@@ -347,7 +347,7 @@ TEST(CrashSafety, ConsumersKilledAtRandomPointsLoseNothingAndDuplicateOnlyTheHel
   ChannelName n;
   const auto o = opts(WaitStrategy::kSpinThenFutex, 8192, 200);
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto creator, SpscConsumer::open(n.name, OpenMode::kCreateExclusive, o));
-  creator.close();
+  (void)creator.close();
   const std::uint64_t seed = 99;
   // The producer retries while no consumer is alive (kPeerDied with a full ring).
   const pid_t producer = test::spawn_child([&] {

@@ -248,7 +248,7 @@ TEST(Spsc, SecondProducerOrConsumerGetsRoleTaken) {
   });
   EXPECT_TRUE(child.ok()) << child.describe();
   // After close() the role is free again.
-  tx.close();
+  (void)tx.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx2, SpscProducer::open(n.name, OpenMode::kOpenExisting, small()));
   EXPECT_FALSE(tx2.reclaimed());
   // The inherited endpoint's destructor in the child did not release the parent's role.
@@ -292,7 +292,7 @@ TEST(Spsc, ProducerCloseIsPeerClosedAfterDrain) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto rx, SpscConsumer::open(n.name, OpenMode::kOpenExisting, o));
   IPCKIT_ASSERT_OK(tx.send(pattern(10, 1)));
-  tx.close();
+  (void)tx.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto v, rx.receive());
   ASSERT_TRUE(v);
   IPCKIT_ASSERT_OK(rx.release());

@@ -55,7 +55,7 @@ TEST_P(Threads, VerifiedTrafficBetweenThreads) {
       test::fill_message(seed, seq, r->data);
       ASSERT_TRUE(tx.commit(c.batch <= 1 || seq % c.batch == c.batch - 1));
     }
-    tx.close();
+    (void)tx.close();
   });
   std::uint64_t expect = 0;
   for (;;) {
@@ -90,7 +90,7 @@ TEST(ThreadsTyped, TypedChannelCopiesValues) {
   const std::uint64_t total = test::scaled(100000);
   std::thread producer([&] {
     for (std::uint64_t i = 0; i < total; ++i) ASSERT_TRUE(tx.send(i * 3));
-    tx.close();
+    (void)tx.close();
   });
   std::uint64_t sum = 0, count = 0;
   for (;;) {

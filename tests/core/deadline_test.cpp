@@ -50,12 +50,12 @@ TEST(Poll, WaitReadableTimesOutThenSeesData) {
   ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
   UniqueFd r(fds[0]), w(fds[1]);
   const auto start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool ready, wait_readable(r.get(), start + 20ms));
-  EXPECT_FALSE(ready);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus ready, wait_readable(r.get(), start + 20ms));
+  EXPECT_EQ(ready, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 20ms);
   ASSERT_EQ(::write(w.get(), "x", 1), 1);
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool ready2, wait_readable(r.get(), kNoDeadline));
-  EXPECT_TRUE(ready2);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus ready2, wait_readable(r.get(), kNoDeadline));
+  EXPECT_EQ(ready2, IoStatus::kOk);
 }
 
 TEST(Poll, BadFdIsReportedNotHidden) {

@@ -91,7 +91,7 @@ TEST(OutcomesCannotBeLost, ExpectOkThrowsForEveryStatusButOk) {
   const std::array<std::byte, 3> bytes{};
   while (or_throw(tx.try_send(bytes)) == ChannelStatus::kOk) {
   }
-  rx.close();
+  (void)rx.close();
   try {
     auto refused = expect_ok(tx.try_reserve(5));
     ADD_FAILURE() << "no exception for " << to_string(refused.status) << " (" << refused.data.size() << " bytes)";
@@ -99,7 +99,7 @@ TEST(OutcomesCannotBeLost, ExpectOkThrowsForEveryStatusButOk) {
     EXPECT_EQ(static_cast<ChannelStatus>(e.status_value()), ChannelStatus::kPeerClosed) << e.what();
   }
   EXPECT_THROW((void)expect_ok(tx.try_send(bytes)), UnexpectedStatus);
-  tx.close();
+  (void)tx.close();
   // An error is still ErrorException.
   Result<ChannelStatus> failed = fail_errno(EINVAL, "send", "x");
   EXPECT_THROW((void)expect_ok(std::move(failed)), ErrorException);

@@ -24,6 +24,13 @@
 namespace ipckit {
 namespace {
 
+// Opens a queue that must exist (the default OpenMode is kCreateExclusive).
+MqOptions existing_opts() {
+  MqOptions o;
+  o.open = OpenMode::kOpenExisting;
+  return o;
+}
+
 using namespace std::chrono_literals;
 
 const int kSig = SIGRTMIN + 3;
@@ -113,7 +120,7 @@ TEST(PosixMqNotify, SignalFromAnotherProcessesSend) {
   Queue qq;
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 99));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name);
+    auto w = PosixMq::open(qq.name, existing_opts());
     return w && w->send(as_bytes("from child")) ? 0 : 1;
   });
   EXPECT_TRUE(child.ok()) << child.describe();
@@ -130,12 +137,12 @@ TEST(PosixMqNotify, ThreadCallbackRunsOnce) {
     (void)!::write(evfd, &one, sizeof one);
   }));
   auto child = test::run_in_child([&]() -> int {
-    auto w = PosixMq::open(qq.name);
+    auto w = PosixMq::open(qq.name, existing_opts());
     return w && w->send(as_bytes("x")) ? 0 : 1;
   });
   ASSERT_TRUE(child.ok()) << child.describe();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool fired, wait_readable(evfd, deadline_after(10s)));
-  ASSERT_TRUE(fired);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus fired, wait_readable(evfd, deadline_after(10s)));
+  ASSERT_EQ(fired, IoStatus::kOk);
   std::uint64_t count = 0;
   ASSERT_EQ(::read(evfd, &count, sizeof count), static_cast<ssize_t>(sizeof count));
   EXPECT_EQ(count, 1u);
@@ -143,8 +150,8 @@ TEST(PosixMqNotify, ThreadCallbackRunsOnce) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto m, qq.q.try_receive());
   ASSERT_TRUE(m.has_value());
   IPCKIT_ASSERT_OK(qq.q.send(as_bytes("y")));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool again, wait_readable(evfd, deadline_after(100ms)));
-  EXPECT_FALSE(again);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus again, wait_readable(evfd, deadline_after(100ms)));
+  EXPECT_EQ(again, IoStatus::kTimedOut);
 }
 
 TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
@@ -153,7 +160,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   IPCKIT_ASSERT_OK(qq.q.notify_signal(kSig, 1));
   const std::string name = qq.name;
   auto child = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name);
+    auto other = PosixMq::open(name, existing_opts());
     if (!other) return 1;
     auto r = other->notify_signal(SIGUSR2, 2);
     if (r) return 2;
@@ -164,7 +171,7 @@ TEST(PosixMqNotify, SecondProcessGetsEbusyClearly) {
   // After we deregister, another process may register.
   IPCKIT_ASSERT_OK(qq.q.cancel_notification());
   auto child2 = test::run_in_child([&]() -> int {
-    auto other = PosixMq::open(name);
+    auto other = PosixMq::open(name, existing_opts());
     return other && other->notify_signal(SIGUSR2, 2) ? 0 : 1;
   });
   EXPECT_TRUE(child2.ok()) << child2.describe();
@@ -202,7 +209,7 @@ TEST(PosixMqNotify, NoNotificationWhileAnotherProcessIsBlockedInReceive) {
   test::ReadyPipe got;
   const std::string name = qq.name;
   const pid_t child = test::spawn_child([&]() -> int {
-    auto r = PosixMq::open(name);
+    auto r = PosixMq::open(name, existing_opts());
     if (!r) return 1;
     auto m = r->receive();  // blocks on the empty queue
     if (!m || m->data != "for the receiver") return 2;

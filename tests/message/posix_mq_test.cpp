@@ -21,6 +21,13 @@
 namespace ipckit {
 namespace {
 
+// Opens a queue that must exist (the default OpenMode is kCreateExclusive).
+MqOptions existing_opts() {
+  MqOptions o;
+  o.open = OpenMode::kOpenExisting;
+  return o;
+}
+
 using namespace std::chrono_literals;
 
 MqOptions create_opts(long max_messages = 4, long message_size = 64) {
@@ -32,6 +39,7 @@ MqOptions create_opts(long max_messages = 4, long message_size = 64) {
 
 MqOptions writer_opts() {
   MqOptions o;
+  o.open = OpenMode::kOpenExisting;
   o.access = O_WRONLY;
   return o;
 }
@@ -96,9 +104,20 @@ TEST(PosixMq, CreateIsExclusiveWithExactPermissions) {
   EXPECT_EQ(s.max_messages, 4);
   EXPECT_EQ(s.message_size, 64);
   IPCKIT_ASSERT_OK(PosixMq::unlink(name));
-  EXPECT_TRUE(test::FailsWith(PosixMq::open(name), {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name, existing_opts()),
+                              {"mq_open(\"" + name + "\"): ENOENT", "kOpenOrCreate"}));
   EXPECT_TRUE(test::FailsWith(PosixMq::open("jobs"), {"mq_open(\"jobs\")", "must start with '/'"}));
   u.name = test::unique_name();  // already unlinked
+}
+
+// The default OpenMode is kCreateExclusive, as for every named type in ipckit (docs/errors.md): a
+// default open creates a new queue, and a second default open of the same name is EEXIST.
+TEST(PosixMq, DefaultOpenModeCreatesExclusively) {
+  const std::string name = test::unique_name();
+  EXPECT_EQ(MqOptions{}.open, OpenMode::kCreateExclusive);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq q, PosixMq::open(name));
+  Unlinker u{name};
+  EXPECT_TRUE(test::FailsWith(PosixMq::open(name), {"mq_open(\"" + name + "\"): EEXIST"}));
 }
 
 TEST(PosixMq, UnlinkedQueueKeepsWorkingForHolders) {
@@ -120,34 +139,38 @@ TEST(PosixMq, FullAndEmptyAreValuesInEveryForm) {
   auto start = Clock::now();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto late, q.receive_until(deadline_after(30ms)));
   EXPECT_FALSE(late.has_value());
+  EXPECT_EQ(late.status, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool a, q.try_send(as_bytes("1")));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool b, q.try_send(as_bytes("2")));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool c, q.try_send(as_bytes("3")));
-  EXPECT_TRUE(a && b);
-  EXPECT_FALSE(c);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus a, q.try_send(as_bytes("1")));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus b, q.try_send(as_bytes("2")));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus c, q.try_send(as_bytes("3")));
+  EXPECT_EQ(a, IoStatus::kOk);
+  EXPECT_EQ(b, IoStatus::kOk);
+  EXPECT_EQ(c, IoStatus::kWouldBlock);
   start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool d, q.send_until(as_bytes("4"), 0, deadline_after(30ms)));
-  EXPECT_FALSE(d);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus d, q.send_until(as_bytes("4"), 0, deadline_after(30ms)));
+  EXPECT_EQ(d, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
   // The same on a non-blocking descriptor (mq_setattr), where the kernel answers EAGAIN instead.
   IPCKIT_ASSERT_OK(q.set_nonblocking(true));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s, q.state());
   EXPECT_TRUE(s.nonblocking);
   EXPECT_EQ(s.current_messages, 2);
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool e, q.send_until(as_bytes("5"), 0, deadline_after(20ms)));
-  EXPECT_FALSE(e);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus e, q.send_until(as_bytes("5"), 0, deadline_after(20ms)));
+  EXPECT_EQ(e, IoStatus::kTimedOut);
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqMessage m1, q.receive());
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto m2, q.receive_until(deadline_after(1s)));
   ASSERT_TRUE(m2.has_value());
   EXPECT_EQ(m1.data + m2->data, "12");
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto m3, q.try_receive());
   EXPECT_FALSE(m3.has_value());
+  EXPECT_EQ(m3.status, IoStatus::kWouldBlock);
   IPCKIT_ASSERT_OK(q.set_nonblocking(false));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s2, q.state());
   EXPECT_FALSE(s2.nonblocking);
   // O_NONBLOCK at open is per descriptor: this one is non-blocking, q stays blocking.
   MqOptions nb;
+  nb.open = OpenMode::kOpenExisting;
   nb.nonblocking = true;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PosixMq other, PosixMq::open(name, nb));
   IPCKIT_ASSERT_OK_AND_ASSIGN(MqState s3, other.state());

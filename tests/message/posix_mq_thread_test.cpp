@@ -44,8 +44,8 @@ TEST(PosixMqThread, RearmDrainLoopSeesEveryMessage) {
     // The documented pattern: register, then send to the empty queue, wait, drain.
     IPCKIT_ASSERT_OK(q.notify_thread(callback));
     IPCKIT_ASSERT_OK(q.send(as_bytes(std::to_string(i))));
-    IPCKIT_ASSERT_OK_AND_ASSIGN(bool ready, wait_readable(evfd, deadline_after(10s)));
-    ASSERT_TRUE(ready) << "round " << i;
+    IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus ready, wait_readable(evfd, deadline_after(10s)));
+    ASSERT_EQ(ready, IoStatus::kOk) << "round " << i;
     std::uint64_t n = 0;
     ASSERT_EQ(::read(evfd, &n, sizeof n), static_cast<ssize_t>(sizeof n));
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto m, q.try_receive());

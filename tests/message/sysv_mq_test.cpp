@@ -105,14 +105,15 @@ TEST(SysvMq, FullAndEmptyAreValuesDeadlinesPoll) {
   auto start = Clock::now();
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto none, q.receive_until(0, deadline_after(30ms)));
   EXPECT_FALSE(none.has_value());
+  EXPECT_EQ(none.status, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool a, q.try_send(1, as_bytes(std::string(40, 'a'))));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool b, q.try_send(1, as_bytes(std::string(40, 'b'))));
-  EXPECT_TRUE(a);
-  EXPECT_FALSE(b);  // 80 bytes > msg_qbytes 64
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus a, q.try_send(1, as_bytes(std::string(40, 'a'))));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus b, q.try_send(1, as_bytes(std::string(40, 'b'))));
+  EXPECT_EQ(a, IoStatus::kOk);
+  EXPECT_EQ(b, IoStatus::kWouldBlock);  // 80 bytes > msg_qbytes 64
   start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool c, q.send_until(1, as_bytes(std::string(40, 'c')), deadline_after(30ms)));
-  EXPECT_FALSE(c);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus c, q.send_until(1, as_bytes(std::string(40, 'c')), deadline_after(30ms)));
+  EXPECT_EQ(c, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
   // A message that can never fit is reported, not blocked on forever.
   EXPECT_TRUE(test::FailsWith(q.send(1, as_bytes(std::string(65, 'x'))),

@@ -145,8 +145,9 @@ TEST(UnixDatagram, BindErrorsNameTheAddress) {
 TEST(UnixSeqPacket, ListenerAndChildClientKeepBoundariesAndSeeEnd) {
   const std::string addr = test::unique_abstract_name();
   IPCKIT_ASSERT_OK_AND_ASSIGN(SeqPacketListener l, SeqPacketListener::listen(addr));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket none, l.try_accept());
-  EXPECT_FALSE(none.valid());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(Attempt<DatagramSocket> none, l.try_accept());
+  EXPECT_FALSE(none);
+  EXPECT_EQ(none.status, IoStatus::kWouldBlock);
   const pid_t child = test::spawn_child([&]() -> int {
     auto c = UnixDatagram::connect_seqpacket(addr);
     if (!c) return 1;
@@ -158,7 +159,9 @@ TEST(UnixSeqPacket, ListenerAndChildClientKeepBoundariesAndSeeEnd) {
     auto d = c->receive(buf);  // wait for the server's answer before closing
     return d && d->status == IoStatus::kOk && d->bytes == 2 ? 0 : 3;
   });
-  IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket conn, l.accept_until(deadline_after(10s)));
+  IPCKIT_ASSERT_OK_AND_ASSIGN(Attempt<DatagramSocket> accepted, l.accept_until(deadline_after(10s)));
+  ASSERT_TRUE(accepted);
+  DatagramSocket conn = *std::move(accepted);
   ASSERT_TRUE(conn.valid());
   std::array<std::byte, 8> buf{};
   IPCKIT_ASSERT_OK_AND_ASSIGN(Datagram d1, conn.receive(buf));
@@ -182,8 +185,9 @@ TEST(UnixSeqPacket, PathListenerAndAcceptDeadline) {
   const std::string addr = dir.file("seq.sock");
   IPCKIT_ASSERT_OK_AND_ASSIGN(SeqPacketListener l, SeqPacketListener::listen(addr));
   const auto start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket late, l.accept_until(deadline_after(30ms)));
-  EXPECT_FALSE(late.valid());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(Attempt<DatagramSocket> late, l.accept_until(deadline_after(30ms)));
+  EXPECT_FALSE(late);
+  EXPECT_EQ(late.status, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
   IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket c, UnixDatagram::connect_seqpacket(addr));
   IPCKIT_ASSERT_OK_AND_ASSIGN(DatagramSocket s, l.accept());

@@ -101,7 +101,7 @@ TEST(Fifo, WriterWithAGoneReaderSeesPeerClosed) {
     if (!r) return 2;
     auto w = Fifo::try_open_writer(g.path);
     if (!w) return 3;
-    r->close();
+    (void)r->close();
     auto res = w->write_all("lost");
     return (res && res->status == IoStatus::kPeerClosed) ? 0 : 4;
   });
@@ -130,7 +130,7 @@ TEST(Fifo, OpenWriterUntilSucceedsOnceAReaderOpens) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto w, Fifo::open_writer_until(path, deadline_after(10s)));
   ASSERT_TRUE(w.has_value());
   IPCKIT_ASSERT_OK(w->write_all("late reader"));
-  w->close();
+  (void)w->close();
   EXPECT_TRUE(test::wait_child(pid).ok());
 }
 

@@ -25,7 +25,7 @@ TEST(Pipe, RoundTripThenEndOfStreamAfterLastWriterCloses) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult w, p.writer.write_all("hello, pipe"));
   EXPECT_EQ(w.status, IoStatus::kOk);
   EXPECT_EQ(w.bytes, 11u);
-  p.writer.close();
+  (void)p.writer.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string all, p.reader.read_to_end());
   EXPECT_EQ(all, "hello, pipe");
   std::string buf(4, '\0');
@@ -48,7 +48,7 @@ TEST(Pipe, WriteWithNoReaderIsPeerClosedNotSigpipeDeath) {
     auto p = Pipe::create();
     if (!p) return 2;
     if (p->writer.skips_sigpipe_block()) return 3;
-    p->reader.close();
+    (void)p->reader.close();
     auto w = p->writer.write_all("nobody reads this");
     if (!w || w->status != IoStatus::kPeerClosed || w->bytes != 0) return 4;
     auto t = p->writer.try_write("again");
@@ -65,7 +65,7 @@ TEST(Pipe, IgnoredSigpipeIsDetectedOnceAndSkipsTheBlock) {
     ::signal(SIGPIPE, SIG_IGN);
     auto p = Pipe::create();
     if (!p || !p->writer.skips_sigpipe_block()) return 2;
-    p->reader.close();
+    (void)p->reader.close();
     auto w = p->writer.write_all("x");
     if (!w || w->status != IoStatus::kPeerClosed) return 3;
     ::signal(SIGPIPE, SIG_DFL);
@@ -153,7 +153,7 @@ TEST(Pipe, RecordsUpToPipeBufFromManyWritersNeverInterleave) {
   std::vector<pid_t> pids;
   for (int w = 0; w < kWriters; ++w) {
     pids.push_back(test::spawn_child([&, w] {
-      p.reader.close();
+      (void)p.reader.close();
       std::string rec;
       for (std::size_t i = 0; i < per_writer; ++i) {
         // [u16 length][u8 writer][u32 seq][fill with the writer id]; length varies 8..PIPE_BUF.
@@ -170,7 +170,7 @@ TEST(Pipe, RecordsUpToPipeBufFromManyWritersNeverInterleave) {
       return 0;
     }));
   }
-  p.writer.close();
+  (void)p.writer.close();
   std::vector<std::uint32_t> next(kWriters, 0);
   std::string rec;
   std::size_t total = 0;
@@ -208,11 +208,11 @@ TEST(Pipe, WriteAllLargerThanCapacityReachesAnotherProcessIntact) {
   std::string data(test::scaled(4) << 20, '\0');
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131 + (i >> 12));
   const pid_t pid = test::spawn_child([&] {
-    p.reader.close();
+    (void)p.reader.close();
     auto r = p.writer.write_all(data);
     return (r && r->status == IoStatus::kOk && r->bytes == data.size()) ? 0 : 2;
   });
-  p.writer.close();
+  (void)p.writer.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string got, p.reader.read_to_end());
   EXPECT_TRUE(test::wait_child(pid).ok());
   ASSERT_EQ(got.size(), data.size());
@@ -260,7 +260,7 @@ TEST(Pipe, PacketModeCutsWritesAbovePipeBuf) {
 TEST(Pipe, ReadToEndLimitIsAnErrorNamingThePipe) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
   IPCKIT_ASSERT_OK(p.writer.write_all("0123456789"));
-  p.writer.close();
+  (void)p.writer.close();
   EXPECT_TRUE(test::FailsWith(p.reader.read_to_end(4), {"read(\"pipe\")", "too large", "4-byte limit"}));
 }
 

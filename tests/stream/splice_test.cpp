@@ -38,11 +38,11 @@ TEST(Splice, FileThroughAPipeToAnotherProcessArrivesIntact) {
   UniqueFd file = temp_file(data);
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
   const pid_t pid = test::spawn_child([&] {
-    p.reader.close();
+    (void)p.reader.close();
     auto r = splice_exact(file.get(), p.writer.native_handle(), data.size());
     return (r && r->status == IoStatus::kOk && r->bytes == data.size()) ? 0 : 2;
   });
-  p.writer.close();
+  (void)p.writer.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string got, p.reader.read_to_end(data.size() + 1));
   EXPECT_TRUE(test::wait_child(pid).ok());
   ASSERT_EQ(got.size(), data.size());
@@ -52,7 +52,7 @@ TEST(Splice, FileThroughAPipeToAnotherProcessArrivesIntact) {
 TEST(Splice, PipeToFileMovesExactlyTheCountThenSeesEndOfStream) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
   IPCKIT_ASSERT_OK(p.writer.write_all("hello, splice"));
-  p.writer.close();
+  (void)p.writer.close();
   UniqueFd out(::memfd_create("ipckit-splice-out", MFD_CLOEXEC));
   ASSERT_TRUE(out.valid());
   IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult r, splice_exact(p.reader.native_handle(), out.get(), 100));
@@ -77,7 +77,7 @@ TEST(Splice, OutputPipeWithoutReaderIsPeerClosed) {
   SigpipeBlock guard;  // the caller's duty (splice.hpp), as for write_full
   UniqueFd file = temp_file("data");
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
-  p.reader.close();
+  (void)p.reader.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult r, splice_some(file.get(), p.writer.native_handle(), 4));
   EXPECT_EQ(r.status, IoStatus::kPeerClosed);
 }
@@ -95,12 +95,12 @@ TEST(Vmsplice, PagesLargerThanThePipeReachAnotherProcessIntact) {
   const std::string data = pattern(test::scaled(4) << 20);
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
   const pid_t pid = test::spawn_child([&] {
-    p.reader.close();
+    (void)p.reader.close();
     // `data` is not changed while the pipe refers to it (the rule in splice.hpp).
     auto r = vmsplice_all(p.writer, as_bytes(data));
     return (r && r->status == IoStatus::kOk && r->bytes == data.size()) ? 0 : 2;
   });
-  p.writer.close();
+  (void)p.writer.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string got, p.reader.read_to_end(data.size() + 1));
   EXPECT_TRUE(test::wait_child(pid).ok());
   ASSERT_EQ(got.size(), data.size());
@@ -120,7 +120,7 @@ TEST(Vmsplice, FullPipeTimesOutWithTheCountSoFar) {
 
 TEST(Vmsplice, ClosedWriterIsAnErrorNamingThePipe) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
-  p.writer.close();
+  (void)p.writer.close();
   auto r = vmsplice_all(p.writer, as_bytes(std::string_view("x")));
   ASSERT_FALSE(r);
   EXPECT_TRUE(r.error().is(EBADF)) << r.error().str();
@@ -130,7 +130,7 @@ TEST(Vmsplice, ClosedWriterIsAnErrorNamingThePipe) {
 TEST(Vmsplice, ReaderGoneIsPeerClosed) {
   SigpipeBlock guard;
   IPCKIT_ASSERT_OK_AND_ASSIGN(PipePair p, Pipe::create());
-  p.reader.close();
+  (void)p.reader.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult r, vmsplice_all(p.writer, as_bytes(std::string_view("x"))));
   EXPECT_EQ(r.status, IoStatus::kPeerClosed);
 }

@@ -70,7 +70,7 @@ TEST(Subprocess, AllThreeStreamsConnectedToPipes) {
   ASSERT_NE(p.out(), nullptr);
   ASSERT_NE(p.err(), nullptr);
   IPCKIT_ASSERT_OK(p.in()->write_all("shout\n"));
-  p.in()->close();
+  (void)p.in()->close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string out, p.out()->read_to_end());
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string err, p.err()->read_to_end());
   EXPECT_EQ(out, "SHOUT\n");

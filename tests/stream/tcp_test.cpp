@@ -50,7 +50,7 @@ void echo_round_trip(const char* host, int family) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string got, c.read_to_end());
   EXPECT_EQ(got.size(), msg.size());
   IPCKIT_ASSERT_OK(c.write_all(got));
-  c.close();
+  (void)c.close();
   EXPECT_TRUE(test::wait_child(pid).ok());
 }
 
@@ -85,7 +85,7 @@ TEST(Tcp, ReuseAddrRebindsWhileAConnectionIsInTimeWait) {
   {
     IPCKIT_ASSERT_OK_AND_ASSIGN(StreamSocket c, Tcp::connect("127.0.0.1", a.port()));
     IPCKIT_ASSERT_OK_AND_ASSIGN(StreamSocket s, l.accept());
-    s.close();  // the server closes first: its side of the port enters TIME_WAIT
+    (void)s.close();  // the server closes first: its side of the port enters TIME_WAIT
     std::string b(1, '\0');
     IPCKIT_ASSERT_OK_AND_ASSIGN(IoResult r, c.read_some(as_writable_bytes(b)));
     EXPECT_EQ(r.status, IoStatus::kEndOfStream);
@@ -147,7 +147,7 @@ TEST(Tcp, PeerResetOrCloseIsAValueNotSigpipe) {
     if (!c) return 3;
     auto s = l->accept();
     if (!s) return 4;
-    s->close();
+    (void)s->close();
     std::string chunk(64 * 1024, 'r');
     for (int i = 0; i < 1000; ++i) {
       auto w = c->write_all(chunk);

@@ -23,7 +23,7 @@ TEST(StreamThreads, PipeWriterAndReaderThreadsMoveEveryByte) {
       const std::string rec = std::to_string(i) + "\n";
       ASSERT_TRUE(p.writer.write_all(rec).has_value());
     }
-    p.writer.close();
+    (void)p.writer.close();
   });
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string all, p.reader.read_to_end());
   writer.join();

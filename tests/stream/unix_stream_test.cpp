@@ -115,7 +115,7 @@ TEST(UnixStream, LiveSocketIsNeverReplaced) {
   EXPECT_TRUE(test::FailsWith(UnixStream::listen(path), {"bind(\"" + path + "\")", "EADDRINUSE", "a live server"}));
   // The refusal did not connect to the first server: nothing is queued on it (a probe connection
   // would be taken by a one-connection server for its client).
-  IPCKIT_ASSERT_OK_AND_ASSIGN(std::optional<StreamSocket> probe, first.try_accept());
+  IPCKIT_ASSERT_OK_AND_ASSIGN(Attempt<StreamSocket> probe, first.try_accept());
   EXPECT_FALSE(probe.has_value());
   IPCKIT_ASSERT_OK(UnixStream::connect(path));  // the first server still owns it
 }
@@ -185,7 +185,7 @@ TEST(UnixStream, ShutdownWriteEndsThePeersReadButNotOurs) {
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string q, b.read_to_end());
   EXPECT_EQ(q, "question");
   IPCKIT_ASSERT_OK(b.write_all("answer"));
-  b.close();
+  (void)b.close();
   IPCKIT_ASSERT_OK_AND_ASSIGN(std::string ans, a.read_to_end());
   EXPECT_EQ(ans, "answer");
 }
@@ -195,7 +195,7 @@ TEST(UnixStream, WriteToAClosedPeerIsPeerClosedNotSigpipe) {
     ::signal(SIGPIPE, SIG_DFL);
     auto pair = UnixStream::pair();
     if (!pair) return 2;
-    pair->second.close();
+    (void)pair->second.close();
     std::string big(1 << 20, 'p');
     auto w = pair->first.write_all(big);
     if (!w || w->status != IoStatus::kPeerClosed) return 3;

@@ -75,7 +75,7 @@ TEST(Eintr, TimedAndBlockingWaitsSurviveASignalStorm) {
     (void)NamedSemaphore::unlink(sem_name);  // the handle keeps working; nothing to leak
     rc |= times_out_cleanly("NamedSemaphore::wait_for", [&] {
       auto r = named->wait_for(kWait);
-      return !r ? 10 : (*r ? 11 : 0);
+      return !r ? 10 : (*r != IoStatus::kTimedOut ? 11 : 0);
     });
 
     auto map = Mapping::anonymous(4096);
@@ -84,7 +84,7 @@ TEST(Eintr, TimedAndBlockingWaitsSurviveASignalStorm) {
     if (!shared) return 6;
     rc |= times_out_cleanly("SharedSemaphore::wait_for", [&] {
       auto r = (*shared)->wait_for(kWait);
-      return !r ? 12 : (*r ? 13 : 0);
+      return !r ? 12 : (*r != IoStatus::kTimedOut ? 13 : 0);
     });
 
     auto set = SysvSemaphoreSet::create(IPC_PRIVATE, 1);
@@ -92,7 +92,7 @@ TEST(Eintr, TimedAndBlockingWaitsSurviveASignalStorm) {
     const SemOp take[] = {{0, -1, false}};
     rc |= times_out_cleanly("SysvSemaphoreSet::apply_for", [&] {
       auto r = set->apply_for(take, kWait);
-      return !r ? 14 : (*r ? 15 : 0);
+      return !r ? 14 : (*r != IoStatus::kTimedOut ? 15 : 0);
     });
     (void)set->remove();
 

@@ -74,6 +74,7 @@ TEST(EventFd, CounterModeSumsAndSemaphoreModeCounts) {
   EXPECT_EQ(*v, 7u);
   IPCKIT_ASSERT_OK_AND_ASSIGN(v, counter.try_read());
   EXPECT_FALSE(v.has_value()) << "counter mode resets to 0 on read";
+  EXPECT_EQ(v.status, IoStatus::kWouldBlock);
 
   IPCKIT_ASSERT_OK_AND_ASSIGN(EventFd sem, EventFd::create(2, EventFdMode::kSemaphore));
   IPCKIT_ASSERT_OK(sem.write(1));
@@ -85,12 +86,13 @@ TEST(EventFd, CounterModeSumsAndSemaphoreModeCounts) {
   const auto start = Clock::now();
   IPCKIT_ASSERT_OK_AND_ASSIGN(v, sem.read_for(30ms));
   EXPECT_FALSE(v.has_value());
+  EXPECT_EQ(v.status, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
 
   // Overflow: a write that would pass the maximum does not fit now.
   IPCKIT_ASSERT_OK(counter.write(EventFd::kMaxCount));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool fit, counter.try_write(1));
-  EXPECT_FALSE(fit);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus fit, counter.try_write(1));
+  EXPECT_EQ(fit, IoStatus::kWouldBlock);
   EXPECT_TRUE(test::FailsWith(counter.try_write(0), {"invalid argument", "1.."}));
 }
 

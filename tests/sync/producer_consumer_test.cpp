@@ -63,7 +63,7 @@ IPCKIT_TEST_HELPER(consumer) {
   const std::uint64_t n = std::stoull(args[3]);
   for (std::uint64_t i = 0; i < n; ++i) {
     auto got = full->wait_for(10s);  // the producer may die: never wait without a deadline
-    if (!got || !*got) return 4;
+    if (!got || *got != IoStatus::kOk) return 4;
     const Slot& s = ring->slots[i % kSlots];  // sem_wait is a full barrier: the slot is complete
     if (s.seq != i || s.len > kPayload || byte_sum(s.payload, s.len) != s.sum) return 5;
     if (!empty->post()) return 6;
@@ -90,8 +90,8 @@ TEST(ProducerConsumer, SharedMemoryAndNamedSemaphoresAcrossProcesses) {
   const pid_t consumer = test::spawn_helper("consumer", {shm, empty_name, full_name, std::to_string(n)});
   ASSERT_GT(consumer, 0);
   for (std::uint64_t i = 0; i < n; ++i) {
-    IPCKIT_ASSERT_OK_AND_ASSIGN(bool room, empty.wait_for(10s));
-    ASSERT_TRUE(room) << "the consumer stopped at message " << i;
+    IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus room, empty.wait_for(10s));
+    ASSERT_EQ(room, IoStatus::kOk) << "the consumer stopped at message " << i;
     Slot& s = ring->slots[i % kSlots];
     s.seq = i;
     s.len = static_cast<std::uint32_t>(i % (kPayload + 1));

@@ -38,17 +38,17 @@ TEST(NamedSemaphore, CreateExclusiveOpenExistingAndUnlink) {
   ASSERT_EQ(::stat(("/dev/shm/sem." + name.substr(1)).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, a.try_wait());
-  EXPECT_TRUE(got);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus got, a.try_wait());
+  EXPECT_EQ(got, IoStatus::kOk);
   IPCKIT_ASSERT_OK(b.wait());
   IPCKIT_ASSERT_OK_AND_ASSIGN(got, a.try_wait());
-  EXPECT_FALSE(got) << "count 0: try_wait must not block and must say no";
+  EXPECT_EQ(got, IoStatus::kWouldBlock) << "count 0: try_wait must not block and must say no";
 
   IPCKIT_ASSERT_OK(NamedSemaphore::unlink(name));
   // Attached users keep working after the unlink.
   IPCKIT_ASSERT_OK(a.post());
   IPCKIT_ASSERT_OK_AND_ASSIGN(got, b.try_wait());
-  EXPECT_TRUE(got);
+  EXPECT_EQ(got, IoStatus::kOk);
   EXPECT_TRUE(test::FailsWith(NamedSemaphore::open(name, OpenMode::kOpenExisting), {"ENOENT", name}));
   EXPECT_TRUE(test::FailsWith(NamedSemaphore::unlink(name), {"sem_unlink(\"" + name + "\"): ENOENT"}));
 }
@@ -65,12 +65,12 @@ TEST(NamedSemaphore, DeadlineIsALowerBound) {
   SemUnlinker cleanup{name};
   IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore s, NamedSemaphore::open(name, OpenMode::kCreateExclusive, 0));
   const auto start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, s.wait_for(30ms));
-  EXPECT_FALSE(got);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus got, s.wait_for(30ms));
+  EXPECT_EQ(got, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
   IPCKIT_ASSERT_OK(s.post());
   IPCKIT_ASSERT_OK_AND_ASSIGN(got, s.wait_until(Clock::now() - 1s));  // past deadline, count available
-  EXPECT_TRUE(got);
+  EXPECT_EQ(got, IoStatus::kOk);
 }
 
 TEST(NamedSemaphore, WakesAWaiterInAnotherProcess) {
@@ -88,15 +88,15 @@ TEST(NamedSemaphore, WakesAWaiterInAnotherProcess) {
     if (!p || !q) return 2;
     for (std::size_t i = 0; i < rounds; ++i) {
       auto got = p->wait_for(10s);
-      if (!got || !*got) return 3;
+      if (!got || *got != IoStatus::kOk) return 3;
       if (!q->post()) return 4;
     }
     return 0;
   });
   for (std::size_t i = 0; i < rounds; ++i) {
     ASSERT_TRUE(ping.post());
-    IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, pong.wait_for(10s));
-    ASSERT_TRUE(got) << "round " << i;
+    IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus got, pong.wait_for(10s));
+    ASSERT_EQ(got, IoStatus::kOk) << "round " << i;
   }
   auto r = test::wait_child(pid);
   EXPECT_TRUE(r.ok()) << r.describe();
@@ -115,7 +115,7 @@ TEST(SharedSemaphore, PingPongAcrossFork) {
     if (!p || !q) return 2;
     for (std::size_t i = 0; i < rounds; ++i) {
       auto got = (*p)->wait_for(10s);
-      if (!got || !*got) return 3;
+      if (!got || *got != IoStatus::kOk) return 3;
       ++*counter;  // ordered by the semaphores: sem_post/sem_wait are full barriers
       if (!(*q)->post()) return 4;
     }
@@ -123,8 +123,8 @@ TEST(SharedSemaphore, PingPongAcrossFork) {
   });
   for (std::size_t i = 0; i < rounds; ++i) {
     ASSERT_TRUE(ping->post());
-    IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, pong->wait_for(10s));
-    ASSERT_TRUE(got) << "round " << i;
+    IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus got, pong->wait_for(10s));
+    ASSERT_EQ(got, IoStatus::kOk) << "round " << i;
     ASSERT_EQ(*counter, i + 1);
   }
   auto r = test::wait_child(pid);
@@ -163,8 +163,8 @@ TEST(NamedSemaphore, SemaphoreOfAnotherUserIsRefusedUnlessAllowListed) {
   TrustPolicy trust;
   trust.allowed_uids = {test::kNobodyUid};
   IPCKIT_ASSERT_OK_AND_ASSIGN(NamedSemaphore opened, NamedSemaphore::open(name, OpenMode::kOpenOrCreate, 0, 0666, trust));
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool got, opened.try_wait());
-  EXPECT_TRUE(got);  // the count nobody's creator set: the same semaphore
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus got, opened.try_wait());
+  EXPECT_EQ(got, IoStatus::kOk);  // the count nobody's creator set: the same semaphore
   IPCKIT_EXPECT_OK(NamedSemaphore::unlink(name));
 }
 

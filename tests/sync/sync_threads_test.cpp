@@ -97,7 +97,7 @@ TEST(SyncThreads, SemaphoreAndEventFdCountEveryPost) {
       while (taken.load() < n && Clock::now() < give_up) {
         auto got = sem->wait_for(20ms);
         if (!got) return;
-        if (*got) taken.fetch_add(1);
+        if (*got == IoStatus::kOk) taken.fetch_add(1);
       }
       while (events.load() < n && Clock::now() < give_up) {
         auto r = ev.read_for(20ms);

@@ -60,8 +60,8 @@ TEST(SysvSemaphoreSet, SeveralOperationsApplyAtomicallyOrNotAtAll) {
   IPCKIT_ASSERT_OK(set.set_all(std::vector<std::uint16_t>{1, 0}));
   // Take one from each: semaphore 1 is 0, so nothing at all may be applied (0 stays at 1).
   const SemOp both[] = {{0, -1, false}, {1, -1, false}};
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool applied, set.try_apply(both));
-  EXPECT_FALSE(applied);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus applied, set.try_apply(both));
+  EXPECT_EQ(applied, IoStatus::kWouldBlock);
   IPCKIT_ASSERT_OK_AND_ASSIGN(int v0, set.value(0));
   EXPECT_EQ(v0, 1) << "a blocked multi-op semop must not apply its first operation";
 
@@ -70,7 +70,7 @@ TEST(SysvSemaphoreSet, SeveralOperationsApplyAtomicallyOrNotAtAll) {
   const pid_t pid = test::spawn_child([&] {
     ready.signal();
     auto r = set.apply_for(both, 10s);
-    return r && *r ? 0 : 2;
+    return r && *r == IoStatus::kOk ? 0 : 2;
   });
   ASSERT_TRUE(ready.wait(deadline_after(10s)));
   const SemOp post1[] = {{1, 1, false}};
@@ -83,7 +83,7 @@ TEST(SysvSemaphoreSet, SeveralOperationsApplyAtomicallyOrNotAtAll) {
   // Wait-for-zero succeeds at once now.
   const SemOp zero[] = {{0, 0, false}, {1, 0, false}};
   IPCKIT_ASSERT_OK_AND_ASSIGN(applied, set.try_apply(zero));
-  EXPECT_TRUE(applied);
+  EXPECT_EQ(applied, IoStatus::kOk);
 }
 
 TEST(SysvSemaphoreSet, SemUndoRevertsAKilledProcessesAdjustment) {
@@ -111,8 +111,8 @@ TEST(SysvSemaphoreSet, TimedApplyIsALowerBoundAndRemovalWakesWaiters) {
   SetRemover cleanup{&set};
   const SemOp take[] = {{0, -1, false}};
   const auto start = Clock::now();
-  IPCKIT_ASSERT_OK_AND_ASSIGN(bool applied, set.apply_for(take, 30ms));
-  EXPECT_FALSE(applied);
+  IPCKIT_ASSERT_OK_AND_ASSIGN(IoStatus applied, set.apply_for(take, 30ms));
+  EXPECT_EQ(applied, IoStatus::kTimedOut);
   EXPECT_GE(Clock::now() - start, 30ms);
 
   // A waiter blocked without a deadline fails with EIDRM (not a hang) when the set is removed.

@@ -77,6 +77,7 @@ int run_stat(const StatArgs& a) {
     }
     case Scheme::kMq: {
       MqOptions o;
+      o.open = OpenMode::kOpenExisting;  // stat looks; it never creates
       o.access = O_RDONLY;
       o.nonblocking = true;
       auto q = PosixMq::open(url->address, o);

@@ -155,7 +155,8 @@ class IPCKIT_API BroadcastPublisher {
   [[nodiscard]] Result<BroadcastStatus> wait_for_subscribers_until(std::size_t n, Deadline deadline);
 
   /// Marks the role closed (subscribers drain, then get kPeerClosed) and releases it. Idempotent.
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept;
@@ -231,8 +232,9 @@ class IPCKIT_API BroadcastSubscriber {
   /// As receive(), but waits at most until `deadline` (then kTimedOut).
   [[nodiscard]] Result<BroadcastReceived> receive_until(std::span<std::byte> buffer, Deadline deadline);
 
-  /// Leaves: marks the record closed, removes `<name>.sub.<id>` and tells the publisher. Idempotent.
-  void close() noexcept;
+  /// Leaves: marks the record closed, removes the subscriber record (NAME.sub.ID) and tells the publisher. Idempotent.
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept;

@@ -69,7 +69,8 @@ class IPCKIT_API MpmcCore {
 
   [[nodiscard]] static Result<MpmcCore> open(std::string_view name, OpenMode mode, const ChannelOptions& options,
                                              std::uint64_t type_hash, Role role);
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
   [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
   [[nodiscard]] bool usable() const noexcept;
@@ -215,7 +216,8 @@ class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
   [[nodiscard]] Result<ChannelStatus> send_until(std::span<const std::byte> message, Deadline deadline);
 
   /// Leaves (a reservation not committed is published empty-handed: consumers skip it). Idempotent.
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
  private:
   Result<Reservation> reserve_impl(std::size_t n, Deadline deadline, bool may_wait);
@@ -265,7 +267,8 @@ class IPCKIT_API MpmcConsumer : public detail::MpmcEndpoint {
   [[nodiscard]] Result<ReceivedCopy> receive_until(std::span<std::byte> buffer, Deadline deadline);
 
   /// Leaves; a view not released is handed to another consumer (redelivered). Idempotent.
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
  private:
   Result<ReceivedView> receive_impl(Deadline deadline, bool may_wait);

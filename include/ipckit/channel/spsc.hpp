@@ -115,7 +115,8 @@ class IPCKIT_API SpscProducer {
 
   /// Flushes, marks the role closed (a consumer that drains the ring then gets kPeerClosed) and
   /// releases it. Idempotent. Must not run concurrently with other calls on this endpoint.
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
@@ -233,7 +234,8 @@ class IPCKIT_API SpscConsumer {
 
   /// Marks the role closed and releases it; a record held and not released is redelivered to the
   /// next consumer. Idempotent; not concurrent with other calls on this endpoint.
-  void close() noexcept;
+  /// Never fails: the Result is always ok (close() has one signature across ipckit).
+  [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
   [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }

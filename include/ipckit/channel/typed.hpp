@@ -85,7 +85,7 @@ class Channel {
     /// As SpscProducer::flush.
     void flush() noexcept { raw_.flush(); }
     /// As SpscProducer::close.
-    void close() noexcept { raw_.close(); }
+    [[nodiscard]] Result<void> close() noexcept { return raw_.close(); }
     /// The underlying byte producer.
     [[nodiscard]] SpscProducer& raw() noexcept { return raw_; }
 
@@ -120,7 +120,7 @@ class Channel {
     /// As SpscConsumer::receive_until, copying one T out: waits at most until `d`.
     [[nodiscard]] Result<Received> receive_until(Deadline d) { return take(raw_.receive_until(d)); }
     /// As SpscConsumer::close.
-    void close() noexcept { raw_.close(); }
+    [[nodiscard]] Result<void> close() noexcept { return raw_.close(); }
     /// The underlying byte consumer.
     [[nodiscard]] SpscConsumer& raw() noexcept { return raw_; }
 

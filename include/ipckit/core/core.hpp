@@ -3,6 +3,7 @@
 /// The core layer, whole: Result and Error, descriptors, deadlines, I/O loops, mappings, names, units and liveness.
 #pragma once
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/error.hpp"

@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit {
@@ -15,9 +16,11 @@ namespace ipckit {
 /// Blocks until an event or the deadline. Errors: the poll() errno.
 [[nodiscard]] IPCKIT_API Result<short> poll_one(int fd, short events, Deadline deadline);
 
-/// true when readable (or hung up: a read will then report end of stream), false on timeout.
-[[nodiscard]] IPCKIT_API Result<bool> wait_readable(int fd, Deadline deadline);
-/// true when writable (or the peer is gone: a write will then report it), false on timeout.
-[[nodiscard]] IPCKIT_API Result<bool> wait_writable(int fd, Deadline deadline);
+/// kOk when readable (or hung up: a read will then report end of stream), kTimedOut when the
+/// deadline passed first.
+[[nodiscard]] IPCKIT_API Result<IoStatus> wait_readable(int fd, Deadline deadline);
+/// kOk when writable (or the peer is gone: a write will then report it), kTimedOut when the deadline
+/// passed first.
+[[nodiscard]] IPCKIT_API Result<IoStatus> wait_writable(int fd, Deadline deadline);
 
 }  // namespace ipckit

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
@@ -66,7 +67,7 @@ struct MqMessage {
 /// How PosixMq::open opens or creates a queue.
 struct MqOptions {
   /// Create or open (called `mode` before 0.2; `mode` is the permissions in every options struct now).
-  OpenMode open = OpenMode::kOpenExisting;
+  OpenMode open = OpenMode::kCreateExclusive;
   int access = O_RDWR;         ///< O_RDONLY, O_WRONLY or O_RDWR
   /// Created queues get exactly this mode; an existing queue whose mode is wider is refused.
   /// (Called `permissions` before 0.2.)
@@ -129,18 +130,19 @@ class IPCKIT_API PosixMq {
 
   /// Sends one message (at most message_size bytes; priority < kMqPriorityLimit). Blocks while full.
   [[nodiscard]] Result<void> send(std::span<const std::byte> data, unsigned priority = 0);
-  /// Never blocks: false when the queue is full.
-  [[nodiscard]] Result<bool> try_send(std::span<const std::byte> data, unsigned priority = 0);
-  /// Waits at most until \p deadline: false when the deadline passed with the queue still full.
-  [[nodiscard]] Result<bool> send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline);
+  /// Never blocks: kOk when sent, kWouldBlock when the queue is full.
+  [[nodiscard]] Result<IoStatus> try_send(std::span<const std::byte> data, unsigned priority = 0);
+  /// Waits at most until \p deadline: kOk when sent, kTimedOut when the deadline passed with the queue still full.
+  [[nodiscard]] Result<IoStatus> send_until(std::span<const std::byte> data, unsigned priority, Deadline deadline);
 
   /// Receives the oldest message of the highest priority into a buffer sized from mq_getattr (so
   /// EMSGSIZE cannot happen). Blocks while empty.
   [[nodiscard]] Result<MqMessage> receive();
-  /// Never blocks: nullopt when empty.
-  [[nodiscard]] Result<std::optional<MqMessage>> try_receive();
-  /// Waits at most until \p deadline: nullopt when the deadline passed with the queue still empty.
-  [[nodiscard]] Result<std::optional<MqMessage>> receive_until(Deadline deadline);
+  /// Never blocks: the message, or no message with kWouldBlock when empty.
+  [[nodiscard]] Result<Attempt<MqMessage>> try_receive();
+  /// Waits at most until \p deadline: the message, or no message with kTimedOut when the deadline
+  /// passed with the queue still empty.
+  [[nodiscard]] Result<Attempt<MqMessage>> receive_until(Deadline deadline);
 
   /// Notification by signal (mq_notify with SIGEV_SIGNAL): sends \p signo with sigval \p value
   /// (si_value.sival_int) to this process. Block the signal and read it with sigwaitinfo/signalfd,

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
@@ -110,18 +111,18 @@ class IPCKIT_API SysvMq {
   /// Sends one message of \p type (> 0). Blocks while the queue holds msg_qbytes bytes. Errors name
   /// msgmax (message too long) and msg_qbytes (a message that could never fit); EIDRM if removed.
   [[nodiscard]] Result<void> send(long type, std::span<const std::byte> data);
-  /// Never blocks: false when the queue is full (IPC_NOWAIT).
-  [[nodiscard]] Result<bool> try_send(long type, std::span<const std::byte> data);
-  /// Polls until sent or \p deadline (false); each wait polls with a backoff of up to 5 ms.
-  [[nodiscard]] Result<bool> send_until(long type, std::span<const std::byte> data, Deadline deadline);
+  /// Never blocks: kOk when sent, kWouldBlock when the queue is full (IPC_NOWAIT).
+  [[nodiscard]] Result<IoStatus> try_send(long type, std::span<const std::byte> data);
+  /// Polls until sent (kOk) or \p deadline (kTimedOut); each wait polls with a backoff of up to 5 ms.
+  [[nodiscard]] Result<IoStatus> send_until(long type, std::span<const std::byte> data, Deadline deadline);
 
   /// Receives one message selected by \p type (see SysvMq). Blocks while none matches.
   [[nodiscard]] Result<SysvMessage> receive(long type = 0, const SysvReceiveOptions& options = {});
-  /// Never blocks: nullopt when no message matches.
-  [[nodiscard]] Result<std::optional<SysvMessage>> try_receive(long type = 0, const SysvReceiveOptions& options = {});
-  /// Polls until a message matches or \p deadline (nullopt).
-  [[nodiscard]] Result<std::optional<SysvMessage>> receive_until(long type, Deadline deadline,
-                                                                 const SysvReceiveOptions& options = {});
+  /// Never blocks: the message, or no message with kWouldBlock when none matches.
+  [[nodiscard]] Result<Attempt<SysvMessage>> try_receive(long type = 0, const SysvReceiveOptions& options = {});
+  /// Polls until a message matches or \p deadline (no message, kTimedOut).
+  [[nodiscard]] Result<Attempt<SysvMessage>> receive_until(long type, Deadline deadline,
+                                                           const SysvReceiveOptions& options = {});
 
   /// msgctl(IPC_STAT).
   [[nodiscard]] Result<SysvMqStat> stat() const;

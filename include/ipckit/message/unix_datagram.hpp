@@ -15,6 +15,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/message/datagram_socket.hpp"
 
 namespace ipckit {
@@ -50,10 +51,10 @@ class IPCKIT_API SeqPacketListener {
 
   /// Blocks until a client connects.
   [[nodiscard]] Result<DatagramSocket> accept();
-  /// Never blocks: an invalid DatagramSocket when no client is waiting.
-  [[nodiscard]] Result<DatagramSocket> try_accept();
-  /// Waits until \p deadline: an invalid DatagramSocket when none came.
-  [[nodiscard]] Result<DatagramSocket> accept_until(Deadline deadline);
+  /// Never blocks: a connection, or none with kWouldBlock when no client is waiting.
+  [[nodiscard]] Result<Attempt<DatagramSocket>> try_accept();
+  /// Waits until \p deadline: a connection, or none with kTimedOut when none came.
+  [[nodiscard]] Result<Attempt<DatagramSocket>> accept_until(Deadline deadline);
 
   /// The listening descriptor, for poll/epoll (readable = a client is waiting). Stays owned here.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }

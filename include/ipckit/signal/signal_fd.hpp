@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -47,13 +48,13 @@ class IPCKIT_API SignalFd {
 
   /// Blocks until a signal is pending; takes it.
   [[nodiscard]] Result<SignalInfo> read();
-  /// Never blocks: nullopt when none is pending.
-  [[nodiscard]] Result<std::optional<SignalInfo>> try_read();
-  /// Waits until a signal is pending and takes it; nullopt when \p deadline passes first.
-  [[nodiscard]] Result<std::optional<SignalInfo>> read_until(Deadline deadline);
+  /// Never blocks: the signal, or none with kWouldBlock when none is pending.
+  [[nodiscard]] Result<Attempt<SignalInfo>> try_read();
+  /// Waits until a signal is pending and takes it; none with kTimedOut when \p deadline passes first.
+  [[nodiscard]] Result<Attempt<SignalInfo>> read_until(Deadline deadline);
   /// read_until() with a deadline \p d from now.
   template <class Rep, class Period>
-  [[nodiscard]] Result<std::optional<SignalInfo>> read_for(std::chrono::duration<Rep, Period> d) {
+  [[nodiscard]] Result<Attempt<SignalInfo>> read_for(std::chrono::duration<Rep, Period> d) {
     return read_until(deadline_after(d));
   }
 

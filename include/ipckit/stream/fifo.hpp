@@ -20,6 +20,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
@@ -51,22 +52,22 @@ class IPCKIT_API Fifo {
   /// Blocks until a writer opens the FIFO. Errors: ENOENT (no FIFO: create it first), EACCES, and
   /// EINVAL when the path exists but is not a FIFO.
   [[nodiscard]] static Result<PipeReader> open_reader(std::string_view path, const FifoOpenOptions& options = {});
-  /// Waits for a writer until \p deadline (nullopt on timeout). Implemented as a non-blocking open
+  /// Waits for a writer until \p deadline (no reader, kTimedOut, when it passes). Implemented as a non-blocking open
   /// (which never waits) and a poll until the first writer writes or opens and closes again: Linux
   /// signals neither a writer's open() nor its presence, so a writer that opens but stays silent
   /// until the deadline counts as a timeout. The kernel's own blocking open is open_reader().
-  [[nodiscard]] static Result<std::optional<PipeReader>> open_reader_until(std::string_view path, Deadline deadline,
-                                                                        const FifoOpenOptions& options = {});
+  [[nodiscard]] static Result<Attempt<PipeReader>> open_reader_until(std::string_view path, Deadline deadline,
+                                                                  const FifoOpenOptions& options = {});
   /// Never blocks: opens for reading whether or not a writer exists (reads then see end of stream
   /// until one writes).
   [[nodiscard]] static Result<PipeReader> try_open_reader(std::string_view path, const FifoOpenOptions& options = {});
 
   /// Blocks until a reader opens the FIFO.
   [[nodiscard]] static Result<PipeWriter> open_writer(std::string_view path, const FifoOpenOptions& options = {});
-  /// Retries a non-blocking open until a reader appears or \p deadline passes (nullopt). Linux has no
+  /// Retries a non-blocking open until a reader appears or \p deadline passes (no writer, kTimedOut). Linux has no
   /// event for "a reader opened", so this polls with a growing pause (1 ms up to 20 ms).
-  [[nodiscard]] static Result<std::optional<PipeWriter>> open_writer_until(std::string_view path, Deadline deadline,
-                                                                        const FifoOpenOptions& options = {});
+  [[nodiscard]] static Result<Attempt<PipeWriter>> open_writer_until(std::string_view path, Deadline deadline,
+                                                                  const FifoOpenOptions& options = {});
   /// Never blocks. With no reader this fails with ENXIO and says what to do.
   [[nodiscard]] static Result<PipeWriter> try_open_writer(std::string_view path, const FifoOpenOptions& options = {});
 };

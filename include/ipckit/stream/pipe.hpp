@@ -60,8 +60,9 @@ class IPCKIT_API PipeReader : public StreamReadOps<PipeReader> {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   /// Hands over the descriptor (still O_NONBLOCK); the reader is left empty.
   [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
-  /// Closes the read end; the reader is left empty.
-  void close() noexcept { fd_.reset(); }
+  /// Closes the read end; the reader is left empty. Errors: close(2)'s (the descriptor is gone
+  /// either way).
+  [[nodiscard]] Result<void> close() { return fd_.close(); }
   /// The pipe's capacity in bytes (see pipe_capacity()).
   [[nodiscard]] Result<std::size_t> capacity() const { return pipe_capacity(fd_.get(), name_); }
   /// Sets the pipe's capacity (see set_pipe_capacity()); returns the size the kernel set.
@@ -98,8 +99,8 @@ class IPCKIT_API PipeWriter : public StreamWriteOps<PipeWriter> {
   /// Hands over the descriptor (still O_NONBLOCK); the writer is left empty.
   [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
   /// Closes the write end; the writer is left empty. Closing the last write end gives readers end
-  /// of stream.
-  void close() noexcept { fd_.reset(); }
+  /// of stream. Errors: close(2)'s (the descriptor is gone either way).
+  [[nodiscard]] Result<void> close() { return fd_.close(); }
   /// The pipe's capacity in bytes (see pipe_capacity()).
   [[nodiscard]] Result<std::size_t> capacity() const { return pipe_capacity(fd_.get(), name_); }
   /// Sets the pipe's capacity (see set_pipe_capacity()); returns the size the kernel set.

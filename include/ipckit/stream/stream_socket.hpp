@@ -19,6 +19,7 @@
 #include <string>
 #include <utility>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/socket_address.hpp"
@@ -57,8 +58,9 @@ class IPCKIT_API StreamSocket : public StreamReadOps<StreamSocket>, public Strea
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   /// Gives up the descriptor without closing it.
   [[nodiscard]] UniqueFd release() noexcept { return std::move(fd_); }
-  /// Closes the descriptor now (a blocked peer read then sees end of stream).
-  void close() noexcept { fd_.reset(); }
+  /// Closes the descriptor now (a blocked peer read then sees end of stream); the socket is left
+  /// empty. Errors: close(2)'s (the descriptor is gone either way).
+  [[nodiscard]] Result<void> close() { return fd_.close(); }
 
   /// shutdown(2): kWrite sends end of stream to the peer while this side can still read its reply.
   /// Errors: ENOTCONN if the socket is not connected.
@@ -98,10 +100,10 @@ class IPCKIT_API StreamListener {
   /// Blocks until a peer connects. Thread-safe (the kernel hands each connection to one caller).
   /// Errors: EMFILE/ENFILE (descriptor limits), ECONNABORTED is retried.
   [[nodiscard]] Result<StreamSocket> accept();
-  /// Never blocks: a connection if one is queued, else nullopt.
-  [[nodiscard]] Result<std::optional<StreamSocket>> try_accept();
-  /// Waits until \p deadline: nullopt when nobody connected in time.
-  [[nodiscard]] Result<std::optional<StreamSocket>> accept_until(Deadline deadline);
+  /// Never blocks: a connection if one is queued, else none with kWouldBlock.
+  [[nodiscard]] Result<Attempt<StreamSocket>> try_accept();
+  /// Waits until \p deadline: a connection, or none with kTimedOut when nobody connected in time.
+  [[nodiscard]] Result<Attempt<StreamSocket>> accept_until(Deadline deadline);
 
   /// The listening descriptor (-1 when empty); still owned by this listener.
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -141,10 +142,11 @@ class IPCKIT_API Subprocess {
   /// stream can finish). Errors: ECHILD when already reaped elsewhere, detached or never started.
   /// Not thread-safe.
   [[nodiscard]] Result<ExitStatus> wait();
-  /// Never blocks: the status if the child has ended, else nullopt.
-  [[nodiscard]] Result<std::optional<ExitStatus>> try_wait();
-  /// Waits until \p deadline; nullopt when the child is still running then. Does not close stdin.
-  [[nodiscard]] Result<std::optional<ExitStatus>> wait_until(Deadline deadline);
+  /// Never blocks: the status if the child has ended, else none with kWouldBlock.
+  [[nodiscard]] Result<Attempt<ExitStatus>> try_wait();
+  /// Waits until \p deadline; none with kTimedOut when the child is still running then. Does not
+  /// close stdin.
+  [[nodiscard]] Result<Attempt<ExitStatus>> wait_until(Deadline deadline);
   /// Sends \p signal (through the pidfd when there is one, so a reused pid is never hit). ESRCH-free:
   /// a child that already ended (but is not reaped) is not an error.
   [[nodiscard]] Result<void> kill(int signal);

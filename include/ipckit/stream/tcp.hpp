@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/stream/stream_socket.hpp"
@@ -38,10 +39,10 @@ class IPCKIT_API Tcp {
   /// or refused. Errors name the address: ECONNREFUSED, ETIMEDOUT, ENETUNREACH, getaddrinfo's.
   [[nodiscard]] static Result<StreamSocket> connect(std::string_view host, std::uint16_t port,
                                                     const TcpOptions& options = {});
-  /// Like connect(), but gives up at \p deadline (nullopt): a non-blocking connect, poll, SO_ERROR.
-  [[nodiscard]] static Result<std::optional<StreamSocket>> connect_until(std::string_view host, std::uint16_t port,
-                                                                         Deadline deadline,
-                                                                         const TcpOptions& options = {});
+  /// Like connect(), but gives up at \p deadline (no socket, kTimedOut): a non-blocking connect,
+  /// poll, SO_ERROR.
+  [[nodiscard]] static Result<Attempt<StreamSocket>> connect_until(std::string_view host, std::uint16_t port,
+                                                                   Deadline deadline, const TcpOptions& options = {});
 };
 
 }  // namespace ipckit

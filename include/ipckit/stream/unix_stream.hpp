@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
@@ -41,8 +42,8 @@ class IPCKIT_API UnixStream {
   /// Connects to a listener; blocks only while the listener's backlog is full. Errors: ENOENT (no
   /// such socket file), ECONNREFUSED (nobody listens), EACCES (permissions).
   [[nodiscard]] static Result<StreamSocket> connect(std::string_view address);
-  /// Like connect(), but gives up at \p deadline when the backlog stays full (nullopt).
-  [[nodiscard]] static Result<std::optional<StreamSocket>> connect_until(std::string_view address, Deadline deadline);
+  /// Like connect(), but gives up at \p deadline when the backlog stays full (no socket, kTimedOut).
+  [[nodiscard]] static Result<Attempt<StreamSocket>> connect_until(std::string_view address, Deadline deadline);
 
   /// A connected pair (socketpair AF_UNIX SOCK_STREAM, close-on-exec), e.g. to talk to a child.
   [[nodiscard]] static Result<std::pair<StreamSocket, StreamSocket>> pair();

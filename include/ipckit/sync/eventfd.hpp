@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
@@ -42,18 +43,19 @@ class IPCKIT_API EventFd {
   /// Adds n (> 0) to the count, blocking while it would exceed kMaxCount.
   /// Errors: invalid argument (n == 0 or n > kMaxCount), EBADF.
   [[nodiscard]] Result<void> write(std::uint64_t n = 1);
-  /// Adds n if that fits now; false (nothing added) when it would block. Never blocks. Errors as write().
-  [[nodiscard]] Result<bool> try_write(std::uint64_t n = 1);
+  /// Adds n if that fits now (kOk); kWouldBlock (nothing added) when it would block. Never blocks.
+  /// Errors as write().
+  [[nodiscard]] Result<IoStatus> try_write(std::uint64_t n = 1);
 
   /// Blocks until the count is > 0; returns it (counter mode, count reset to 0) or 1 (semaphore mode).
   [[nodiscard]] Result<std::uint64_t> read();
-  /// Never blocks: nullopt when the count is 0.
-  [[nodiscard]] Result<std::optional<std::uint64_t>> try_read();
-  /// Blocks until `deadline` at most: nullopt on timeout.
-  [[nodiscard]] Result<std::optional<std::uint64_t>> read_until(Deadline deadline);
+  /// Never blocks: the count as read() returns it, or no value with kWouldBlock when it is 0.
+  [[nodiscard]] Result<Attempt<std::uint64_t>> try_read();
+  /// Blocks until `deadline` at most: the count, or no value with kTimedOut.
+  [[nodiscard]] Result<Attempt<std::uint64_t>> read_until(Deadline deadline);
   /// read_until(deadline_after(d)).
   template <class Rep, class Period>
-  [[nodiscard]] Result<std::optional<std::uint64_t>> read_for(std::chrono::duration<Rep, Period> d) {
+  [[nodiscard]] Result<Attempt<std::uint64_t>> read_for(std::chrono::duration<Rep, Period> d) {
     return read_until(deadline_after(d));
   }
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "ipckit/core/attempt.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/result.hpp"
 
@@ -78,17 +79,18 @@ class IPCKIT_API FileLock {
   /// Errors: EDEADLK (kRecord: waiting would deadlock with another process), EBADF (a kExclusive record
   /// lock needs a descriptor open for writing, kShared for reading), ENOLCK, EINVAL.
   [[nodiscard]] static Result<FileLock> lock(int fd, LockSpec spec, std::string_view object = {});
-  /// Never blocks: nullopt when a conflicting lock is held. Errors as lock(), except EDEADLK (it never waits).
-  [[nodiscard]] static Result<std::optional<FileLock>> try_lock(int fd, LockSpec spec, std::string_view object = {});
-  /// Blocks at most until `deadline`: nullopt on timeout (never before the deadline). Polls with
+  /// Never blocks: the lock, or no lock with kWouldBlock when a conflicting lock is held. Errors as
+  /// lock(), except EDEADLK (it never waits).
+  [[nodiscard]] static Result<Attempt<FileLock>> try_lock(int fd, LockSpec spec, std::string_view object = {});
+  /// Blocks at most until `deadline`: the lock, or no lock with kTimedOut (never before the deadline). Polls with
   /// try_lock() and backoff (see the file comment); kNoDeadline waits as lock() does. Errors as lock().
-  [[nodiscard]] static Result<std::optional<FileLock>> lock_until(int fd, LockSpec spec, Deadline deadline,
-                                                                  std::string_view object = {});
+  [[nodiscard]] static Result<Attempt<FileLock>> lock_until(int fd, LockSpec spec, Deadline deadline,
+                                                            std::string_view object = {});
   /// lock_until() with deadline_after(d).
   template <class Rep, class Period>
-  [[nodiscard]] static Result<std::optional<FileLock>> lock_for(int fd, LockSpec spec,
-                                                                std::chrono::duration<Rep, Period> d,
-                                                                std::string_view object = {}) {
+  [[nodiscard]] static Result<Attempt<FileLock>> lock_for(int fd, LockSpec spec,
+                                                          std::chrono::duration<Rep, Period> d,
+                                                          std::string_view object = {}) {
     return lock_until(fd, spec, deadline_after(d), object);
   }
   /// A lock that would conflict with `spec` (kRecord/kOfd only), or nullopt if `spec` could be granted

@@ -26,16 +26,18 @@
 
 namespace ipckit {
 
-/// What an acquire returned. Every value but kBusy and kTimedOut means the caller now owns the mutex.
+/// What an acquire returned. Every value but kWouldBlock and kTimedOut means the caller now owns the mutex.
 enum class LockStatus {
   kLocked,     ///< acquired normally
   kOwnerDied,  ///< acquired; the previous owner died holding it: repair, mark_consistent(), unlock()
-  kBusy,       ///< try_lock(): another thread or process holds it (not acquired)
+  kWouldBlock,  ///< try_lock(): another thread or process holds it (not acquired)
   kTimedOut,   ///< lock_until(): the deadline passed first (not acquired). SharedCondvar::wait_until():
                ///< the deadline passed and the mutex is held again.
+  /// The name of kWouldBlock before 0.2 (one would-block name across ipckit).
+  kBusy [[deprecated("use LockStatus::kWouldBlock")]] = kWouldBlock,
 };
 
-/// The value as text ("locked", "owner died", "busy", "timed out").
+/// The value as text ("locked", "owner died", "would block", "timed out").
 [[nodiscard]] IPCKIT_API const char* to_string(LockStatus status) noexcept;
 
 /// True for the values that leave the caller owning the mutex (kLocked, kOwnerDied).
@@ -65,7 +67,7 @@ class IPCKIT_API RobustMutex {
   /// Blocks until acquired: kLocked or kOwnerDied. Errors: EDEADLK (this thread owns it),
   /// ENOTRECOVERABLE (an earlier owner died and nobody marked it consistent).
   [[nodiscard]] Result<LockStatus> lock();
-  /// Never blocks: kLocked, kOwnerDied or kBusy. Errors as lock() (EDEADLK when this thread owns it).
+  /// Never blocks: kLocked, kOwnerDied or kWouldBlock. Errors as lock() (EDEADLK when this thread owns it).
   [[nodiscard]] Result<LockStatus> try_lock();
   /// Blocks at most until `deadline`: kLocked, kOwnerDied or kTimedOut. Errors as lock().
   [[nodiscard]] Result<LockStatus> lock_until(Deadline deadline);

@@ -3,7 +3,7 @@
 /// POSIX semaphores: named (sem_open) and unnamed process-shared ones placed in shared memory.
 ///
 /// Both kinds count down with wait() and up with post(). Three forms of each wait: wait() blocks,
-/// try_wait() never blocks (false = the count was 0), wait_until(deadline) blocks at most until a
+/// try_wait() never blocks (kWouldBlock = the count was 0), wait_until(deadline) blocks at most until a
 /// steady_clock deadline (sem_clockwait on CLOCK_MONOTONIC, so wall-clock jumps do not matter).
 /// EINTR is retried; a timed wait keeps its absolute deadline across retries.
 ///
@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
@@ -62,13 +63,13 @@ class IPCKIT_API NamedSemaphore {
 
   /// Blocks until the count is > 0, then decrements it. Errors: EINVAL (not a semaphore).
   [[nodiscard]] Result<void> wait();
-  /// Decrements if the count is > 0 and returns true; false when it is 0. Never blocks.
-  [[nodiscard]] Result<bool> try_wait();
-  /// Like wait(), but returns false once `deadline` passes (never earlier).
-  [[nodiscard]] Result<bool> wait_until(Deadline deadline);
+  /// Decrements if the count is > 0 (kOk); kWouldBlock when it is 0. Never blocks.
+  [[nodiscard]] Result<IoStatus> try_wait();
+  /// Like wait() (kOk), but returns kTimedOut once `deadline` passes (never earlier).
+  [[nodiscard]] Result<IoStatus> wait_until(Deadline deadline);
   /// wait_until() with deadline_after(d).
   template <class Rep, class Period>
-  [[nodiscard]] Result<bool> wait_for(std::chrono::duration<Rep, Period> d) {
+  [[nodiscard]] Result<IoStatus> wait_for(std::chrono::duration<Rep, Period> d) {
     return wait_until(deadline_after(d));
   }
   /// Increments the count, waking one waiter. Errors: EOVERFLOW at SEM_VALUE_MAX. Async-signal-safe.
@@ -112,13 +113,13 @@ class IPCKIT_API SharedSemaphore {
 
   /// Blocks until the count is > 0, then decrements it; as NamedSemaphore::wait(). Thread- and process-safe.
   [[nodiscard]] Result<void> wait();
-  /// Decrements if the count is > 0 and returns true; false when it is 0. Never blocks.
-  [[nodiscard]] Result<bool> try_wait();
-  /// Like wait(), but returns false once `deadline` passes (never earlier).
-  [[nodiscard]] Result<bool> wait_until(Deadline deadline);
+  /// Decrements if the count is > 0 (kOk); kWouldBlock when it is 0. Never blocks.
+  [[nodiscard]] Result<IoStatus> try_wait();
+  /// Like wait() (kOk), but returns kTimedOut once `deadline` passes (never earlier).
+  [[nodiscard]] Result<IoStatus> wait_until(Deadline deadline);
   /// wait_until() with deadline_after(d).
   template <class Rep, class Period>
-  [[nodiscard]] Result<bool> wait_for(std::chrono::duration<Rep, Period> d) {
+  [[nodiscard]] Result<IoStatus> wait_for(std::chrono::duration<Rep, Period> d) {
     return wait_until(deadline_after(d));
   }
   /// Increments the count, waking one waiter. Errors: EOVERFLOW at SEM_VALUE_MAX. Async-signal-safe.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ipckit/core/deadline.hpp"
+#include "ipckit/core/io.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/ownership.hpp"
 #include "ipckit/core/result.hpp"
@@ -75,13 +76,14 @@ class IPCKIT_API SysvSemaphoreSet {
   /// Applies every op atomically, blocking until all can be applied. Errors: E2BIG (more than SEMOPM
   /// ops), EFBIG (index out of range), ERANGE (value would pass SEMVMX), EIDRM (set removed), EACCES.
   [[nodiscard]] Result<void> apply(std::span<const SemOp> ops);
-  /// IPC_NOWAIT: true when applied, false when it would have blocked (nothing applied).
-  [[nodiscard]] Result<bool> try_apply(std::span<const SemOp> ops);
-  /// semtimedop with the time left, recomputed per attempt (EINTR): false once the deadline passes.
-  [[nodiscard]] Result<bool> apply_until(std::span<const SemOp> ops, Deadline deadline);
+  /// IPC_NOWAIT: kOk when applied, kWouldBlock when it would have blocked (nothing applied).
+  [[nodiscard]] Result<IoStatus> try_apply(std::span<const SemOp> ops);
+  /// semtimedop with the time left, recomputed per attempt (EINTR): kOk when applied, kTimedOut once
+  /// the deadline passes (nothing applied).
+  [[nodiscard]] Result<IoStatus> apply_until(std::span<const SemOp> ops, Deadline deadline);
   /// apply_until() with deadline_after(d).
   template <class Rep, class Period>
-  [[nodiscard]] Result<bool> apply_for(std::span<const SemOp> ops, std::chrono::duration<Rep, Period> d) {
+  [[nodiscard]] Result<IoStatus> apply_for(std::span<const SemOp> ops, std::chrono::duration<Rep, Period> d) {
     return apply_until(ops, deadline_after(d));
   }
 
