@@ -123,7 +123,7 @@ void run_broadcast(const std::string& name, bool patch_ctl, const std::uint8_t* 
     auto sub = ipckit::BroadcastSubscriber::open(name, ipckit::OpenMode::kOpenExisting, broadcast_options());
     (void)pub->try_send(kMessage);
     (void)pub->try_send(kMessage);
-    pub->close();
+    (void)pub->close();
     if (sub) {
       patch(patch_ctl ? name + ".ctl" : name, data, half);
       drain(*sub);
