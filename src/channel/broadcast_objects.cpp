@@ -31,7 +31,11 @@ namespace detail::broadcast {
 
 EvictLine* evict_line(cl::Header* h) noexcept { return reinterpret_cast<EvictLine*>(h->reserved_line); }
 
-std::uint64_t slot_size_for(std::uint64_t max) noexcept { return kSlotHeader + ((max + 7) & ~std::uint64_t{7}); }
+std::uint64_t slot_size_for(std::uint64_t max) noexcept {
+  constexpr std::uint64_t line = channel_layout::kCacheLine;
+  const std::uint64_t size = (kSlotHeader + max + line - 1) & ~(line - 1);
+  return size;
+}
 
 std::string suffix_name(std::string_view name, std::string_view suffix) {
   std::string s(name);
@@ -139,10 +143,29 @@ std::vector<std::uint64_t> list_subscribers(std::string_view name) {
 
 std::string sub_name(std::string_view name, std::uint64_t id) { return fmt::format("{}.sub.{}", name, id); }
 
-Unexpected forked(const detail::ChannelMap& m, const char* role) {
-  return fail_library(LibraryCode::kRoleTaken, "channel", quoted(m.name),
-                      fmt::format("this {} endpoint was inherited through fork(); open a new endpoint in the "
-                                  "child", role));
+Result<BroadcastObjects> open_objects(std::string_view name, OpenMode mode, const BroadcastOptions& options,
+                                      bool read_only) {
+  if (auto v = check_derived_names(name); !v) return fail(v.error());
+  if (mode != OpenMode::kOpenExisting) {
+    if (auto v = check_slots(name, options.channel.capacity, options.channel.max_message, false); !v) {
+      return fail(v.error());
+    }
+  }
+  auto m = open_segment(name, mode, options.channel, 0, cl::kPatternBroadcast, read_only,
+                        static_cast<std::uint64_t>(options.policy));
+  if (!m) return fail(m.error());
+  if (auto v = check_slots(name, m->capacity, m->max_message, true); !v) return fail(v.error());
+  auto ctl = open_ctl(name, options.channel);
+  if (!ctl) return fail(ctl.error());
+  return BroadcastObjects{std::move(*m), std::move(*ctl)};
+}
+
+bool record_owner_dead(SubscriberRecord& rec) noexcept {
+  ProcessIdentity who;
+  who.pid = aref(rec.who.pid).load(std::memory_order_relaxed);
+  who.start_time = aref(rec.who.start_time).load(std::memory_order_relaxed);
+  who.pid_ns = aref(rec.who.pid_ns).load(std::memory_order_relaxed);
+  return liveness(who) == Liveness::kDead;
 }
 
 BroadcastPolicy read_policy(const cl::Header* h) noexcept {
@@ -153,27 +176,6 @@ BroadcastPolicy read_policy(const cl::Header* h) noexcept {
 }  // namespace detail::broadcast
 
 using namespace detail::broadcast;
-
-const char* to_string(BroadcastPolicy policy) noexcept {
-  switch (policy) {
-    case BroadcastPolicy::kLapse: return "lapse";
-    case BroadcastPolicy::kBlock: return "block";
-  }
-  return "unknown";
-}
-
-const char* to_string(BroadcastStatus status) noexcept {
-  switch (status) {
-    case BroadcastStatus::kOk: return "ok";
-    case BroadcastStatus::kWouldBlock: return "would block";
-    case BroadcastStatus::kTimedOut: return "timed out";
-    case BroadcastStatus::kPeerClosed: return "peer closed";
-    case BroadcastStatus::kPeerDied: return "peer died";
-    case BroadcastStatus::kLapsed: return "lapsed";
-    case BroadcastStatus::kEvicted: return "evicted";
-  }
-  return "unknown";
-}
 
 // ------------------------------------------------------------------------------------------------
 // BroadcastChannel

@@ -12,6 +12,7 @@
 #include "ipckit/channel/broadcast.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
 #include "ipckit/core/mapping.hpp"
+#include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 
 namespace ipckit::detail {
@@ -29,7 +30,9 @@ namespace broadcast {
 
 // The eviction line: the common header's reserved line (896), written only by the publisher.
 [[nodiscard]] EvictLine* evict_line(channel_layout::Header* h) noexcept;
-// Bytes of one slot for messages of up to `max` bytes: header + payload rounded up to 8.
+// Bytes of one slot for messages of up to `max` bytes: header + payload rounded up to whole cache
+// lines (channel_layout::kCacheLine), so the publisher writing a slot never false-shares with a
+// subscriber reading the one before it (8-byte rounding until layout 3.0).
 [[nodiscard]] std::uint64_t slot_size_for(std::uint64_t max) noexcept;
 [[nodiscard]] std::string suffix_name(std::string_view name, std::string_view suffix);
 // kInvalidArgument (kCorrupt when read from an object) unless the ring holds at least 2 slots.
@@ -43,8 +46,22 @@ namespace broadcast {
 // Ids of every `<name>.sub.<id>` in /dev/shm.
 [[nodiscard]] std::vector<std::uint64_t> list_subscribers(std::string_view name);
 [[nodiscard]] std::string sub_name(std::string_view name, std::uint64_t id);
-// kRoleTaken: an endpoint used in a child that inherited it through fork().
-[[nodiscard]] Unexpected forked(const ChannelMap& m, const char* role);
+// The data object and `.ctl` of one endpoint, opened (or created) and validated.
+struct BroadcastObjects {
+  ChannelMap data;
+  Mapping ctl;
+};
+// What both sides' open() do first: the derived names checked before anything is created, the
+// sizes, the data object (`read_only` for subscribers: mapped PROT_READ) and `.ctl`.
+[[nodiscard]] Result<BroadcastObjects> open_objects(std::string_view name, OpenMode mode,
+                                                    const BroadcastOptions& options, bool read_only);
+// The slot of message `m` in a ring of `slots` slots of `slot_size` bytes.
+[[nodiscard]] inline SlotHeader* slot_at(const ChannelMap& m, std::uint64_t slots, std::uint64_t slot_size,
+                                         std::uint64_t message) noexcept {
+  return reinterpret_cast<SlotHeader*>(m.ring + (message % slots) * slot_size);
+}
+// Whether the process that wrote `rec` is dead (pid + start time + pid-ns; reads /proc).
+[[nodiscard]] bool record_owner_dead(SubscriberRecord& rec) noexcept;
 [[nodiscard]] BroadcastPolicy read_policy(const channel_layout::Header* h) noexcept;
 
 }  // namespace broadcast

@@ -44,6 +44,7 @@ using namespace mpmc_layout;  // the slot state word and the MPMC line (include/
 
 constexpr std::uint64_t kMemberTable = std::uint64_t{MpmcChannel::kMaxMembers} * sizeof(cl::RoleSlot);
 static_assert(MpmcChannel::kMaxMembers <= kOwnerMask);  // a slot's owner field names any member
+static_assert(kMemberTable % cl::kCacheLine == 0);  // the slots start on a line, so each is whole lines
 
 std::uint64_t slot_size_for(std::uint64_t max) noexcept {
   return (kSlotHeader + max + kSlotAlign - 1) & ~(kSlotAlign - 1);
@@ -124,37 +125,11 @@ void wake_everyone(cl::Header* h) noexcept {
 }
 }  // namespace
 
-MpmcCore::MpmcCore(MpmcCore&& other) noexcept { *this = std::move(other); }
-
-MpmcCore& MpmcCore::operator=(MpmcCore&& o) noexcept {
-  if (this == &o) return *this;
-  (void)close();
-  map_ = std::move(o.map_);
-  o.map_.header = nullptr;
-  o.map_.ring = nullptr;
-  slots_base_ = std::exchange(o.slots_base_, nullptr);
-  slots_ = o.slots_;
-  mask_ = o.mask_;
-  shift_ = o.shift_;
-  slot_size_ = o.slot_size_;
-  role_ = o.role_;
-  member_ = o.member_;
-  claim_ = std::exchange(o.claim_, 0);
-  fork_generation_ = o.fork_generation_;
-  reclaimed_ = o.reclaimed_;
-  options_ = o.options_;
-  next_check_ = o.next_check_;
-  departures_seen_ = o.departures_seen_;
-  session_joins_ = o.session_joins_;
-  joins_seen_ = o.joins_seen_;
-  last_status_ = o.last_status_;
-  draining_to_end_ = o.draining_to_end_;
-  return *this;
-}
+MpmcCore& MpmcCore::operator=(MpmcCore&& other) noexcept { return replace_endpoint(*this, std::move(other)); }
 
 MpmcCore::~MpmcCore() { (void)close(); }
 
-MpmcCore::Stats* MpmcCore::stats() const noexcept { return stats_of(members(map_)[member_]); }
+MpmcCore::Stats* MpmcCore::stats() const noexcept { return stats_of(members(at_.map)[member_]); }
 
 std::byte* MpmcCore::slot_of(std::uint64_t pos) const noexcept { return slots_base_ + (pos & mask_) * slot_size_; }
 
@@ -162,16 +137,8 @@ std::uint64_t* MpmcCore::word_of(std::uint64_t pos) const noexcept {
   return reinterpret_cast<std::uint64_t*>(slot_of(pos));
 }
 
-bool MpmcCore::usable() const noexcept {
-  return map_.header != nullptr && fork_generation_ == g_fork_generation.load(std::memory_order_relaxed);
-}
-
 Error MpmcCore::unusable_error(const char* call) const {
-  if (map_.header == nullptr) {
-    return Error::library(LibraryCode::kInvalidArgument, call, "", "the MPMC endpoint is closed");
-  }
-  return Error::library(LibraryCode::kRoleTaken, call, quoted(map_.name),
-                        "this MPMC endpoint was inherited through fork(); open a new endpoint in the child");
+  return at_.unusable_error(call, role_ == Role::kProducer ? "MPMC producer" : "MPMC consumer");
 }
 
 Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const ChannelOptions& options,
@@ -188,43 +155,41 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   if (!self) return fail(self.error());
 
   MpmcCore c;
-  c.map_ = std::move(*m);
+  c.role_ = role;
+  c.at_ = Attachment(std::move(*m), options, 0, false);  // the claim is the member slot taken below
   c.slots_ = slots;
   c.mask_ = slots - 1;
   c.shift_ = static_cast<unsigned>(std::countr_zero(slots));
-  c.slot_size_ = slot_size_for(c.map_.max_message);
-  c.slots_base_ = c.map_.ring + kMemberTable;
-  c.role_ = role;
-  c.options_ = options;
-  c.fork_generation_ = fork_generation();
+  c.slot_size_ = slot_size_for(c.at_.map.max_message);
+  c.slots_base_ = c.at_.map.ring + kMemberTable;
 
   // Join: a free member slot, else repair and take a dead member's.
   const std::uint64_t mine = make_claim(*self);
-  cl::RoleSlot* table = members(c.map_);
-  for (int attempt = 0; attempt < 3 && c.claim_ == 0; ++attempt) {
+  cl::RoleSlot* table = members(c.at_.map);
+  for (int attempt = 0; attempt < 3 && c.at_.claim == 0; ++attempt) {
     for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
       if (aref(table[i].claim).load(std::memory_order_relaxed) != 0) continue;
       if (try_claim_slot(table[i], 0, mine, *self, options.wait)) {
         c.member_ = i;
-        c.claim_ = mine;
+        c.at_.claim = mine;
         break;
       }
     }
-    if (c.claim_ != 0) break;
+    if (c.at_.claim != 0) break;
     // Every slot held: repair the dead members' (reap frees them) and look again.
     bool freed = false;
     for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
       const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
       if (cur != 0 && holder_state(table[i], cur) == HolderState::kDead) {
         c.reap(i, cur);
-        c.reclaimed_ = true;
+        c.at_.reclaimed = true;
         freed = true;
       }
     }
     if (!freed) break;
   }
-  if (c.claim_ == 0) {
-    c.map_.header = nullptr;  // nothing to release
+  if (c.at_.claim == 0) {
+    c.at_.detach();  // nothing to release
     return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(name),
                         fmt::format("all {} MPMC member slots are held by live processes; close an endpoint first",
                                     MpmcChannel::kMaxMembers));
@@ -232,39 +197,36 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   Stats* s = c.stats();
   std::memset(static_cast<void*>(s), 0, sizeof(Stats));  // counters of a previous holder were folded already
   aref(s->role).store(static_cast<std::uint64_t>(role), std::memory_order_relaxed);
-  aref(role == Role::kProducer ? line(c.map_.header)->producer_joins : line(c.map_.header)->consumer_joins)
+  aref(role == Role::kProducer ? line(c.at_.map.header)->producer_joins : line(c.at_.map.header)->consumer_joins)
       .fetch_add(1, std::memory_order_relaxed);
-  c.next_check_ = Clock::now() + options.liveness_interval;
-  c.departures_seen_ = aref(line(c.map_.header)->departures).load(std::memory_order_acquire);
+  c.at_.next_check = Clock::now() + options.liveness_interval;
+  c.departures_seen_ = aref(line(c.at_.map.header)->departures).load(std::memory_order_acquire);
   c.start_session();
   return c;
 }
 
 Result<void> MpmcCore::close() noexcept {
-  if (map_.header == nullptr) return {};
-  if (fork_generation_ == fork_generation() && claim_ != 0) {
-    cl::Header* h = map_.header;
-    cl::RoleSlot& me = members(map_)[member_];
+  if (!at_.attached()) return {};
+  if (at_.ours() && at_.claim != 0) {
+    cl::Header* h = at_.map.header;
+    cl::RoleSlot& me = members(at_.map)[member_];
     fold_stats(h, stats());
     aref(role_ == Role::kProducer ? line(h)->producer_exit : line(h)->consumer_exit)
         .store(kExitClosed, std::memory_order_relaxed);
-    release_role(me, claim_);
+    release_role(me, at_.claim);
     // Waiters of either side learn about the departure now rather than at their next check: the
     // departures count makes their next wait() run check_members() at once.
     aref(line(h)->departures).fetch_add(1, std::memory_order_release);
     wake_everyone(h);
   }
   // In a forked child the member slot is the parent's: only our mapping goes.
-  map_.mapping.reset();
-  map_.header = nullptr;
-  map_.ring = nullptr;
+  at_.detach();
   slots_base_ = nullptr;
-  claim_ = 0;
   return {};
 }
 
 ChannelStatus MpmcCore::claim_write(Claimed& out) noexcept {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   // relaxed: the counter is a hint; the slot word's acquire load/CAS is what orders the data.
   std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
   for (std::uint64_t steps = 0;; ++steps) {
@@ -307,12 +269,12 @@ void MpmcCore::publish(const Claimed& c, std::uint64_t length) noexcept {
   // Dekker with wait(): a consumer increments consumer_sleeping, fences (seq_cst) and re-checks
   // the slots; we publish, fence and read the count. One of us sees the other.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   if (wake_one_announced(h->wait.consumer_sleeping, h->wait.data_seq)) bump(stats()->futex_wakes);
 }
 
 ChannelStatus MpmcCore::claim_read(Claimed& out) noexcept {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   std::uint64_t pos = aref(h->cons.head).load(std::memory_order_relaxed);  // a hint, as in claim_write
   for (std::uint64_t steps = 0;; ++steps) {
     if (steps > kMaxHintSteps * slots_) return ChannelStatus::kWouldBlock;  // see kMaxHintSteps
@@ -383,7 +345,7 @@ void MpmcCore::finish_read(const Claimed& c) noexcept {
   bump(s->received);
   if (c.redelivered) bump(s->redelivered);
   std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker with a producer's wait(), as in publish()
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   if (wake_one_announced(h->wait.producer_sleeping, h->wait.space_seq)) bump(s->futex_wakes);
 }
 
@@ -399,7 +361,7 @@ void MpmcCore::abandon(const Claimed& c) noexcept {
     // A view never released: handed to another consumer, flagged (as the repair of a dead consumer).
     aref(*word).store(make_word(lap, kFull, 0, true), std::memory_order_release);
     // release: the word is written before the count that sends consumers looking for it.
-    aref(line(map_.header)->orphans).fetch_add(1, std::memory_order_release);
+    aref(line(at_.map.header)->orphans).fetch_add(1, std::memory_order_release);
   }
   wake_other_side();
 }
@@ -409,7 +371,7 @@ std::uint64_t MpmcCore::length_at(const Claimed& c) const noexcept {
 }
 
 bool MpmcCore::ready_now() const noexcept {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   if (role_ == Role::kProducer) {
     const std::uint64_t pos = aref(h->prod.tail).load(std::memory_order_relaxed);
     const std::uint64_t w = aref(*word_of(pos)).load(std::memory_order_acquire);
@@ -423,16 +385,16 @@ bool MpmcCore::ready_now() const noexcept {
   return aref(line(h)->orphans).load(std::memory_order_relaxed) > 0;
 }
 
-void MpmcCore::wake_other_side() noexcept { wake_everyone(map_.header); }
+void MpmcCore::wake_other_side() noexcept { wake_everyone(at_.map.header); }
 
 void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   auto self = self_identity();
   if (!self) return;
-  cl::RoleSlot& slot = members(map_)[index];
+  cl::RoleSlot& slot = members(at_.map)[index];
   // Only the process whose CAS wins repairs; if it dies while repairing, its own claim is now the
   // dead one and the next process repeats the (idempotent) repair.
   if (!try_claim_slot(slot, dead, make_claim(*self), *self, WaitStrategy::kBlocking)) return;
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   aref(h->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
   Stats* s = stats_of(slot);
   const std::uint64_t role = aref(s->role).load(std::memory_order_relaxed);
@@ -471,12 +433,12 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
 void MpmcCore::start_session() noexcept {
   // Sessions (docs/channel.md): the other side's departure is ours if one of its members is
   // attached now, or (consumer) if data is left to read; else only once another one joined.
-  MpmcLine* l = line(map_.header);
+  MpmcLine* l = line(at_.map.header);
   const bool producer = role_ == Role::kProducer;
   const std::uint64_t joins = aref(producer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
   const auto other_role = static_cast<std::uint64_t>(producer ? Role::kConsumer : Role::kProducer);
   bool attached = !producer && ready_now();
-  cl::RoleSlot* table = members(map_);
+  cl::RoleSlot* table = members(at_.map);
   for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers && !attached; ++i) {
     if (i == member_) continue;
     const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
@@ -488,7 +450,7 @@ void MpmcCore::start_session() noexcept {
 }
 
 ChannelStatus MpmcCore::check_members() {
-  cl::RoleSlot* table = members(map_);
+  cl::RoleSlot* table = members(at_.map);
   std::uint32_t others = 0;  // live members of the other side
   const auto other_role = static_cast<std::uint64_t>(role_ == Role::kProducer ? Role::kConsumer : Role::kProducer);
   for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
@@ -506,7 +468,7 @@ ChannelStatus MpmcCore::check_members() {
     if (role == other_role || role == 0) ++others;
   }
   if (others != 0) return ChannelStatus::kOk;
-  MpmcLine* l = line(map_.header);
+  MpmcLine* l = line(at_.map.header);
   const bool producer = role_ == Role::kProducer;
   // Nobody of the other side joined in our session (ever, or since the one we came after left):
   // keep waiting for the first one.
@@ -529,28 +491,28 @@ ChannelStatus MpmcCore::check_members() {
 ChannelStatus MpmcCore::poll_members() {
   const auto now = Clock::now();
   // acquire: pairs with the release increment after a member closed or was reaped.
-  const std::uint64_t departures = aref(line(map_.header)->departures).load(std::memory_order_acquire);
-  MpmcLine* l = line(map_.header);
+  const std::uint64_t departures = aref(line(at_.map.header)->departures).load(std::memory_order_acquire);
+  MpmcLine* l = line(at_.map.header);
   const std::uint64_t joins =
       aref(role_ == Role::kProducer ? l->consumer_joins : l->producer_joins).load(std::memory_order_relaxed);
   // Between checks the last answer stands (an end stays an end until someone joins or leaves).
-  if (!draining_to_end_ && now < next_check_ && departures == departures_seen_ && joins == joins_seen_) {
+  if (!draining_to_end_ && now < at_.next_check && departures == departures_seen_ && joins == joins_seen_) {
     return last_status_;
   }
   draining_to_end_ = false;  // check_members() sets it again while records are left
   departures_seen_ = departures;
   joins_seen_ = joins;
-  next_check_ = now + options_.liveness_interval;
+  at_.next_check = now + at_.options.liveness_interval;
   last_status_ = check_members();
   return last_status_;
 }
 
 ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   const bool producer = role_ == Role::kProducer;
   if (spins == 0) bump(producer ? stats()->full_waits : stats()->empty_waits);
-  const bool may_sleep = options_.wait == WaitStrategy::kBlocking ||
-                         (options_.wait == WaitStrategy::kSpinThenFutex && spins >= options_.spin_iterations);
+  const bool may_sleep = at_.options.wait == WaitStrategy::kBlocking ||
+                         (at_.options.wait == WaitStrategy::kSpinThenFutex && spins >= at_.options.spin_iterations);
   if (!may_sleep) {
     ++spins;
     cpu_relax();
@@ -562,32 +524,20 @@ ChannelStatus MpmcCore::wait(Deadline deadline, std::uint32_t& spins) {
   }
   ++spins;
   if (auto st = poll_members(); st != ChannelStatus::kOk) return st;
-  std::uint32_t& sleeping = producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping;
-  std::uint32_t& seq_word = producer ? h->wait.space_seq : h->wait.data_seq;
-  // acquire: pairs with the waker's release increment. Read BEFORE announcing: a waker that takes
-  // this announcement off must find the word already read, so its bump makes our futex_wait return
-  // at once. Read after the announcement (as this code once did), a wake landing between the two
-  // took the announcement, bumped a word we had not read yet, and left us asleep until the
-  // liveness interval although a slot was free (found by tools/model/announce_wake.pml, and seen
-  // as "one side did not finish" in the 4x4 bench row).
-  const std::uint32_t seq = aref(seq_word).load(std::memory_order_acquire);
-  // Counted as a sleeper until a waker takes the count off (see wake_one_announced()); never removed here.
-  aref(sleeping).fetch_add(1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in publish()/finish_read()
-  if (!ready_now()) {
-    const auto now = Clock::now();
-    Clock::duration left = std::min<Clock::duration>(options_.liveness_interval, next_check_ - now);
-    if (deadline != kNoDeadline) left = std::min<Clock::duration>(left, deadline - now);
-    futex_wait(&seq_word, seq, left);
-  }
+  // The channel's one sleep (src/channel/wait.hpp; the order seq read, announce, fence, re-check
+  // was model-checked in tools/model/announce_wake.pml). Dekker: pairs with the fence in
+  // publish()/finish_read() before their wake_one_announced().
+  (void)sleep_unless_ready(producer ? h->wait.producer_sleeping : h->wait.consumer_sleeping,
+                           producer ? h->wait.space_seq : h->wait.data_seq, at_.sleep_slice(deadline),
+                           [&] { return ready_now(); });
   if (passed(deadline)) return ChannelStatus::kTimedOut;
   return ChannelStatus::kOk;
 }
 
 ChannelCounters MpmcCore::counters() const noexcept {
   ChannelCounters c;
-  if (map_.header == nullptr) return c;
-  cl::Header* h = map_.header;
+  if (at_.map.header == nullptr) return c;
+  cl::Header* h = at_.map.header;
   c.sent = aref(h->prod.sent).load(std::memory_order_relaxed);
   c.received = aref(h->cons.received).load(std::memory_order_relaxed);
   c.full_waits = aref(h->prod.full_waits).load(std::memory_order_relaxed);
@@ -596,7 +546,7 @@ ChannelCounters MpmcCore::counters() const noexcept {
   c.redelivered = aref(h->cons.redelivered).load(std::memory_order_relaxed);
   c.reclaimed = aref(h->misc.reclaimed).load(std::memory_order_relaxed);
   c.skipped = aref(line(h)->skipped).load(std::memory_order_relaxed);
-  cl::RoleSlot* table = members(map_);
+  cl::RoleSlot* table = members(at_.map);
   for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
     if (aref(table[i].claim).load(std::memory_order_relaxed) == 0) continue;
     MpmcCore::Stats* s = stats_of(table[i]);
@@ -625,18 +575,7 @@ Result<MpmcProducer> MpmcProducer::open(std::string_view name, OpenMode mode, co
   return p;
 }
 
-MpmcProducer::MpmcProducer(MpmcProducer&& other) noexcept { *this = std::move(other); }
-
-MpmcProducer& MpmcProducer::operator=(MpmcProducer&& other) noexcept {
-  if (this == &other) return *this;
-  (void)close();  // a reservation of ours is abandoned (skipped), never left held by a departed member
-  core_ = std::move(other.core_);
-  held_ = other.held_;
-  held_len_ = other.held_len_;
-  reserved_ = std::exchange(other.reserved_, false);
-  return *this;
-}
-
+// Closing (also on move assignment) abandons a reservation of ours (skipped), never left held by a departed member.
 MpmcProducer::~MpmcProducer() { (void)close(); }
 
 Result<void> MpmcProducer::close() noexcept {
@@ -726,17 +665,7 @@ Result<MpmcConsumer> MpmcConsumer::open(std::string_view name, OpenMode mode, co
   return c;
 }
 
-MpmcConsumer::MpmcConsumer(MpmcConsumer&& other) noexcept { *this = std::move(other); }
-
-MpmcConsumer& MpmcConsumer::operator=(MpmcConsumer&& other) noexcept {
-  if (this == &other) return *this;
-  (void)close();  // a view of ours is handed to another consumer, never left held by a departed member
-  core_ = std::move(other.core_);
-  held_ = other.held_;
-  viewing_ = std::exchange(other.viewing_, false);
-  return *this;
-}
-
+// Closing (also on move assignment) hands a view of ours to another consumer, never left held by a departed member.
 MpmcConsumer::~MpmcConsumer() { (void)close(); }
 
 Result<void> MpmcConsumer::close() noexcept {

@@ -438,45 +438,6 @@ bool session_reached(cl::RoleSlot& slot, std::uint64_t first) noexcept {
   return aref(slot.claims).load(std::memory_order_relaxed) >= first;
 }
 
-void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept {
-  if (timeout <= Clock::duration::zero()) return;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
-  ts.tv_nsec = static_cast<long>(ns % 1000000000);
-  // Not FUTEX_PRIVATE_FLAG: the word is in memory shared between processes.
-  (void)::syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, nullptr, 0);
-}
-
-void futex_wake_all(std::uint32_t* word) noexcept { futex_wake(word, INT32_MAX); }
-
-void futex_wake(std::uint32_t* word, int count) noexcept {
-  (void)::syscall(SYS_futex, word, FUTEX_WAKE, count, nullptr, nullptr, 0);
-}
-
-void wake_seq(std::uint32_t& seq) noexcept {
-  aref(seq).fetch_add(1, std::memory_order_release);
-  futex_wake_all(&seq);
-}
-
-bool wake_one_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
-  std::uint32_t n = aref(announced).load(std::memory_order_relaxed);
-  while (n != 0 && !aref(announced).compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
-  }
-  if (n == 0) return false;
-  aref(seq).fetch_add(1, std::memory_order_release);  // as in wake_seq()
-  futex_wake(&seq, 1);
-  return true;
-}
-
-bool wake_all_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept {
-  // The plain load first: no locked instruction on the common path where nobody sleeps.
-  if (aref(announced).load(std::memory_order_relaxed) == 0) return false;
-  if (aref(announced).exchange(0, std::memory_order_relaxed) == 0) return false;
-  wake_seq(seq);
-  return true;
-}
-
 std::optional<ChannelParticipant> describe_slot(cl::RoleSlot& slot, const char* role) noexcept {
   const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
   if (claim == 0) return std::nullopt;

@@ -17,6 +17,7 @@
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
 #include "ipckit/core/unique_fd.hpp"
+#include "wait.hpp"
 
 namespace ipckit::detail {
 
@@ -108,40 +109,5 @@ template <class Pending>  // bool(): whether data of the role's last session is 
 }
 // Whether the role's current or last session is `first` or later.
 [[nodiscard]] bool session_reached(channel_layout::RoleSlot& slot, std::uint64_t first) noexcept;
-
-// FUTEX_WAIT on a shared (not private) word, relative timeout; returns when woken, on timeout, on
-// EINTR or when *word != expected.
-void futex_wait(std::uint32_t* word, std::uint32_t expected, Clock::duration timeout) noexcept;
-// FUTEX_WAKE of every waiter on `word`.
-void futex_wake_all(std::uint32_t* word) noexcept;
-// FUTEX_WAKE of at most `count` waiters on `word`.
-void futex_wake(std::uint32_t* word, int count) noexcept;
-
-// Wake-ups with sleep announcements (MPMC and broadcast). A sleeper adds itself to `announced`
-// (a count) before its Dekker fence and re-check, then sleeps on `seq`; it never removes itself. A
-// waker, after its own seq_cst fence, takes announcements off as it wakes, so a sleeper that was
-// woken but has not run yet is not woken again by every following message: one syscall per sleep,
-// not per message. A sleeper that left by timeout or found work on its re-check leaves a stale
-// announcement that costs a later waker one FUTEX_WAKE finding nobody, never a lost wake-up
-// (removing it itself could take another sleeper's announcement).
-//
-// Bumps `seq` (release: pairs with the sleeper's acquire load of it before its re-check, so a
-// sleeper that reads the new value also sees what the waker published) and wakes every waiter.
-void wake_seq(std::uint32_t& seq) noexcept;
-// Takes one announcement off and wakes one sleeper (one message or one free slot feeds one
-// sleeper). False when nobody was announced.
-bool wake_one_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept;
-// Takes every announcement off and wakes all sleepers (broadcast: every subscriber wants every
-// message). False when nobody was announced.
-bool wake_all_announced(std::uint32_t& announced, std::uint32_t& seq) noexcept;
-
-// One spin-loop pause (PAUSE on x86, YIELD on arm).
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
 
 }  // namespace ipckit::detail

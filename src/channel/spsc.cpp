@@ -18,26 +18,6 @@ namespace ipckit {
 namespace cl = channel_layout;
 using detail::aref;
 
-const char* to_string(WaitStrategy strategy) noexcept {
-  switch (strategy) {
-    case WaitStrategy::kBusyPoll: return "busy-poll";
-    case WaitStrategy::kSpinThenFutex: return "spin-then-futex";
-    case WaitStrategy::kBlocking: return "blocking";
-  }
-  return "unknown";
-}
-
-const char* to_string(ChannelStatus status) noexcept {
-  switch (status) {
-    case ChannelStatus::kOk: return "ok";
-    case ChannelStatus::kWouldBlock: return "would block";
-    case ChannelStatus::kTimedOut: return "timed out";
-    case ChannelStatus::kPeerClosed: return "peer closed";
-    case ChannelStatus::kPeerDied: return "peer died";
-  }
-  return "unknown";
-}
-
 namespace {
 
 // Spins between clock reads in busy-poll loops: steady_clock is a vDSO read (no syscall) but not free.
@@ -66,34 +46,6 @@ auto map_then_attach(Result<detail::ChannelMap> map, Attach attach) -> decltype(
 
 Unexpected corrupt(const detail::ChannelMap& m, std::string call, std::string detail) {
   return fail_library(LibraryCode::kCorrupt, std::move(call), quoted(m.name), std::move(detail));
-}
-
-Unexpected forked(const detail::ChannelMap& m, const char* role) {
-  return fail_library(LibraryCode::kRoleTaken, "channel", quoted(m.name),
-                      fmt::format("this {} endpoint was inherited through fork(); the {} role belongs to "
-                                  "the parent: open a new endpoint in the child", role, role));
-}
-
-// Status of the holder of `slot` as seen by its peer: kOk while it may still act, or while the end
-// recorded in the slot belongs to a session before `first_session` (detail::first_session()).
-ChannelStatus peer_status(cl::RoleSlot& slot, std::uint64_t first_session, detail::PeerWatch& watch,
-                          std::uint64_t& dead_claim, Clock::time_point& next_check, std::chrono::milliseconds interval,
-                          bool force) {
-  const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
-  if (claim == 0) {
-    return aref(slot.closed).load(std::memory_order_relaxed) != 0 && detail::session_reached(slot, first_session)
-               ? ChannelStatus::kPeerClosed
-               : ChannelStatus::kOk;
-  }
-  if (claim == dead_claim) return ChannelStatus::kPeerDied;
-  const auto now = Clock::now();
-  if (!force && now < next_check) return ChannelStatus::kOk;
-  next_check = now + interval;
-  if (watch.check(slot, claim) == detail::HolderState::kDead && detail::session_reached(slot, first_session)) {
-    dead_claim = claim;
-    return ChannelStatus::kPeerDied;
-  }
-  return ChannelStatus::kOk;
 }
 
 // Error builders for the fast-path functions, kept out of line so those stay small (no string
@@ -151,14 +103,10 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
   auto claim = detail::claim_role(map, map.header->producer, "producer", options.wait);
   if (!claim) return fail(claim.error());
   SpscProducer p;
-  p.map_ = std::move(map);
-  p.options_ = options;
-  p.claim_ = claim->claim;
-  p.reclaimed_ = claim->reclaimed;
-  p.fork_generation_ = detail::fork_generation();
-  p.mask_ = p.map_.capacity - 1;
-  cl::Header* h = p.map_.header;
-  const std::uint64_t cap = p.map_.capacity;
+  p.at_ = detail::Attachment(std::move(map), options, claim->claim, claim->reclaimed);
+  p.mask_ = p.at_.map.capacity - 1;
+  cl::Header* h = p.at_.map.header;
+  const std::uint64_t cap = p.at_.map.capacity;
 
   // Find where the previous producer stopped: walk the committed records from the consumer's head
   // (or the last published tail) to the first zero commit word. Each producer zeroes the word after
@@ -167,7 +115,7 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
   const std::uint64_t head = aref(h->cons.head).load(std::memory_order_acquire);  // pairs with release in release()
   const std::uint64_t ptail = aref(h->prod.tail).load(std::memory_order_acquire);  // pairs with release in flush()
   if ((head & 7) != 0) {
-    return corrupt(p.map_, "channel_open", fmt::format("consumer index {:#x} is not 8-byte aligned", head));
+    return corrupt(p.at_.map, "channel_open", fmt::format("consumer index {:#x} is not 8-byte aligned", head));
   }
   std::uint64_t pos = (ptail >= head && ptail - head <= cap && (ptail & 7) == 0) ? ptail : head;
   for (std::uint64_t steps = 0;; ++steps) {
@@ -177,22 +125,22 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
     const std::uint64_t off = pos & p.mask_;
     const std::uint64_t len = w >> 32;
     if ((w & cl::kCommitted) == 0 || (w & cl::kTagMask) != cl::position_tag(pos) || steps > cap / 8) {
-      return corrupt(p.map_, "channel_open",
+      return corrupt(p.at_.map, "channel_open",
                      fmt::format("record word {:#x} at position {:#x} does not belong there", w, pos));
     }
     if ((w & cl::kPad) != 0) {
-      if (off == 0 || len != 0) return corrupt(p.map_, "channel_open", fmt::format("bad padding record at {:#x}", pos));
+      if (off == 0 || len != 0) return corrupt(p.at_.map, "channel_open", fmt::format("bad padding record at {:#x}", pos));
       pos += cap - off;
     } else {
-      if (len > p.map_.max_message || off + cl::record_size(len) > cap) {
-        return corrupt(p.map_, "channel_open",
+      if (len > p.at_.map.max_message || off + cl::record_size(len) > cap) {
+        return corrupt(p.at_.map, "channel_open",
                        fmt::format("record of {} bytes at position {:#x} exceeds max {} or the ring", len, pos,
-                                   p.map_.max_message));
+                                   p.at_.map.max_message));
       }
       pos += cl::record_size(len);
     }
     if (pos - head > cap) {
-      return corrupt(p.map_, "channel_open", fmt::format("records run past the consumer index {:#x}", head));
+      return corrupt(p.at_.map, "channel_open", fmt::format("records run past the consumer index {:#x}", head));
     }
   }
   p.tail_ = pos;
@@ -201,101 +149,58 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
   p.full_waits_ = aref(h->prod.full_waits).load(std::memory_order_relaxed);
   p.wakes_ = aref(h->prod.futex_wakes).load(std::memory_order_relaxed);
   aref(h->prod.tail).store(p.tail_, std::memory_order_release);  // pairs with acquire in open() of the next producer
-  p.next_liveness_check_ = Clock::now() + options.liveness_interval;
   // A consumer that closed (or died) before we came ends nothing of ours: we wait for the next.
-  p.peer_session_ = detail::first_session(h->consumer, [] { return false; });
+  p.at_.peer.start(detail::first_session(h->consumer, [] { return false; }));
   return p;
-}
-
-SpscProducer::SpscProducer(SpscProducer&& other) noexcept { *this = std::move(other); }
-
-SpscProducer& SpscProducer::operator=(SpscProducer&& other) noexcept {
-  if (this == &other) return *this;
-  (void)close();
-  map_ = std::move(other.map_);
-  other.map_.header = nullptr;
-  other.map_.ring = nullptr;
-  mask_ = other.mask_;
-  tail_ = other.tail_;
-  head_cache_ = other.head_cache_;
-  sent_ = other.sent_;
-  full_waits_ = other.full_waits_;
-  wakes_ = other.wakes_;
-  batch_pos_ = other.batch_pos_;
-  batch_word_ = std::exchange(other.batch_word_, 0);
-  batch_count_ = std::exchange(other.batch_count_, 0);
-  res_pos_ = other.res_pos_;
-  res_len_ = other.res_len_;
-  reserved_ = std::exchange(other.reserved_, false);
-  reclaimed_ = other.reclaimed_;
-  claim_ = std::exchange(other.claim_, 0);
-  fork_generation_ = other.fork_generation_;
-  dead_claim_ = other.dead_claim_;
-  peer_session_ = other.peer_session_;
-  watch_ = std::move(other.watch_);
-  next_liveness_check_ = other.next_liveness_check_;
-  options_ = other.options_;
-  notify_ = std::move(other.notify_);
-  return *this;
 }
 
 SpscProducer::~SpscProducer() { (void)close(); }
 
 Result<void> SpscProducer::close() noexcept {
-  if (map_.header == nullptr) return {};
-  if (fork_generation_ == detail::fork_generation()) {
+  if (!at_.attached()) return {};
+  if (at_.ours()) {
     flush();
-    detail::release_role(map_.header->producer, claim_);
+    cl::Header* h = at_.map.header;
+    detail::release_role(h->producer, at_.claim);
     // Wake a sleeping consumer so it sees the close now rather than at its next liveness check.
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait_for_data()
-    if (aref(map_.header->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
-      aref(map_.header->wait.data_seq).fetch_add(1, std::memory_order_release);
-      detail::futex_wake_all(&map_.header->wait.data_seq);
-    }
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in sleep_unless_ready()
+    (void)detail::wake_all_announced(h->wait.consumer_sleeping, h->wait.data_seq);
     // Same for a consumer waiting in epoll (after the same fence).
-    if (aref(map_.header->wait.armed).load(std::memory_order_relaxed) != 0) (void)notify_.notify(map_);
+    if (aref(h->wait.armed).load(std::memory_order_relaxed) != 0) (void)notify_.notify(at_.map);
   }
   notify_.reset();
   // In a forked child the role is the parent's: only our mapping goes.
-  map_.mapping.reset();
-  map_.header = nullptr;
-  map_.ring = nullptr;
+  at_.detach();
   reserved_ = false;
-  watch_ = detail::PeerWatch{};
   return {};
 }
 
 ChannelCounters SpscProducer::counters() const noexcept {
-  return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
+  return at_.map.header != nullptr ? read_counters(at_.map.header) : ChannelCounters{};
 }
 
-[[gnu::cold]] Error SpscProducer::unusable_error() const {
-  if (map_.header == nullptr) {
-    return Error::library(LibraryCode::kInvalidArgument, "channel_send", "", "the producer is closed");
-  }
-  return forked(map_, "producer").value();
-}
+[[gnu::cold]] Error SpscProducer::unusable_error() const { return at_.unusable_error("channel_send", "producer"); }
 
 ChannelStatus SpscProducer::consumer_status(bool force) {
-  return peer_status(map_.header->consumer, peer_session_, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return at_.peer_status(at_.map.header->consumer, force);
 }
 
 Result<bool> SpscProducer::refresh_head(std::uint64_t need) {
   // acquire: pairs with the release store of head in SpscConsumer::release(); the consumer's reads
   // of the records before `head` happen-before we overwrite them.
-  const std::uint64_t head = aref(map_.header->cons.head).load(std::memory_order_acquire);
-  if (head > tail_ || tail_ - head > map_.capacity || (head & 7) != 0) {
-    return corrupt(map_, "channel_send",
+  const std::uint64_t head = aref(at_.map.header->cons.head).load(std::memory_order_acquire);
+  if (head > tail_ || tail_ - head > at_.map.capacity || (head & 7) != 0) {
+    return corrupt(at_.map, "channel_send",
                    fmt::format("consumer index {:#x} is outside [{:#x}, {:#x}]", head,
-                               tail_ >= map_.capacity ? tail_ - map_.capacity : 0, tail_));
+                               tail_ >= at_.map.capacity ? tail_ - at_.map.capacity : 0, tail_));
   }
   head_cache_ = head;
-  return tail_ + need - head <= map_.capacity;
+  return tail_ + need - head <= at_.map.capacity;
 }
 
 Result<ChannelStatus> SpscProducer::make_room(std::uint64_t need, Deadline deadline, bool may_wait) {
   // Fast path: the cached head says it fits; no shared line is touched.
-  if (tail_ + need - head_cache_ <= map_.capacity) return ChannelStatus::kOk;
+  if (tail_ + need - head_cache_ <= at_.map.capacity) return ChannelStatus::kOk;
   auto fits = refresh_head(need);
   if (!fits) return fail(fits.error());
   if (*fits) return ChannelStatus::kOk;
@@ -309,11 +214,11 @@ Result<ChannelStatus> SpscProducer::make_room(std::uint64_t need, Deadline deadl
 }
 
 Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline deadline) {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   aref(h->prod.full_waits).store(++full_waits_, std::memory_order_relaxed);
-  const WaitStrategy mode = options_.wait;
+  const WaitStrategy mode = at_.options.wait;
   const std::uint64_t spins = mode == WaitStrategy::kBusyPoll ? ~std::uint64_t{0}
-                              : mode == WaitStrategy::kSpinThenFutex ? options_.spin_iterations : 0;
+                              : mode == WaitStrategy::kSpinThenFutex ? at_.options.spin_iterations : 0;
   for (std::uint64_t i = 1; i <= spins; ++i) {
     detail::cpu_relax();
     auto fits = refresh_head(need);
@@ -325,33 +230,29 @@ Result<ChannelStatus> SpscProducer::wait_for_space(std::uint64_t need, Deadline 
     }
   }
   for (;;) {
-    const std::uint32_t seq = aref(h->wait.space_seq).load(std::memory_order_acquire);
-    aref(h->wait.producer_sleeping).store(1, std::memory_order_relaxed);
-    // Dekker with wake_producer(): our flag store, fence, head load vs the consumer's head store,
-    // fence, flag load. At least one side sees the other's store, so no wake-up is lost.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    auto fits = refresh_head(need);
-    if (!fits || *fits) {
-      aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
-      if (!fits) return fail(fits.error());
-      return ChannelStatus::kOk;
-    }
-    const ChannelStatus peer = consumer_status(false);
-    const auto now = Clock::now();
-    if (peer != ChannelStatus::kOk || now >= deadline) {
-      aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
-      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimedOut;
-    }
-    const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
-    detail::futex_wait(&h->wait.space_seq, seq,
-                       std::min<Clock::duration>(left, options_.liveness_interval));
-    aref(h->wait.producer_sleeping).store(0, std::memory_order_relaxed);
+    // The channel's one sleep (src/channel/wait.hpp): the re-check is the head load, which pairs
+    // with the consumer's head store, fence, and announcement load in wake_producer().
+    Result<bool> fits = false;
+    ChannelStatus outcome = ChannelStatus::kOk;
+    const bool over = detail::sleep_unless_ready(h->wait.producer_sleeping, h->wait.space_seq,
+                                                 at_.sleep_slice(deadline), [&] {
+                                                   fits = refresh_head(need);
+                                                   if (!fits || *fits) return true;
+                                                   outcome = consumer_status(false);
+                                                   if (outcome == ChannelStatus::kOk && Clock::now() >= deadline) {
+                                                     outcome = ChannelStatus::kTimedOut;
+                                                   }
+                                                   return outcome != ChannelStatus::kOk;
+                                                 });
+    if (!fits) return fail(fits.error());
+    if (*fits) return ChannelStatus::kOk;
+    if (over) return outcome;
   }
 }
 
 void SpscProducer::flush() noexcept {
-  if (map_.header == nullptr) return;
-  cl::Header* h = map_.header;
+  if (at_.map.header == nullptr) return;
+  cl::Header* h = at_.map.header;
   if (batch_word_ != 0) {
     // Publishes the whole batch: every payload and relaxed word stored before this; pairs with the
     // acquire load in SpscConsumer::peek().
@@ -364,7 +265,7 @@ void SpscProducer::flush() noexcept {
 }
 
 void SpscProducer::wake_consumer() noexcept {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   // A busy-polling consumer never sleeps: skip the fence (the cost on x86 is an mfence per publish).
   // A consumer that replaces it and sleeps at once may miss one wake-up and sleep until its next
   // liveness check (liveness_interval) at worst.
@@ -372,26 +273,24 @@ void SpscProducer::wake_consumer() noexcept {
       static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
     return;
   }
-  // Dekker with wait_for_data(): pairs with the consumer's fence between its sleeping-flag store
-  // and its re-check of the commit word.
+  // Dekker with wait_for_data(): pairs with the consumer's fence between its announcement and its
+  // re-check of the commit word (sleep_unless_ready()).
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (aref(h->wait.consumer_sleeping).load(std::memory_order_relaxed) != 0) {
-    aref(h->wait.data_seq).fetch_add(1, std::memory_order_release);  // makes the sleeper's FUTEX_WAIT fail or wake
-    detail::futex_wake_all(&h->wait.data_seq);
+  if (detail::wake_all_announced(h->wait.consumer_sleeping, h->wait.data_seq)) {
     aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
   }
   // Epoll integration, same Dekker pairing: the consumer stores `armed`, fences (seq_cst) and
   // re-reads the commit word at its head in arm(); we stored the word (release), fenced, and read
   // `armed` here. Either it sees our record or we see `armed`. No syscall unless armed.
   if (aref(h->wait.armed).load(std::memory_order_relaxed) != 0) [[unlikely]] {
-    if (notify_.notify(map_)) aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
+    if (notify_.notify(at_.map)) aref(h->prod.futex_wakes).store(++wakes_, std::memory_order_relaxed);
   }
 }
 
 Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline, bool may_wait) {
   if (!usable()) [[unlikely]] return fail(unusable_error());
-  if (n > map_.max_message) [[unlikely]] return too_large(map_, n);
-  const std::uint64_t cap = map_.capacity;
+  if (n > at_.map.max_message) [[unlikely]] return too_large(at_.map, n);
+  const std::uint64_t cap = at_.map.capacity;
   const std::uint64_t rec = cl::record_size(n);
   const std::uint64_t off = tail_ & mask_;
   // A record never wraps: if it does not fit before the end of the ring, a padding record fills
@@ -410,13 +309,13 @@ Result<Reservation> SpscProducer::reserve_impl(std::size_t n, Deadline deadline,
   res_len_ = n;
   reserved_ = true;
   return Reservation{ChannelStatus::kOk,
-                     std::span<std::byte>(map_.ring + (tail_ & mask_) + cl::kRecordHeader, n)};
+                     std::span<std::byte>(at_.map.ring + (tail_ & mask_) + cl::kRecordHeader, n)};
 }
 
 
 Result<void> SpscProducer::commit_slow(std::size_t used) {
   if (!usable()) return fail(unusable_error());
-  return bad_commit(map_, reserved_, used, res_len_);
+  return bad_commit(at_.map, reserved_, used, res_len_);
 }
 
 Result<ChannelStatus> SpscProducer::try_send(std::span<const std::byte> message, bool publish) {
@@ -460,22 +359,18 @@ Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const Channe
   auto claim = detail::claim_role(map, map.header->consumer, "consumer", options.wait);
   if (!claim) return fail(claim.error());
   SpscConsumer c;
-  c.map_ = std::move(map);
-  c.options_ = options;
-  c.claim_ = claim->claim;
-  c.reclaimed_ = claim->reclaimed;
-  c.fork_generation_ = detail::fork_generation();
-  c.mask_ = c.map_.capacity - 1;
-  cl::Header* h = c.map_.header;
+  c.at_ = detail::Attachment(std::move(map), options, claim->claim, claim->reclaimed);
+  c.mask_ = c.at_.map.capacity - 1;
+  cl::Header* h = c.at_.map.header;
   // Our own index, left by the previous consumer; validated against the producer's published tail
   // (the true tail is at most one ring ahead of both).
   const std::uint64_t head = aref(h->cons.head).load(std::memory_order_acquire);  // pairs with release in release()
   const std::uint64_t ptail = aref(h->prod.tail).load(std::memory_order_acquire);  // pairs with release in flush()
   const std::uint64_t diff = head - ptail;  // modular: |head - ptail| <= capacity when sane
-  if ((head & 7) != 0 || (diff > c.map_.capacity && -diff > c.map_.capacity)) {
-    return corrupt(c.map_, "channel_open",
+  if ((head & 7) != 0 || (diff > c.at_.map.capacity && -diff > c.at_.map.capacity)) {
+    return corrupt(c.at_.map, "channel_open",
                    fmt::format("consumer index {:#x} is not within one ring ({}) of the producer index {:#x}",
-                               head, c.map_.capacity, ptail));
+                               head, c.at_.map.capacity, ptail));
   }
   c.head_ = head;
   const std::uint64_t held = aref(h->cons.held).load(std::memory_order_relaxed);
@@ -484,86 +379,45 @@ Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const Channe
   c.redelivered_ = aref(h->cons.redelivered).load(std::memory_order_relaxed);
   c.empty_waits_ = aref(h->cons.empty_waits).load(std::memory_order_relaxed);
   c.wakes_ = aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
-  c.next_liveness_check_ = Clock::now() + options.liveness_interval;
   // The producer's end is ours if it holds the role now or left records for us; an end whose
   // session was fully read before we came belongs to an earlier consumer (docs/channel.md, Sessions).
-  c.peer_session_ = detail::first_session(h->producer, [&] {
+  c.at_.peer.start(detail::first_session(h->producer, [&] {
     return held == head + 1 || aref(*c.word_at(head)).load(std::memory_order_acquire) != 0;  // pairs with store_word()
-  });
+  }));
   // A predecessor that died armed left `armed` set: not ours (costs producers a refused connect).
   aref(h->wait.armed).store(0, std::memory_order_relaxed);
   return c;
 }
 
-SpscConsumer::SpscConsumer(SpscConsumer&& other) noexcept { *this = std::move(other); }
-
-SpscConsumer& SpscConsumer::operator=(SpscConsumer&& other) noexcept {
-  if (this == &other) return *this;
-  (void)close();
-  map_ = std::move(other.map_);
-  other.map_.header = nullptr;
-  other.map_.ring = nullptr;
-  mask_ = other.mask_;
-  head_ = other.head_;
-  received_ = other.received_;
-  redelivered_ = other.redelivered_;
-  empty_waits_ = other.empty_waits_;
-  wakes_ = other.wakes_;
-  redeliver_pos_ = other.redeliver_pos_;
-  view_len_ = other.view_len_;
-  viewing_ = std::exchange(other.viewing_, false);
-  view_redelivered_ = other.view_redelivered_;
-  reclaimed_ = other.reclaimed_;
-  claim_ = std::exchange(other.claim_, 0);
-  fork_generation_ = other.fork_generation_;
-  dead_claim_ = other.dead_claim_;
-  peer_session_ = other.peer_session_;
-  watch_ = std::move(other.watch_);
-  next_liveness_check_ = other.next_liveness_check_;
-  options_ = other.options_;
-  notify_ = std::move(other.notify_);
-  return *this;
-}
-
 SpscConsumer::~SpscConsumer() { (void)close(); }
 
 Result<void> SpscConsumer::close() noexcept {
-  if (map_.header == nullptr) return {};
-  if (fork_generation_ == detail::fork_generation()) {
-    if (notify_.enabled()) aref(map_.header->wait.armed).store(0, std::memory_order_relaxed);
-    detail::release_role(map_.header->consumer, claim_);
-    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with the fence in wait_for_space()
-    if (aref(map_.header->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
-      aref(map_.header->wait.space_seq).fetch_add(1, std::memory_order_release);
-      detail::futex_wake_all(&map_.header->wait.space_seq);
-    }
+  if (!at_.attached()) return {};
+  if (at_.ours()) {
+    cl::Header* h = at_.map.header;
+    if (notify_.enabled()) aref(h->wait.armed).store(0, std::memory_order_relaxed);
+    detail::release_role(h->consumer, at_.claim);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in sleep_unless_ready()
+    (void)detail::wake_all_announced(h->wait.producer_sleeping, h->wait.space_seq);
   }
-  map_.mapping.reset();
-  map_.header = nullptr;
-  map_.ring = nullptr;
+  at_.detach();
   viewing_ = false;
-  watch_ = detail::PeerWatch{};
   notify_.reset();
   return {};
 }
 
 ChannelCounters SpscConsumer::counters() const noexcept {
-  return map_.header != nullptr ? read_counters(map_.header) : ChannelCounters{};
+  return at_.map.header != nullptr ? read_counters(at_.map.header) : ChannelCounters{};
 }
 
-[[gnu::cold]] Error SpscConsumer::unusable_error() const {
-  if (map_.header == nullptr) {
-    return Error::library(LibraryCode::kInvalidArgument, "channel_receive", "", "the consumer is closed");
-  }
-  return forked(map_, "consumer").value();
-}
+[[gnu::cold]] Error SpscConsumer::unusable_error() const { return at_.unusable_error("channel_receive", "consumer"); }
 
 ChannelStatus SpscConsumer::producer_status(bool force) {
-  return peer_status(map_.header->producer, peer_session_, watch_, dead_claim_, next_liveness_check_, options_.liveness_interval, force);
+  return at_.peer_status(at_.map.header->producer, force);
 }
 
 SpscConsumer::Peek SpscConsumer::peek() noexcept {
-  const std::uint64_t cap = map_.capacity;
+  const std::uint64_t cap = at_.map.capacity;
   for (;;) {
     // acquire: pairs with the release store of the word in SpscProducer::store_word()/flush(); the
     // payload written before it is visible once we see the word.
@@ -584,10 +438,10 @@ SpscConsumer::Peek SpscConsumer::peek() noexcept {
         return Peek::kBad;
       }
       head_ += cap - off;
-      aref(map_.header->cons.head).store(head_, std::memory_order_release);  // pairs with acquire in refresh_head()
+      aref(at_.map.header->cons.head).store(head_, std::memory_order_release);  // pairs with acquire in refresh_head()
       continue;
     }
-    if (len > map_.max_message || off + cl::record_size(len) > cap) [[unlikely]] {
+    if (len > at_.map.max_message || off + cl::record_size(len) > cap) [[unlikely]] {
       bad_word_ = w;
       bad_reason_ = 3;
       return Peek::kBad;
@@ -596,7 +450,7 @@ SpscConsumer::Peek SpscConsumer::peek() noexcept {
     viewing_ = true;
     view_redelivered_ = head_ + 1 == redeliver_pos_;
     // Crash marker: if we die before release(), the next consumer redelivers this record.
-    aref(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
+    aref(at_.map.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
     return Peek::kReady;
   }
 }
@@ -613,18 +467,18 @@ SpscConsumer::Peek SpscConsumer::peek() noexcept {
       break;
     default:
       detail = fmt::format("record of {} bytes at position {:#x} exceeds max_message {} or the ring", len, head_,
-                           map_.max_message);
+                           at_.map.max_message);
   }
-  return Error::library(LibraryCode::kCorrupt, "channel_receive", quoted(map_.name), std::move(detail));
+  return Error::library(LibraryCode::kCorrupt, "channel_receive", quoted(at_.map.name), std::move(detail));
 }
 
 Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   aref(h->cons.empty_waits).store(++empty_waits_, std::memory_order_relaxed);
   std::uint64_t* word = word_at(head_);
-  const WaitStrategy mode = options_.wait;
+  const WaitStrategy mode = at_.options.wait;
   const std::uint64_t spins = mode == WaitStrategy::kBusyPoll ? ~std::uint64_t{0}
-                              : mode == WaitStrategy::kSpinThenFutex ? options_.spin_iterations : 0;
+                              : mode == WaitStrategy::kSpinThenFutex ? at_.options.spin_iterations : 0;
   for (std::uint64_t i = 1; i <= spins; ++i) {
     // relaxed: only a hint; peek() re-reads with acquire.
     if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
@@ -637,41 +491,37 @@ Result<ChannelStatus> SpscConsumer::wait_for_data(Deadline deadline) {
     }
   }
   for (;;) {
-    const std::uint32_t seq = aref(h->wait.data_seq).load(std::memory_order_acquire);
-    aref(h->wait.consumer_sleeping).store(1, std::memory_order_relaxed);
-    // Dekker with wake_consumer(): our flag store, fence, word load vs the producer's word store,
-    // fence, flag load: one of us sees the other's store.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (aref(*word).load(std::memory_order_relaxed) != 0) {
-      aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
-      return ChannelStatus::kOk;
-    }
-    const ChannelStatus peer = producer_status(false);
-    const auto now = Clock::now();
-    if (peer != ChannelStatus::kOk || now >= deadline) {
-      aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
-      // A record published just before the producer died or closed is still delivered.
-      if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
-      return peer != ChannelStatus::kOk ? peer : ChannelStatus::kTimedOut;
-    }
-    const auto left = deadline == kNoDeadline ? Clock::duration::max() : deadline - now;
-    detail::futex_wait(&h->wait.data_seq, seq, std::min<Clock::duration>(left, options_.liveness_interval));
-    aref(h->wait.consumer_sleeping).store(0, std::memory_order_relaxed);
+    // The channel's one sleep (src/channel/wait.hpp): the re-check is the commit-word load, which
+    // pairs with the producer's word store, fence, and announcement load in wake_consumer().
+    ChannelStatus outcome = ChannelStatus::kOk;
+    const bool over = detail::sleep_unless_ready(h->wait.consumer_sleeping, h->wait.data_seq,
+                                                 at_.sleep_slice(deadline), [&] {
+                                                   if (aref(*word).load(std::memory_order_relaxed) != 0) return true;
+                                                   outcome = producer_status(false);
+                                                   if (outcome == ChannelStatus::kOk && Clock::now() >= deadline) {
+                                                     outcome = ChannelStatus::kTimedOut;
+                                                   }
+                                                   return outcome != ChannelStatus::kOk;
+                                                 });
+    if (!over) continue;
+    // A record published just before the producer died or closed is still delivered.
+    if (aref(*word).load(std::memory_order_relaxed) != 0) return ChannelStatus::kOk;
+    return outcome;
   }
 }
 
 Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait) {
   if (!usable()) [[unlikely]] return fail(unusable_error());
-  if (viewing_) [[unlikely]] return misuse(map_, "channel_receive", "release() the previous message first");
+  if (viewing_) [[unlikely]] return misuse(at_.map, "channel_receive", "release() the previous message first");
   for (;;) {
     const Peek p = peek();
     if (p == Peek::kReady) [[likely]] {
       if (view_redelivered_) [[unlikely]] {
-        aref(map_.header->cons.redelivered).store(++redelivered_, std::memory_order_relaxed);
+        aref(at_.map.header->cons.redelivered).store(++redelivered_, std::memory_order_relaxed);
         redeliver_pos_ = ~std::uint64_t{0};
       }
       return ReceivedView{ChannelStatus::kOk,
-                          std::span<const std::byte>(map_.ring + (head_ & mask_) + cl::kRecordHeader, view_len_),
+                          std::span<const std::byte>(at_.map.ring + (head_ & mask_) + cl::kRecordHeader, view_len_),
                           view_redelivered_};
     }
     if (p == Peek::kBad) [[unlikely]] return fail(peek_error());
@@ -700,9 +550,9 @@ Result<ReceivedView> SpscConsumer::receive_impl(Deadline deadline, bool may_wait
 Result<int> SpscConsumer::enable_notification() {
   if (!usable()) return fail(unusable_error());
   if (!notify_.enabled()) {
-    if (auto e = notify_.enable(map_, claim_, options_.liveness_interval); !e) return fail(e.error());
+    if (auto e = notify_.enable(at_.map, at_.claim, at_.options.liveness_interval); !e) return fail(e.error());
     // Producers skip their wake check for a busy-polling consumer: this one may sleep in epoll.
-    aref(map_.header->consumer.wait_mode)
+    aref(at_.map.header->consumer.wait_mode)
         .store(static_cast<std::uint32_t>(WaitStrategy::kBlocking), std::memory_order_relaxed);
     // Makes the wait_mode store visible before any later arm (the arm's fence also covers it).
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -713,11 +563,11 @@ Result<int> SpscConsumer::enable_notification() {
 Result<bool> SpscConsumer::arm() {
   if (!usable()) return fail(unusable_error());
   if (!notify_.enabled()) {
-    return misuse(map_, "channel_arm", "no notification fd (call enable_notification() first)");
+    return misuse(at_.map, "channel_arm", "no notification fd (call enable_notification() first)");
   }
   // Consume what made the fd readable (level-triggered) and serve producers asking for the eventfd.
   notify_.service();
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   aref(h->wait.armed).store(1, std::memory_order_relaxed);
   // Dekker with wake_consumer(): our `armed` store, fence, commit-word load vs the producer's
   // word store (release), fence, `armed` load. At least one side sees the other's store: either we
@@ -734,25 +584,23 @@ Result<bool> SpscConsumer::arm() {
 }
 
 void SpscConsumer::disarm() noexcept {
-  if (map_.header != nullptr && notify_.enabled()) aref(map_.header->wait.armed).store(0, std::memory_order_relaxed);
+  if (at_.map.header != nullptr && notify_.enabled()) aref(at_.map.header->wait.armed).store(0, std::memory_order_relaxed);
 }
 
 Result<void> SpscConsumer::release_slow() {
   if (!usable()) return fail(unusable_error());
-  return misuse(map_, "channel_release", "no message is held (receive() first)");
+  return misuse(at_.map, "channel_release", "no message is held (receive() first)");
 }
 
 void SpscConsumer::wake_producer() noexcept {
-  cl::Header* h = map_.header;
+  cl::Header* h = at_.map.header;
   if (aref(h->producer.wait_mode).load(std::memory_order_relaxed) ==
       static_cast<std::uint32_t>(WaitStrategy::kBusyPoll)) {
     return;  // a busy-polling producer never sleeps (see wake_consumer())
   }
-  // Dekker with wait_for_space(): pairs with the producer's fence.
+  // Dekker with wait_for_space(): pairs with the producer's fence in sleep_unless_ready().
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (aref(h->wait.producer_sleeping).load(std::memory_order_relaxed) != 0) {
-    aref(h->wait.space_seq).fetch_add(1, std::memory_order_release);
-    detail::futex_wake_all(&h->wait.space_seq);
+  if (detail::wake_all_announced(h->wait.producer_sleeping, h->wait.space_seq)) {
     aref(h->cons.futex_wakes).store(++wakes_, std::memory_order_relaxed);
   }
 }
@@ -764,7 +612,7 @@ Result<ReceivedCopy> SpscConsumer::copy_out(Result<ReceivedView> view, std::span
   if (n > buffer.size()) {
     viewing_ = false;  // the record stays at the head for a retry with a larger buffer
     if (view->redelivered) redeliver_pos_ = head_ + 1;
-    return fail_library(LibraryCode::kTooLarge, "channel_receive", quoted(map_.name),
+    return fail_library(LibraryCode::kTooLarge, "channel_receive", quoted(at_.map.name),
                         fmt::format("message of {} bytes > buffer of {} bytes", n, buffer.size()));
   }
   if (n != 0) std::memcpy(buffer.data(), view->data.data(), n);

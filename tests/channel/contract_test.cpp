@@ -217,8 +217,11 @@ TYPED_TEST(Contract, EndpointInheritedByForkIsRefusedInTheChild) {
   auto r = this->rx();
   auto t = this->tx();
   const auto child = test::run_in_child([&] {
-    const bool send_refused = !TypeParam::send(t, "x", deadline_after(10ms)).has_value();
-    const bool recv_refused = !receive_copy(r, deadline_after(10ms), false, 0).has_value();
+    // One text for every pattern (detail::Attachment::unusable_error()).
+    const bool send_refused =
+        test::FailsWith(TypeParam::send(t, "x", deadline_after(10ms)), {"inherited through fork()"});
+    const bool recv_refused =
+        test::FailsWith(receive_copy(r, deadline_after(10ms), false, 0), {"inherited through fork()"});
     return send_refused && recv_refused ? 0 : 1;
   });
   EXPECT_TRUE(child.ok()) << child.describe();
@@ -226,6 +229,27 @@ TYPED_TEST(Contract, EndpointInheritedByForkIsRefusedInTheChild) {
   this->send_all(t, {"after fork"});
   (void)t.close();
   this->expect_stream(r, {"after fork"}, Outcome::kClosed);
+}
+
+// Move assignment closes the endpoint assigned to (its role is released, its peer told) and leaves
+// the source closed; the moved endpoint goes on where the source stopped (detail::replace_endpoint()).
+TYPED_TEST(Contract, MoveAssignmentClosesTheTargetAndLeavesTheSourceClosed) {
+  auto r = this->rx();
+  auto first = this->tx();
+  typename TypeParam::Tx moved;
+  moved = std::move(first);
+  EXPECT_FALSE(first.valid());
+  EXPECT_TRUE(test::FailsWith(TypeParam::send(first, "x", deadline_after(10ms)), {"closed"}));
+  this->send_all(moved, {"through the moved endpoint"});
+  typename TypeParam::Rx r2;
+  r2 = std::move(r);
+  EXPECT_FALSE(r.valid());
+  moved = typename TypeParam::Tx{};  // closes the sender: the receiver drains, then sees the end
+  EXPECT_FALSE(moved.valid());
+  this->expect_stream(r2, {"through the moved endpoint"}, Outcome::kClosed);
+  // The role was released: a new sender can take it.
+  auto again = this->tx();
+  EXPECT_TRUE(again.valid());
 }
 
 // A buffer too small for the message is kTooLarge naming the sizes, and the message is not lost.
@@ -414,6 +438,25 @@ TYPED_TEST(Contract, LongNameWorksOrIsRefusedBeforeCreating) {
     EXPECT_EQ(g->data, "fits");
   }
   (void)TypeParam::Channel::unlink(name);
+}
+
+// Layout 3.0 moved MPMC's and broadcast's slots to whole cache lines: a channel made by a 2.x library
+// is refused by every pattern, naming both versions, before any slot is read.
+TYPED_TEST(Contract, SegmentOfLayout2IsRefusedNamingBothVersions) {
+  { auto t = this->tx(); }
+  const int fd = ::shm_open(this->n.name.c_str(), O_RDWR, 0);
+  ASSERT_GE(fd, 0);
+  void* p = ::mmap(nullptr, channel_layout::kHeaderSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  ASSERT_NE(p, MAP_FAILED);
+  auto* h = static_cast<channel_layout::Header*>(p);
+  h->imm.version_major = 2;
+  h->imm.version_minor = 0;
+  ::munmap(p, channel_layout::kHeaderSize);
+  EXPECT_TRUE(test::FailsWith(TypeParam::open_rx(this->n.name, OpenMode::kOpenExisting),
+                              {"version mismatch", "layout version 2.0", "reads 3.x"}));
+  EXPECT_TRUE(test::FailsWith(TypeParam::open_tx(this->n.name, OpenMode::kOpenOrCreate),
+                              {"version mismatch", "layout version 2.0", "reads 3.x"}));
 }
 
 }  // namespace

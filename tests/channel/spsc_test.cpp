@@ -313,7 +313,7 @@ TEST(Spsc, CopyingReceiveIntoSmallBufferKeepsTheMessage) {
   EXPECT_EQ(std::memcmp(big.data(), pattern(100, 3).data(), 100), 0);
 }
 
-// Layout 2.0 (sessions) cannot share a channel with a 1.x library: a segment of layout 1.1 is
+// Layout 2.0 (sessions) and later cannot share a channel with a 1.x library: a segment of layout 1.1 is
 // refused, naming both versions and what to do.
 TEST(Spsc, SegmentOfLayout1IsRefusedNamingBothVersions) {
   ChannelName n;
@@ -322,9 +322,9 @@ TEST(Spsc, SegmentOfLayout1IsRefusedNamingBothVersions) {
   raw.h->imm.version_major = 1;
   raw.h->imm.version_minor = 1;
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
-                              {"version mismatch", "layout version 1.1", "reads 2.x", "ipckit rm channel:/"}));
+                              {"version mismatch", "layout version 1.1", "reads 3.x", "ipckit rm channel:/"}));
   EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenOrCreate, small()),
-                              {"version mismatch", "layout version 1.1", "reads 2.x"}));
+                              {"version mismatch", "layout version 1.1", "reads 3.x"}));
 }
 
 TEST(Spsc, CorruptMagicAndVersionAreErrors) {
@@ -334,7 +334,7 @@ TEST(Spsc, CorruptMagicAndVersionAreErrors) {
   raw.h->imm.version_major = 7;
   raw.h->imm.version_minor = 3;
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
-                              {"version mismatch", "layout version 7.3", "reads 2.x"}));
+                              {"version mismatch", "layout version 7.3", "reads 3.x"}));
   raw.h->imm.version_major = cl::kVersionMajor;
   raw.h->imm.capacity = 1ULL << 39;  // bigger than the object: must not map past its end
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),

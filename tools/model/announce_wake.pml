@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The sleep-announcement wake-ups of MPMC and broadcast (src/channel/segment.cpp:
-// wake_one_announced, wake_all_announced; src/channel/mpmc.cpp: MpmcCore::wait, publish,
-// finish_read, close; src/channel/broadcast_publisher.cpp and broadcast_subscriber.cpp), checked with spin for lost wake-ups and deadlock.
+// The channel's one sleep/wake handshake, used by all three patterns (src/channel/wait.hpp:
+// sleep_unless_ready, wake_one_announced, wake_all_announced; its users in spsc.cpp, mpmc.cpp,
+// broadcast_publisher.cpp and broadcast_subscriber.cpp), checked with spin for lost wake-ups and
+// deadlock. SPSC is -DPRODUCERS=1 -DCONSUMERS=1: with one sleeper per side, its
+// wake_all_announced() is wake_one_announced().
 //
 // A sleeper adds itself to a count (`announced`) and never takes itself off; it reads the
 // sequence word, fences (seq_cst), re-checks, and sleeps on the word only if there is still nothing
@@ -9,14 +11,16 @@
 // one sleeper; all for broadcast, where every subscriber wants every message), bumps the word and
 // wakes that many. A sleeper that found work on its re-check leaves a stale announcement behind,
 // which only costs a later waker a wake that finds nobody. As in spsc_wake.pml, Promela's single
-// total order stands for what the seq_cst fences guarantee.
+// total order stands for what the seq_cst fences guarantee (Dekker: the model checks the
+// protocol, the fences make the hardware run it as modelled).
 //
 // -DBROADCAST: SUBSCRIBERS each read every message, wake_all_announced; otherwise MPMC with
 // PRODUCERS x CONSUMERS sharing one ring, wake_one_announced. The ring holds CAPACITY messages; a
 // producer that finds it full sleeps the same way on the space word. Closing wakes every sleeper
 // of the other side (wake_seq), as close() does. -DMUTANT_ANNOUNCE_BEFORE_SEQ announces the sleep
 // before reading the sequence word, the order MpmcCore::wait() had until this model found it lost
-// wake-ups; spin must reject it (scripts/model-check runs it).
+// wake-ups; spin must reject it (scripts/model-check runs it). -DMUTANT_NO_RECHECK: consumers
+// sleep without the re-check after announcing, also known-wrong.
 #include "futex.pml"
 
 #define MESSAGES 3  // in all, whichever producer sends them
@@ -140,10 +144,14 @@ proctype Consumer(byte me) {
   :: !HAS_DATA(me) && open_producers > 0 ->
      seq = data_seq;
      consumer_announced++;
+#ifdef MUTANT_NO_RECHECK
+     futex_wait(me, data_seq, seq)
+#else
      if
      :: HAS_DATA(me) || open_producers == 0 -> skip
      :: else -> futex_wait(me, data_seq, seq)
      fi
+#endif
   od;
 #ifdef BROADCAST
   assert(seen[me] == MESSAGES)

@@ -31,6 +31,7 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
+#include "ipckit/channel/attachment.hpp"
 #include "ipckit/channel/detail.hpp"
 #include "ipckit/core/deadline.hpp"
 #include "ipckit/core/expect_ok.hpp"
@@ -111,7 +112,7 @@ class IPCKIT_API BroadcastChannel {
 };
 
 /// The publisher of a broadcast channel (one per channel). Used by one thread at a time.
-class IPCKIT_API BroadcastPublisher {
+class IPCKIT_API BroadcastPublisher final {
  public:
   /// Opens or creates the channel and claims the publisher role (one publisher; a dead one's role is
   /// taken over and publishing continues after its last complete message). Blocks up to
@@ -159,20 +160,30 @@ class IPCKIT_API BroadcastPublisher {
   [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
-  [[nodiscard]] bool valid() const noexcept;
+  [[nodiscard]] bool valid() const noexcept { return at_.attached(); }
   /// Slots in the ring.
   [[nodiscard]] std::size_t slots() const noexcept { return slots_; }
   /// Largest payload in bytes.
-  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return at_.map.max_message; }
   /// The channel's policy (read from the header).
   [[nodiscard]] BroadcastPolicy policy() const noexcept { return policy_; }
   /// A snapshot of the counters (all zero when not valid()).
   [[nodiscard]] BroadcastCounters counters() const noexcept;
   /// True when open() took the role over from a dead publisher.
-  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+  [[nodiscard]] bool reclaimed() const noexcept { return at_.reclaimed; }
 
  private:
   Result<BroadcastStatus> send_impl(std::span<const std::byte> message, Deadline deadline, bool may_wait);
+  // kBlock: whether message tail_ can be written without overwriting one a live subscriber has yet
+  // to read (re-reads the cursors when the cached minimum says no, or a joiner is positioning).
+  [[nodiscard]] bool room_now();
+  // kBlock, no room: sleeps until there is (kOk) or the deadline passes (kTimedOut); meanwhile
+  // drops the dead slowest subscribers and evicts one stuck for evict_after.
+  BroadcastStatus wait_for_room(Deadline deadline);
+  // One look at the slowest subscribers while blocked since `since`.
+  void unstick_slowest(Clock::time_point now, Clock::time_point since);
+  // The seqlock write of message tail_, then the wake-up of sleeping subscribers.
+  void write_slot(std::span<const std::byte> message) noexcept;
   Result<BroadcastStatus> wait_subscribers_impl(std::size_t n, Deadline deadline, bool may_wait);
   // Subscribers that joined (positioned), not closed, not evicted or found dead.
   [[nodiscard]] std::size_t joined_subscribers();
@@ -182,28 +193,24 @@ class IPCKIT_API BroadcastPublisher {
   void evict(detail::SubscriberView& s);
   void drop_dead(detail::SubscriberView& s);
 
-  detail::ChannelMap map_;
+  detail::Attachment at_;  // map, publisher claim, fork generation, options, liveness timer
   Mapping ctl_map_;
   detail::BroadcastCtl* ctl_ = nullptr;
-  BroadcastOptions options_;
+  std::chrono::milliseconds evict_after_{};
   BroadcastPolicy policy_ = BroadcastPolicy::kLapse;
-  std::uint64_t claim_ = 0;
-  std::uint64_t fork_generation_ = 0;
   std::uint64_t slots_ = 0;
   std::uint64_t slot_size_ = 0;
   std::uint64_t tail_ = 0;
   std::uint64_t min_cache_ = 0;
   std::uint64_t join_gen_seen_ = ~std::uint64_t{0};
   std::uint64_t dead_removed_ = 0;
-  Clock::time_point next_live_{};      // next liveness check of the slowest subscriber while blocked
   Clock::time_point blocked_since_{};  // start of the current wait for space ({} while not blocked)
-  bool reclaimed_ = false;
   std::vector<std::unique_ptr<detail::SubscriberView>> subs_;
   std::vector<std::uint64_t> gone_;  // ids evicted or found dead: never waited for again
 };
 
 /// A subscriber of a broadcast channel (any number per channel). Used by one thread at a time.
-class IPCKIT_API BroadcastSubscriber {
+class IPCKIT_API BroadcastSubscriber final {
  public:
   /// Opens (or creates) the channel read-only and joins. It creates `<name>.sub.<id>` and starts at the
   /// publisher's current position (messages published after open() returns are delivered; under
@@ -237,7 +244,7 @@ class IPCKIT_API BroadcastSubscriber {
   [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
-  [[nodiscard]] bool valid() const noexcept;
+  [[nodiscard]] bool valid() const noexcept { return at_.attached(); }
   /// This subscriber's id (the `<id>` of `<name>.sub.<id>`).
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   /// Messages received so far.
@@ -245,39 +252,47 @@ class IPCKIT_API BroadcastSubscriber {
   /// Messages lost so far (lapped or skipped on eviction).
   [[nodiscard]] std::uint64_t lost() const noexcept { return lost_; }
   /// Largest payload in bytes; a receive buffer must hold at least this many.
-  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return at_.map.max_message; }
   /// The channel's policy (read from the header).
   [[nodiscard]] BroadcastPolicy policy() const noexcept { return policy_; }
   /// The read-only mapping of the data object (diagnostics and tests: writing to it is SIGSEGV).
   [[nodiscard]] std::span<const std::byte> data_mapping() const noexcept {
-    return {static_cast<const std::byte*>(map_.mapping.data()), map_.mapping.size()};
+    return {static_cast<const std::byte*>(at_.map.mapping.data()), at_.map.mapping.size()};
   }
 
  private:
+  enum class SlotRead : std::uint8_t { kCopied, kNotPublished, kLapsed };
   Result<BroadcastReceived> receive_impl(std::span<std::byte> buffer, Deadline deadline, bool may_wait);
+  // The seqlock read of message cursor_ into `buffer` (sequence checked before and after the copy);
+  // kCopied advances the cursor and sets `size`.
+  Result<SlotRead> read_slot(std::span<std::byte> buffer, std::size_t& size);
+  // Nothing at the cursor: kEvicted (kBlock, the publisher evicted us; sets `lost`), kPeerClosed or
+  // kPeerDied (nothing left and our session's publisher is gone), or kOk to wait on.
+  BroadcastStatus why_nothing(bool force, std::uint64_t& lost);
+  // Sleeps until the slot at the cursor may be published, the deadline or the next liveness check.
+  void sleep_for_message(Deadline deadline);
+  // Message cursor_ was overwritten: moves to the oldest message still intact (kLapsed, or
+  // kEvicted under kBlock).
+  BroadcastReceived skip_lapsed() noexcept;
   bool evicted_in_header() const noexcept;
   void advance(std::uint64_t to, std::uint64_t received, std::uint64_t lost) noexcept;
 
-  detail::ChannelMap map_;
+  // Map (read-only), fork generation, options, liveness timer, the publisher's liveness and
+  // session; no claim (our record is an object of our own).
+  detail::Attachment at_;
   Mapping ctl_map_;
   Mapping rec_map_;
   detail::BroadcastCtl* ctl_ = nullptr;
   detail::SubscriberRecord* rec_ = nullptr;
-  BroadcastOptions options_;
   BroadcastPolicy policy_ = BroadcastPolicy::kLapse;
-  std::string rec_name_;
+  std::string rec_name_;         // <name>.sub.<id>, removed by close()
   std::uint64_t id_ = 0;
-  std::uint64_t fork_generation_ = 0;
-  std::uint64_t slots_ = 0;
-  std::uint64_t slot_size_ = 0;
-  std::uint64_t cursor_ = 0;
-  std::uint64_t received_ = 0;
-  std::uint64_t lost_ = 0;
-  bool evicted_ = false;
-  detail::PeerWatch watch_;
-  std::uint64_t dead_claim_ = 0;
-  std::uint64_t first_session_ = 0;  // the first publisher session whose end is ours (layout 2.0)
-  Clock::time_point next_check_{};
+  std::uint64_t slots_ = 0;      // messages the ring holds
+  std::uint64_t slot_size_ = 0;  // bytes of one slot (header + max_message, rounded up to 8)
+  std::uint64_t cursor_ = 0;     // the next message to read
+  std::uint64_t received_ = 0;   // copied out
+  std::uint64_t lost_ = 0;       // lapsed, or skipped on eviction
+  bool evicted_ = false;         // sticky: a rejoin is a new open()
 };
 
 }  // namespace ipckit

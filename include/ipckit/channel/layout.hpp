@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// @file
-/// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 2.0.
+/// The shared-memory layout of an ipckit channel (`chan:/name`), layout version 3.0.
 ///
 /// One object holds a fixed 1024-byte header followed by the ring (capacity bytes, a power of two).
 /// Every field is a fixed-width integer at a fixed offset (static_asserts below) so processes built
@@ -23,12 +23,14 @@ inline constexpr std::size_t kCacheLine = 128;
 inline constexpr std::uint64_t kMagic = 0x4e414843'4b435049ULL;  ///< "IPCKCHAN" in memory order
 /// Layout major version; an endpoint refuses another major version.
 ///
+/// 3.0: MPMC and broadcast slots are whole cache lines (kCacheLine; they were 64- and 8-byte
+/// aligned), which moves every slot after the first: a 2.x library would read them at other offsets.
 /// 2.0: sessions. RoleSlot::claims numbers the sessions of a role and an end of stream (closed, or a
 /// dead holder) belongs to the session it ends: an endpoint reports only the end of a session it had
 /// part in (docs/channel.md, "Sessions"). A 1.x library would take an earlier session's end for its
 /// own, so the two must not share a channel: the major version changes although no field moved.
 /// 1.1: WaitLine::armed (epoll integration).
-inline constexpr std::uint16_t kVersionMajor = 2;
+inline constexpr std::uint16_t kVersionMajor = 3;
 /// Layout minor version.
 inline constexpr std::uint16_t kVersionMinor = 0;
 inline constexpr std::uint32_t kReady = 0x59444552;  ///< "REDY": written last by the creator
@@ -109,9 +111,9 @@ struct ConsumerLine {
 /// Futex words and the flags that say whether anyone sleeps on them.
 struct WaitLine {
   std::uint32_t data_seq;           ///< offset 0: consumer sleeps here; producer bumps it to wake
-  std::uint32_t consumer_sleeping;  ///< offset 4: nonzero while a consumer sleeps (or is about to) on data_seq
+  std::uint32_t consumer_sleeping;  ///< offset 4: consumers announced asleep on data_seq (a count)
   std::uint32_t space_seq;          ///< offset 8: producer sleeps here; consumer bumps it to wake
-  std::uint32_t producer_sleeping;  ///< offset 12: nonzero while a producer sleeps (or is about to) on space_seq
+  std::uint32_t producer_sleeping;  ///< offset 12: producers announced asleep on space_seq (a count)
   std::uint32_t armed;              ///< offset 16: 1.1: consumer waits on its notification fd (epoll)
   std::uint32_t reserved32;         ///< offset 20: reserved
   std::uint64_t reserved[13];  ///< reserved

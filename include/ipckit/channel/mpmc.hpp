@@ -34,6 +34,7 @@
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/options.hpp"
+#include "ipckit/channel/attachment.hpp"
 #include "ipckit/channel/detail.hpp"
 #include "ipckit/channel/views.hpp"
 #include "ipckit/core/deadline.hpp"
@@ -56,13 +57,13 @@ namespace detail {
 
 // What both endpoint kinds share: the mapping, the member slot, waiting, and repairing the slots
 // of dead members. Not part of the API.
-class IPCKIT_API MpmcCore {
+class IPCKIT_API MpmcCore final {
  public:
   enum class Role : std::uint64_t { kProducer = 1, kConsumer = 2 };
 
   MpmcCore() = default;
-  MpmcCore(MpmcCore&& other) noexcept;
-  MpmcCore& operator=(MpmcCore&& other) noexcept;
+  MpmcCore(MpmcCore&& other) noexcept = default;  // Attachment's move leaves `other` detached
+  MpmcCore& operator=(MpmcCore&& other) noexcept;  // closes this one first (replace_endpoint())
   MpmcCore(const MpmcCore&) = delete;
   MpmcCore& operator=(const MpmcCore&) = delete;
   ~MpmcCore();
@@ -72,8 +73,8 @@ class IPCKIT_API MpmcCore {
   /// Never fails: the Result is always ok (close() has one signature across ipckit).
   [[nodiscard]] Result<void> close() noexcept;
 
-  [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
-  [[nodiscard]] bool usable() const noexcept;
+  [[nodiscard]] bool valid() const noexcept { return at_.attached(); }
+  [[nodiscard]] bool usable() const noexcept { return at_.usable(); }
   [[nodiscard]] Error unusable_error(const char* call) const;
 
   // Producer side. claim_write(): a slot at the enqueue position taken for writing (kOk), or why
@@ -101,11 +102,11 @@ class IPCKIT_API MpmcCore {
 
   [[nodiscard]] ChannelCounters counters() const noexcept;
   [[nodiscard]] std::uint64_t length_at(const Claimed& c) const noexcept;
-  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return at_.map.max_message; }
   [[nodiscard]] std::uint64_t slots() const noexcept { return slots_; }
-  [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  [[nodiscard]] const std::string& name() const noexcept { return at_.map.name; }
   [[nodiscard]] std::uint32_t member() const noexcept { return member_; }
-  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+  [[nodiscard]] bool reclaimed() const noexcept { return at_.reclaimed; }
 
  // Per-member counters kept in the member's slot (src/channel/mpmc.cpp).
   struct Stats;
@@ -125,7 +126,7 @@ class IPCKIT_API MpmcCore {
   void reap(std::uint32_t index, std::uint64_t dead) noexcept;
   void wake_other_side() noexcept;
 
-  ChannelMap map_;
+  Attachment at_;  // map, member claim, fork generation, options, liveness timer
   std::byte* slots_base_ = nullptr;
   std::uint64_t slots_ = 0;
   std::uint64_t mask_ = 0;
@@ -133,11 +134,6 @@ class IPCKIT_API MpmcCore {
   std::uint64_t slot_size_ = 0;
   Role role_ = Role::kProducer;
   std::uint32_t member_ = 0;
-  std::uint64_t claim_ = 0;
-  std::uint64_t fork_generation_ = 0;
-  bool reclaimed_ = false;
-  ChannelOptions options_;
-  Clock::time_point next_check_{};
   std::uint64_t departures_seen_ = 0;  // MPMC line `departures` at our last check_members()
   std::uint64_t session_joins_ = 0;    // the other side's joins count from which its departure is ours
   std::uint64_t joins_seen_ = 0;       // the other side's joins count at our last check_members()
@@ -172,7 +168,7 @@ class IPCKIT_API MpmcEndpoint {
 
 /// A producer of an MPMC channel (any number per channel, up to MpmcChannel::kMaxMembers
 /// endpoints in all). Used by one thread at a time.
-class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
+class IPCKIT_API MpmcProducer final : public detail::MpmcEndpoint {
  public:
   /// Opens or creates `name` and joins as a producer (takes a free member slot, or repairs and takes
   /// over a dead member's). The ring holds slots_for(capacity, max_message) slots (a power of two,
@@ -185,9 +181,9 @@ class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
   /// An invalid producer (valid() is false); assign one from open().
   MpmcProducer() = default;
   /// Moves the endpoint; \p other is left invalid.
-  MpmcProducer(MpmcProducer&& other) noexcept;
+  MpmcProducer(MpmcProducer&& other) noexcept = default;
   /// Closes this endpoint first (see close()), then takes \p other's; \p other is left invalid.
-  MpmcProducer& operator=(MpmcProducer&& other) noexcept;  // closes this endpoint first
+  MpmcProducer& operator=(MpmcProducer&& other) noexcept { return detail::replace_endpoint(*this, std::move(other)); }
   /// Leaves the channel (see close()).
   ~MpmcProducer();
 
@@ -229,7 +225,7 @@ class IPCKIT_API MpmcProducer : public detail::MpmcEndpoint {
 
 /// A consumer of an MPMC channel (any number per channel, up to MpmcChannel::kMaxMembers
 /// endpoints in all). Used by one thread at a time.
-class IPCKIT_API MpmcConsumer : public detail::MpmcEndpoint {
+class IPCKIT_API MpmcConsumer final : public detail::MpmcEndpoint {
  public:
   /// Opens or creates `name` and joins as a consumer. Errors: as MpmcProducer::open.
   [[nodiscard]] static Result<MpmcConsumer> open(std::string_view name, OpenMode mode,
@@ -238,9 +234,9 @@ class IPCKIT_API MpmcConsumer : public detail::MpmcEndpoint {
   /// An invalid consumer (valid() is false); assign one from open().
   MpmcConsumer() = default;
   /// Moves the endpoint; \p other is left invalid.
-  MpmcConsumer(MpmcConsumer&& other) noexcept;
+  MpmcConsumer(MpmcConsumer&& other) noexcept = default;
   /// Closes this endpoint first (see close()), then takes \p other's; \p other is left invalid.
-  MpmcConsumer& operator=(MpmcConsumer&& other) noexcept;  // closes this endpoint first
+  MpmcConsumer& operator=(MpmcConsumer&& other) noexcept { return detail::replace_endpoint(*this, std::move(other)); }
   /// Leaves the channel (see close()).
   ~MpmcConsumer();
 

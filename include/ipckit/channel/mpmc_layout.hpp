@@ -16,7 +16,10 @@ namespace ipckit::mpmc_layout {
 
 /// Slot header: state word (u64) + length (u64).
 inline constexpr std::uint64_t kSlotHeader = 16;
-inline constexpr std::uint64_t kSlotAlign = 64;  ///< adjacent slots on different lines: producers do not false-share
+/// Slots are padded to whole cache lines (channel_layout::kCacheLine, 128: adjacent-line prefetch
+/// pairs 64-byte lines), so producers and consumers of neighbouring slots never false-share. 64 until
+/// layout 3.0.
+inline constexpr std::uint64_t kSlotAlign = channel_layout::kCacheLine;
 
 // State word.
 /// State word: the lap starts at this bit (lap: 40 bits | state: 2 | redelivered: 1 | owner: 21).
@@ -61,7 +64,7 @@ constexpr std::int64_t lap_diff(std::uint64_t word_lap, std::uint64_t lap) noexc
 }
 
 static_assert(kSlotHeader == 16);
-static_assert(kSlotAlign % 8 == 0);
+static_assert(kSlotAlign % channel_layout::kCacheLine == 0);  // slot sizes are whole lines
 
 /// Fields of the header's reserved line used by MPMC (each written with atomics by anyone).
 struct MpmcLine {

@@ -27,6 +27,7 @@
 #include <string>
 #include <string_view>
 
+#include "ipckit/channel/attachment.hpp"
 #include "ipckit/channel/detail.hpp"
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/channel/notify.hpp"
@@ -54,7 +55,7 @@ class IPCKIT_API SpscChannel {
 };
 
 /// The producer end of an SPSC channel. Used by one thread at a time.
-class IPCKIT_API SpscProducer {
+class IPCKIT_API SpscProducer final {
  public:
   /// Opens or creates `name` and claims the producer role. `type_hash` is 0 for byte channels
   /// (Channel\<T\> passes its own); it must match the creator's. Blocks up to options.open_timeout
@@ -73,9 +74,9 @@ class IPCKIT_API SpscProducer {
   /// An invalid producer (valid() is false); assign one from open().
   SpscProducer() = default;
   /// Moves the endpoint; \p other is left invalid.
-  SpscProducer(SpscProducer&& other) noexcept;
+  SpscProducer(SpscProducer&& other) noexcept = default;
   /// Closes this endpoint, then takes \p other's; \p other is left invalid.
-  SpscProducer& operator=(SpscProducer&& other) noexcept;
+  SpscProducer& operator=(SpscProducer&& other) noexcept { return detail::replace_endpoint(*this, std::move(other)); }
   /// Not copyable.
   SpscProducer(const SpscProducer&) = delete;
   /// Not copyable.
@@ -119,17 +120,17 @@ class IPCKIT_API SpscProducer {
   [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
-  [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  [[nodiscard]] bool valid() const noexcept { return at_.attached(); }
   /// Largest payload in bytes.
-  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return at_.map.max_message; }
   /// Ring bytes.
-  [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return at_.map.capacity; }
   /// The channel's name, as opened.
-  [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  [[nodiscard]] const std::string& name() const noexcept { return at_.map.name; }
   /// A snapshot of the channel's counters (all zero when not valid()).
   [[nodiscard]] ChannelCounters counters() const noexcept;
   /// True when this endpoint took the role over from a dead producer.
-  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+  [[nodiscard]] bool reclaimed() const noexcept { return at_.reclaimed; }
 
   /// Records of one batch (publish=false) after which the batch is published anyway.
   static constexpr std::uint32_t kMaxBatch = 64;
@@ -141,7 +142,7 @@ class IPCKIT_API SpscProducer {
   bool reserve_fast(std::size_t n, Reservation& out) noexcept;
   Result<void> commit_slow(std::size_t used);
   std::uint64_t* word_at(std::uint64_t pos) const noexcept {
-    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+    return reinterpret_cast<std::uint64_t*>(at_.map.ring + (pos & mask_));
   }
   // Returns kOk when `need` bytes are free, else the outcome of waiting.
   Result<ChannelStatus> make_room(std::uint64_t need, Deadline deadline, bool may_wait);
@@ -156,7 +157,7 @@ class IPCKIT_API SpscProducer {
   // Stores tail and sent, then wakes a consumer that may sleep (inline: once per publish).
   void publish_tail() noexcept;
 
-  detail::ChannelMap map_;
+  detail::Attachment at_;  // map, role claim, fork generation, options, liveness timer
   std::uint64_t mask_ = 0;
   std::uint64_t tail_ = 0;        // next record position (local; published per batch)
   std::uint64_t head_cache_ = 0;  // last consumer head seen
@@ -169,19 +170,11 @@ class IPCKIT_API SpscProducer {
   std::uint64_t res_pos_ = 0;
   std::uint64_t res_len_ = 0;
   bool reserved_ = false;
-  bool reclaimed_ = false;
-  std::uint64_t claim_ = 0;
-  std::uint64_t fork_generation_ = 0;
-  std::uint64_t dead_claim_ = 0;  // the consumer claim last found dead (no /proc read while unchanged)
-  std::uint64_t peer_session_ = 0;  // the first consumer session whose end is ours (layout 2.0 sessions)
-  detail::PeerWatch watch_;
-  Clock::time_point next_liveness_check_{};
-  ChannelOptions options_;
   detail::NotifySender notify_;  // the armed consumer's eventfd (epoll integration)
 };
 
 /// The consumer end of an SPSC channel. Used by one thread at a time.
-class IPCKIT_API SpscConsumer {
+class IPCKIT_API SpscConsumer final {
  public:
   /// Opens or creates `name` and claims the consumer role. If the previous consumer died holding a
   /// record, the first receive() hands it out again with redelivered=true. Errors: as
@@ -199,9 +192,9 @@ class IPCKIT_API SpscConsumer {
   /// An invalid consumer (valid() is false); assign one from open().
   SpscConsumer() = default;
   /// Moves the endpoint; \p other is left invalid.
-  SpscConsumer(SpscConsumer&& other) noexcept;
+  SpscConsumer(SpscConsumer&& other) noexcept = default;
   /// Closes this endpoint, then takes \p other's; \p other is left invalid.
-  SpscConsumer& operator=(SpscConsumer&& other) noexcept;
+  SpscConsumer& operator=(SpscConsumer&& other) noexcept { return detail::replace_endpoint(*this, std::move(other)); }
   /// Not copyable.
   SpscConsumer(const SpscConsumer&) = delete;
   /// Not copyable.
@@ -238,17 +231,17 @@ class IPCKIT_API SpscConsumer {
   [[nodiscard]] Result<void> close() noexcept;
 
   /// True while open (not default-constructed, moved from or closed).
-  [[nodiscard]] bool valid() const noexcept { return map_.header != nullptr; }
+  [[nodiscard]] bool valid() const noexcept { return at_.attached(); }
   /// Largest payload in bytes.
-  [[nodiscard]] std::size_t max_message() const noexcept { return map_.max_message; }
+  [[nodiscard]] std::size_t max_message() const noexcept { return at_.map.max_message; }
   /// Ring bytes.
-  [[nodiscard]] std::size_t capacity() const noexcept { return map_.capacity; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return at_.map.capacity; }
   /// The channel's name, as opened.
-  [[nodiscard]] const std::string& name() const noexcept { return map_.name; }
+  [[nodiscard]] const std::string& name() const noexcept { return at_.map.name; }
   /// A snapshot of the channel's counters (all zero when not valid()).
   [[nodiscard]] ChannelCounters counters() const noexcept;
   /// True when this endpoint took the role over from a dead consumer.
-  [[nodiscard]] bool reclaimed() const noexcept { return reclaimed_; }
+  [[nodiscard]] bool reclaimed() const noexcept { return at_.reclaimed; }
 
   /// Epoll integration (docs/channel.md). enable_notification() creates this consumer's notification
   /// fd (an epoll fd: add it to your epoll/poll/io_uring set for EPOLLIN) and returns it; later calls
@@ -275,7 +268,7 @@ class IPCKIT_API SpscConsumer {
   bool receive_fast(ReceivedView& out) noexcept;
   Result<void> release_slow();
   std::uint64_t* word_at(std::uint64_t pos) const noexcept {
-    return reinterpret_cast<std::uint64_t*>(map_.ring + (pos & mask_));
+    return reinterpret_cast<std::uint64_t*>(at_.map.ring + (pos & mask_));
   }
   Result<ReceivedCopy> copy_out(Result<ReceivedView> view, std::span<std::byte> buffer);
   // Reads the record at head_ (skipping pads): kReady with the view state set, kEmpty, or kBad
@@ -291,7 +284,7 @@ class IPCKIT_API SpscConsumer {
   [[nodiscard]] Error unusable_error() const;
   void wake_producer() noexcept;
 
-  detail::ChannelMap map_;
+  detail::Attachment at_;  // map, role claim, fork generation, options, liveness timer
   std::uint64_t mask_ = 0;
   std::uint64_t head_ = 0;
   std::uint64_t received_ = 0;
@@ -304,14 +297,6 @@ class IPCKIT_API SpscConsumer {
   bool view_redelivered_ = false;
   std::uint8_t bad_reason_ = 0;
   std::uint64_t bad_word_ = 0;
-  bool reclaimed_ = false;
-  std::uint64_t claim_ = 0;
-  std::uint64_t fork_generation_ = 0;
-  std::uint64_t dead_claim_ = 0;  // the producer claim last found dead
-  std::uint64_t peer_session_ = 0;  // the first producer session whose end is ours (layout 2.0 sessions)
-  detail::PeerWatch watch_;
-  Clock::time_point next_liveness_check_{};
-  ChannelOptions options_;
   detail::NotifyReceiver notify_;
 };
 
@@ -321,22 +306,22 @@ class IPCKIT_API SpscConsumer {
 // in src/channel/spsc.cpp, which repeats the full checks. Memory orders as documented there.
 
 inline bool SpscProducer::usable() const noexcept {
-  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+  return at_.usable();
 }
 
 inline bool SpscProducer::reserve_fast(std::size_t n, Reservation& out) noexcept {
-  if (!usable() || n > map_.max_message) return false;
+  if (!usable() || n > at_.map.max_message) return false;
   const std::uint64_t rec = channel_layout::record_size(n);
   const std::uint64_t off = tail_ & mask_;
   // No padding, and the record plus the next commit word fit by the cached consumer head.
-  if (off + rec > map_.capacity || tail_ + rec + channel_layout::kRecordHeader - head_cache_ > map_.capacity) {
+  if (off + rec > at_.map.capacity || tail_ + rec + channel_layout::kRecordHeader - head_cache_ > at_.map.capacity) {
     return false;
   }
   res_pos_ = tail_;
   res_len_ = n;
   reserved_ = true;
   out.status = ChannelStatus::kOk;
-  out.data = std::span<std::byte>(map_.ring + off + channel_layout::kRecordHeader, n);
+  out.data = std::span<std::byte>(at_.map.ring + off + channel_layout::kRecordHeader, n);
   return true;
 }
 
@@ -378,7 +363,7 @@ inline void SpscProducer::store_word(std::uint64_t pos, std::uint64_t word, bool
 }
 
 inline void SpscProducer::publish_tail() noexcept {
-  channel_layout::Header* h = map_.header;
+  channel_layout::Header* h = at_.map.header;
   // The tail is informational (recovery starts from it, monitors read it): release so a reader
   // that sees it also sees the records before it. Pairs with the acquire load in open().
   std::atomic_ref<std::uint64_t>(h->prod.tail).store(tail_, std::memory_order_release);
@@ -408,7 +393,7 @@ inline Result<void> SpscProducer::commit_size(std::size_t used, bool publish) {
 inline Result<void> SpscProducer::commit(bool publish) { return commit_size(res_len_, publish); }
 
 inline bool SpscConsumer::usable() const noexcept {
-  return map_.header != nullptr && fork_generation_ == detail::g_fork_generation.load(std::memory_order_relaxed);
+  return at_.usable();
 }
 
 inline bool SpscConsumer::receive_fast(ReceivedView& out) noexcept {
@@ -421,16 +406,16 @@ inline bool SpscConsumer::receive_fast(ReceivedView& out) noexcept {
   // Untrusted: committed, not padding, this position's tag, length within max and the ring.
   // Anything else (empty, padding, corrupt) takes the slow path, which says which.
   if ((w & (cl::kCommitted | cl::kPad | cl::kTagMask)) != (cl::kCommitted | cl::position_tag(head_)) ||
-      len > map_.max_message || off + cl::record_size(len) > map_.capacity) {
+      len > at_.map.max_message || off + cl::record_size(len) > at_.map.capacity) {
     return false;
   }
   view_len_ = len;
   viewing_ = true;
   view_redelivered_ = false;
   // Crash marker: if we die before release(), the next consumer redelivers this record.
-  std::atomic_ref<std::uint64_t>(map_.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
+  std::atomic_ref<std::uint64_t>(at_.map.header->cons.held).store(head_ + 1, std::memory_order_relaxed);
   out.status = ChannelStatus::kOk;
-  out.data = std::span<const std::byte>(map_.ring + off + cl::kRecordHeader, len);
+  out.data = std::span<const std::byte>(at_.map.ring + off + cl::kRecordHeader, len);
   out.redelivered = false;
   return true;
 }
@@ -457,7 +442,7 @@ inline Result<void> SpscConsumer::release() {
   if (!viewing_ || !usable()) [[unlikely]] return release_slow();
   viewing_ = false;
   head_ += channel_layout::record_size(view_len_);
-  channel_layout::Header* h = map_.header;
+  channel_layout::Header* h = at_.map.header;
   // release: our reads of the record happen-before the producer reuses its bytes; pairs with the
   // acquire load of head in SpscProducer::refresh_head().
   std::atomic_ref<std::uint64_t>(h->cons.head).store(head_, std::memory_order_release);
