@@ -75,6 +75,7 @@ void Attachment::detach() noexcept {
   map.mapping.reset();
   map.header = nullptr;
   map.ring = nullptr;
+  map.token.reset();
   claim = 0;
   peer.reset();
 }
@@ -90,7 +91,7 @@ ChannelStatus PeerLiveness::status(channel_layout::RoleSlot& slot, Attachment& a
   }
   if (claim == dead_claim_) return ChannelStatus::kPeerDied;
   if (!at.liveness_due(force)) return ChannelStatus::kOk;
-  if (watch_.check(slot, claim) == HolderState::kDead && session_reached(slot, first_session_)) {
+  if (holder_state(at.map, slot, claim) == HolderState::kDead && session_reached(slot, first_session_)) {
     dead_claim_ = claim;
     return ChannelStatus::kPeerDied;
   }

@@ -22,6 +22,7 @@
 #include "ipckit/core/name.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
 #include "segment.hpp"
+#include "token.hpp"
 
 namespace ipckit {
 namespace cl = channel_layout;
@@ -160,12 +161,8 @@ Result<BroadcastObjects> open_objects(std::string_view name, OpenMode mode, cons
   return BroadcastObjects{std::move(*m), std::move(*ctl)};
 }
 
-bool record_owner_dead(SubscriberRecord& rec) noexcept {
-  ProcessIdentity who;
-  who.pid = aref(rec.who.pid).load(std::memory_order_relaxed);
-  who.start_time = aref(rec.who.start_time).load(std::memory_order_relaxed);
-  who.pid_ns = aref(rec.who.pid_ns).load(std::memory_order_relaxed);
-  return liveness(who) == Liveness::kDead;
+bool record_owner_dead(const SubscriberView& view) noexcept {
+  return token_state(view.fd.get(), 0) == TokenState::kFree;
 }
 
 BroadcastPolicy read_policy(const cl::Header* h) noexcept {
@@ -229,14 +226,18 @@ Result<SubscriberRecordInfo> read_subscriber_record(const std::string& n) {
   info.closed = aref(rec->closed).load(std::memory_order_relaxed) != 0;
   info.received = aref(rec->received).load(std::memory_order_relaxed);
   info.lapsed = aref(rec->lost).load(std::memory_order_relaxed);
-  info.state = liveness(info.who);
+  switch (token_state(fd.get(), 0)) {  // the subscriber's liveness token (src/channel/token.hpp)
+    case TokenState::kHeld: info.state = Liveness::kAlive; break;
+    case TokenState::kFree: info.state = Liveness::kDead; break;
+    case TokenState::kUnknown: info.state = Liveness::kUnknown; break;
+  }
   return info;
 }
 
 }  // namespace
 
 void inspect_broadcast(ChannelMap& m, ChannelInfo& out) {
-  if (auto p = describe_slot(m.header->producer, "publisher")) {
+  if (auto p = describe_slot(m, m.header->producer, "publisher")) {
     p->sent = out.sent;
     out.participants.push_back(std::move(*p));
   }

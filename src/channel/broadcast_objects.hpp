@@ -14,6 +14,7 @@
 #include "ipckit/core/mapping.hpp"
 #include "ipckit/core/open_mode.hpp"
 #include "ipckit/core/result.hpp"
+#include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit::detail {
 
@@ -22,6 +23,7 @@ struct SubscriberView {
   std::uint64_t id = 0;
   std::string name;
   Mapping map;
+  UniqueFd fd;  // the publisher's own description of the record: tests the subscriber's token
   SubscriberRecord* rec = nullptr;
   bool seen = false;  // found by the current rescan
 };
@@ -60,8 +62,9 @@ struct BroadcastObjects {
                                          std::uint64_t message) noexcept {
   return reinterpret_cast<SlotHeader*>(m.ring + (message % slots) * slot_size);
 }
-// Whether the process that wrote `rec` is dead (pid + start time + pid-ns; reads /proc).
-[[nodiscard]] bool record_owner_dead(SubscriberRecord& rec) noexcept;
+// Whether the subscriber of `view` is dead: its record is ready and its liveness token (byte 0 of
+// the record, src/channel/token.hpp) is free. One fcntl().
+[[nodiscard]] bool record_owner_dead(const SubscriberView& view) noexcept;
 [[nodiscard]] BroadcastPolicy read_policy(const channel_layout::Header* h) noexcept;
 
 }  // namespace broadcast

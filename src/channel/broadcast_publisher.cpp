@@ -85,6 +85,7 @@ void BroadcastPublisher::rescan() {
     if (!m) continue;
     v->rec = static_cast<detail::SubscriberRecord*>(m->data());
     v->map = std::move(*m);
+    v->fd = std::move(f);
     // pairs with the release store of `ready` in BroadcastSubscriber::open()
     if (aref(v->rec->ready).load(std::memory_order_acquire) != cl::kReady ||
         aref(v->rec->magic).load(std::memory_order_relaxed) != detail::kSubMagic ||
@@ -97,7 +98,7 @@ void BroadcastPublisher::rescan() {
   // Left (object removed), closed or dead subscribers stop counting.
   for (auto& s : subs_) {
     if (!s->seen || aref(s->rec->closed).load(std::memory_order_relaxed) != 0) continue;
-    if (record_owner_dead(*s->rec)) drop_dead(*s);
+    if (record_owner_dead(*s)) drop_dead(*s);
   }
   std::erase_if(subs_, [](auto& s) { return !s->seen || aref(s->rec->closed).load(std::memory_order_relaxed) != 0; });
   min_cache_ = min_cursor();
@@ -206,7 +207,7 @@ void BroadcastPublisher::unstick_slowest(Clock::time_point now, Clock::time_poin
   const bool check_liveness = at_.liveness_due(false);
   for (auto& s : subs_) {
     if (!s->seen || aref(s->rec->cursor).load(std::memory_order_relaxed) != min_cache_) continue;
-    if (check_liveness && record_owner_dead(*s->rec)) {
+    if (check_liveness && record_owner_dead(*s)) {
       drop_dead(*s);
       continue;
     }
@@ -285,7 +286,7 @@ Result<BroadcastStatus> BroadcastPublisher::wait_subscribers_impl(std::size_t n,
 Result<void> BroadcastPublisher::close() noexcept {
   if (!at_.attached()) return {};
   if (at_.ours()) {
-    detail::release_role(at_.map.header->producer, at_.claim);
+    detail::release_role(at_.map, at_.map.header->producer, at_.claim);
     detail::wake_seq(ctl_->data_seq);  // sleeping subscribers see the close (announced or not)
   }
   subs_.clear();

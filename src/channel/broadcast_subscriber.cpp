@@ -19,6 +19,7 @@
 #include "ipckit/core/name.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
 #include "segment.hpp"
+#include "token.hpp"
 
 namespace ipckit {
 namespace cl = channel_layout;
@@ -67,6 +68,21 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
       return fail(rm.error());
     }
     s.rec_map_ = std::move(*rm);
+    // Our liveness token, taken before the record is marked ready: a publisher that sees `ready`
+    // and finds no token knows we died.
+    auto token = detail::own_description(fd, s.rec_name_);
+    if (!token) {
+      ::shm_unlink(s.rec_name_.c_str());
+      return fail(token.error());
+    }
+    auto took = detail::take_token(*token, 0, s.rec_name_);
+    if (!took || !*took) {
+      ::shm_unlink(s.rec_name_.c_str());
+      if (!took) return fail(took.error());
+      return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(s.rec_name_),
+                          "another process holds the liveness token of our new record");
+    }
+    s.rec_token_ = std::move(*token);
     break;
   }
   s.rec_ = static_cast<detail::SubscriberRecord*>(s.rec_map_.data());
@@ -78,7 +94,7 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
   // Our session, read before we join: a publisher that closed (or died) before can have sent us
   // nothing, its end is not ours (we start at the tail); one that holds the role now may send to us
   // once we joined, and its end is ours.
-  s.at_.peer.start(detail::first_session(s.at_.map.header->producer, [] { return false; }));
+  s.at_.peer.start(detail::first_session(s.at_.map, s.at_.map.header->producer, [] { return false; }));
   // Join handshake: announce, then position. seq_cst pairs with the publisher's seq_cst join_gen
   // load / fence after its tail store; see docs/channel.md for why the position is then safe.
   aref(s.ctl_->join_gen).fetch_add(1, std::memory_order_seq_cst);
@@ -280,6 +296,7 @@ Result<void> BroadcastSubscriber::close() noexcept {
   }
   rec_ = nullptr;
   rec_map_.reset();
+  rec_token_.reset();  // after `closed`: a publisher that finds the token gone reads closed first
   ctl_ = nullptr;
   ctl_map_.reset();
   at_.detach();

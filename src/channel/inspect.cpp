@@ -68,7 +68,7 @@ Result<ChannelInfo> inspect_channel(std::string_view name) {
       out.fill = tail >= head && tail - head <= out.capacity ? tail - head : 0;
       out.fill_unit = "bytes";
       for (auto [slot, role] : {std::pair{&h->producer, "producer"}, std::pair{&h->consumer, "consumer"}}) {
-        if (auto p = detail::describe_slot(*slot, role)) {
+        if (auto p = detail::describe_slot(*m, *slot, role)) {
           if (p->role == std::string("producer")) p->sent = out.sent;
           else p->received = out.received;
           out.participants.push_back(std::move(*p));

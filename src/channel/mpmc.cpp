@@ -33,6 +33,7 @@
 #include "ipckit/core/liveness.hpp"
 #include "ipckit/core/name.hpp"
 #include "segment.hpp"
+#include "token.hpp"
 
 namespace ipckit {
 namespace cl = channel_layout;
@@ -163,24 +164,30 @@ Result<MpmcCore> MpmcCore::open(std::string_view name, OpenMode mode, const Chan
   c.slot_size_ = slot_size_for(c.at_.map.max_message);
   c.slots_base_ = c.at_.map.ring + kMemberTable;
 
-  // Join: a free member slot, else repair and take a dead member's.
-  const std::uint64_t mine = make_claim(*self);
+  // Join: a free member slot, else repair and take a dead member's. A slot is taken with its
+  // liveness token first (one description at a time), then its claim word.
   cl::RoleSlot* table = members(c.at_.map);
   for (int attempt = 0; attempt < 3 && c.at_.claim == 0; ++attempt) {
     for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
       if (aref(table[i].claim).load(std::memory_order_relaxed) != 0) continue;
+      const std::uint64_t offset = token_offset(c.at_.map.header, &table[i]);
+      auto took = take_token(c.at_.map.token, offset, c.at_.map.name);
+      if (!took) return fail(took.error());
+      if (!*took) continue;  // another member is joining here
+      const std::uint64_t mine = next_claim(table[i], *self);
       if (try_claim_slot(table[i], 0, mine, *self, options.wait)) {
         c.member_ = i;
         c.at_.claim = mine;
         break;
       }
+      drop_token(c.at_.map.token, offset);  // a dead member's claim is left: reaped below
     }
     if (c.at_.claim != 0) break;
     // Every slot held: repair the dead members' (reap frees them) and look again.
     bool freed = false;
     for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
       const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
-      if (cur != 0 && holder_state(table[i], cur) == HolderState::kDead) {
+      if (cur != 0 && holder_state(c.at_.map, table[i], cur) == HolderState::kDead) {
         c.reap(i, cur);
         c.at_.reclaimed = true;
         freed = true;
@@ -213,7 +220,7 @@ Result<void> MpmcCore::close() noexcept {
     fold_stats(h, stats());
     aref(role_ == Role::kProducer ? line(h)->producer_exit : line(h)->consumer_exit)
         .store(kExitClosed, std::memory_order_relaxed);
-    release_role(me, at_.claim);
+    release_role(at_.map, me, at_.claim);
     // Waiters of either side learn about the departure now rather than at their next check: the
     // departures count makes their next wait() run check_members() at once.
     aref(line(h)->departures).fetch_add(1, std::memory_order_release);
@@ -391,9 +398,17 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   auto self = self_identity();
   if (!self) return;
   cl::RoleSlot& slot = members(at_.map)[index];
-  // Only the process whose CAS wins repairs; if it dies while repairing, its own claim is now the
-  // dead one and the next process repeats the (idempotent) repair.
-  if (!try_claim_slot(slot, dead, make_claim(*self), *self, WaitStrategy::kBlocking)) return;
+  // Only the process that takes the dead member's token repairs (a joiner or another reaper cannot
+  // take it meanwhile); if it dies while repairing, its own claim is now the dead one, its token is
+  // released, and the next process repeats the (idempotent) repair.
+  const std::uint64_t offset = token_offset(at_.map.header, &slot);
+  auto took = take_token(at_.map.token, offset, at_.map.name);
+  if (!took || !*took) return;
+  const std::uint64_t mine = next_claim(slot, *self);
+  if (!try_claim_slot(slot, dead, mine, *self, WaitStrategy::kBlocking)) {
+    drop_token(at_.map.token, offset);  // repaired and freed by someone else already
+    return;
+  }
   cl::Header* h = at_.map.header;
   aref(h->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
   Stats* s = stats_of(slot);
@@ -425,7 +440,7 @@ void MpmcCore::reap(std::uint32_t index, std::uint64_t dead) noexcept {
   aref(role == static_cast<std::uint64_t>(Role::kProducer) ? line(h)->producer_exit : line(h)->consumer_exit)
       .store(kExitDied, std::memory_order_relaxed);
   aref(s->role).store(0, std::memory_order_relaxed);
-  release_role(slot, make_claim(*self));
+  release_role(at_.map, slot, mine);
   aref(line(h)->departures).fetch_add(1, std::memory_order_release);
   wake_other_side();
 }
@@ -443,7 +458,7 @@ void MpmcCore::start_session() noexcept {
     if (i == member_) continue;
     const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
     if (cur == 0 || aref(stats_of(table[i])->role).load(std::memory_order_relaxed) != other_role) continue;
-    attached = holder_state(table[i], cur) != HolderState::kDead;
+    attached = holder_state(at_.map, table[i], cur) != HolderState::kDead;
   }
   session_joins_ = attached ? joins : joins + 1;
   joins_seen_ = joins;
@@ -457,7 +472,7 @@ ChannelStatus MpmcCore::check_members() {
     if (i == member_) continue;
     const std::uint64_t cur = aref(table[i].claim).load(std::memory_order_acquire);
     if (cur == 0) continue;
-    const HolderState st = holder_state(table[i], cur);
+    const HolderState st = holder_state(at_.map, table[i], cur);
     if (st == HolderState::kDead) {
       reap(i, cur);
       continue;
@@ -761,7 +776,7 @@ void inspect_mpmc(ChannelMap& m, ChannelInfo& out) {
   for (std::uint32_t i = 0; i < MpmcChannel::kMaxMembers; ++i) {
     MpmcCore::Stats* s = stats_of(table[i]);
     const std::uint64_t role = aref(s->role).load(std::memory_order_relaxed);
-    auto p = describe_slot(table[i], role == static_cast<std::uint64_t>(MpmcCore::Role::kProducer) ? "producer"
+    auto p = describe_slot(m, table[i], role == static_cast<std::uint64_t>(MpmcCore::Role::kProducer) ? "producer"
                                                                                                     : "consumer");
     if (!p) continue;
     auto rd = [](std::uint64_t& v) { return aref(v).load(std::memory_order_relaxed); };

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "memory/shm_hint.hpp"
+#include "token.hpp"
 
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
@@ -134,6 +135,9 @@ Result<ChannelMap> map_validated(std::string_view name, int fd, std::uint64_t si
   out.ring = static_cast<std::byte*>(m->data()) + cl::kHeaderSize;
   out.name = std::string(name);
   out.mapping = std::move(*m);
+  auto token = own_description(fd, name);
+  if (!token) return fail(token.error());
+  out.token = std::move(*token);
   return out;
 }
 
@@ -316,10 +320,15 @@ std::uint64_t fork_generation() noexcept {
   return g_fork_generation.load(std::memory_order_relaxed);
 }
 
-std::uint64_t make_claim(const ProcessIdentity& who) noexcept {
-  // Low half: pid (> 0, so the claim is never 0); high half: low bits of the pid-ns inode, so an
-  // incomplete claim from another namespace is never judged by a pid that means nothing here.
-  return (static_cast<std::uint64_t>(who.pid) & 0xffffffffULL) | ((who.pid_ns & 0xffffffffULL) << 32);
+std::uint64_t make_claim(const ProcessIdentity& who, std::uint64_t session) noexcept {
+  // Low half: pid (> 0, so the claim is never 0); high half: the session number, so a successor
+  // that got the dead holder's pid still makes another claim.
+  return (static_cast<std::uint64_t>(who.pid) & 0xffffffffULL) | ((session & 0xffffffffULL) << 32);
+}
+
+std::uint64_t next_claim(cl::RoleSlot& slot, const ProcessIdentity& who) noexcept {
+  // Only the token holder claims, so `claims` cannot move under us; publish_holder() adds the one.
+  return make_claim(who, aref(slot.claims).load(std::memory_order_relaxed) + 1);
 }
 
 namespace {
@@ -354,77 +363,49 @@ bool try_claim_slot(cl::RoleSlot& slot, std::uint64_t expected, std::uint64_t mi
   return true;
 }
 
-HolderState holder_state(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+HolderState holder_state(const ChannelMap& map, cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   if (claim == 0) return HolderState::kFree;
-  if (aref(slot.published).load(std::memory_order_acquire) == claim) {
-    switch (liveness(read_identity(slot))) {
-      case Liveness::kAlive: return HolderState::kAlive;
-      case Liveness::kDead: return HolderState::kDead;
-      case Liveness::kUnknown: return HolderState::kUnknown;
-    }
+  switch (token_state(map.token.get(), token_offset(map.header, &slot))) {
+    case TokenState::kHeld: return HolderState::kAlive;
+    case TokenState::kUnknown: return HolderState::kUnknown;
+    case TokenState::kFree: break;
   }
-  // Claimed but the identity is not yet published: the claimer is between its CAS and its stores,
-  // or died there. Judge it by pid only if it is in our namespace.
-  auto ns = current_pid_namespace();
-  if (!ns || ((*ns & 0xffffffffULL) != (claim >> 32))) return HolderState::kUnknown;
-  const auto pid = static_cast<pid_t>(claim & 0xffffffffULL);
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return HolderState::kDead;
-  return HolderState::kAlive;
-}
-
-HolderState PeerWatch::check(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
-  if (claim == 0) return HolderState::kFree;
-  if (pidfd_ && claim_ == claim) {
-    pollfd p{pidfd_.get(), POLLIN, 0};
-    const int n = no_eintr(::poll, &p, 1, 0);
-    if (n > 0) return HolderState::kDead;  // a pidfd turns readable when its process exits
-    if (n == 0) return HolderState::kAlive;
-  }
-  pidfd_.reset();
-  const HolderState st = holder_state(slot, claim);
-  if (st != HolderState::kAlive || aref(slot.published).load(std::memory_order_acquire) != claim) return st;
-  const ProcessIdentity who = read_identity(slot);
-  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(who.pid), 0)));
-  // The pid could have been reused between the check and pidfd_open: check again with the pidfd
-  // held, so the pidfd is known to name the recorded process.
-  if (fd && liveness(who) == Liveness::kAlive) {
-    ::fcntl(fd.get(), F_SETFD, FD_CLOEXEC);  // pidfd_open sets O_CLOEXEC; kept explicit
-    pidfd_ = std::move(fd);
-    claim_ = claim;
-  }
-  return st;
+  // The token is free: the holder died, or released the role just now (release_role() frees the
+  // claim word before the token). acquire: pairs with that release CAS.
+  const std::uint64_t now = aref(slot.claim).load(std::memory_order_acquire);
+  return now == claim ? HolderState::kDead : HolderState::kFree;  // changed: that claim is no longer held
 }
 
 Result<ClaimResult> claim_role(ChannelMap& map, cl::RoleSlot& slot, std::string_view role, WaitStrategy wait) {
   auto self = self_identity();
   if (!self) return fail(self.error());
-  const std::uint64_t mine = make_claim(*self);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    std::uint64_t cur = aref(slot.claim).load(std::memory_order_acquire);
-    if (cur == 0) {
-      if (try_claim_slot(slot, cur, mine, *self, wait)) return ClaimResult{mine, false};
-      continue;
-    }
-    const HolderState st = holder_state(slot, cur);
-    if (st == HolderState::kDead) {
-      if (try_claim_slot(slot, cur, mine, *self, wait)) {
-        aref(map.header->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
-        return ClaimResult{mine, true};
-      }
-      continue;
-    }
+  const std::uint64_t offset = token_offset(map.header, &slot);
+  auto took = take_token(map.token, offset, map.name);
+  if (!took) return fail(took.error());
+  if (!*took) {
+    const std::uint64_t cur = aref(slot.claim).load(std::memory_order_acquire);
     const ProcessIdentity who = read_identity(slot);
     const auto pid = who.pid != 0 ? who.pid : static_cast<std::int64_t>(cur & 0xffffffffULL);
     return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(map.name),
-                        fmt::format("the {} role is held by pid {} ({}{}); the channel has one {}",
-                                    role, pid, st == HolderState::kAlive ? "alive" : "liveness unknown",
+                        fmt::format("the {} role is held by pid {} (alive{}); the channel has one {}", role, pid,
                                     pid == self->pid ? ", this process" : "", role));
   }
-  return fail_library(LibraryCode::kRoleTaken, "channel_open", quoted(map.name),
-                      fmt::format("the {} role changed hands 1000 times while claiming it", role));
+  // The token is ours: no other process claims the slot now, so a claim left in the word is that
+  // of a holder the kernel found dead (its token was released with its last fd).
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const std::uint64_t cur = aref(slot.claim).load(std::memory_order_acquire);
+    const std::uint64_t mine = next_claim(slot, *self);
+    if (!try_claim_slot(slot, cur, mine, *self, wait)) continue;
+    if (cur != 0) aref(map.header->misc.reclaimed).fetch_add(1, std::memory_order_relaxed);
+    return ClaimResult{mine, cur != 0};
+  }
+  drop_token(map.token, offset);
+  return fail_library(LibraryCode::kCorrupt, "channel_open", quoted(map.name),
+                      fmt::format("the {} role's claim word changed 1000 times under its token: a process "
+                                  "that holds no token writes it", role));
 }
 
-void release_role(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
+void release_role(const ChannelMap& map, cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   if (aref(slot.claim).load(std::memory_order_relaxed) != claim) return;
   aref(slot.wait_mode).store(static_cast<std::uint32_t>(WaitStrategy::kBlocking), std::memory_order_relaxed);
   aref(slot.closed).store(1, std::memory_order_relaxed);
@@ -432,13 +413,14 @@ void release_role(cl::RoleSlot& slot, std::uint64_t claim) noexcept {
   // release: our last head/tail stores and `closed` happen-before the next claimer's acquire.
   (void)aref(slot.claim).compare_exchange_strong(expected, 0, std::memory_order_release,
                                                  std::memory_order_relaxed);
+  drop_token(map.token, token_offset(map.header, &slot));
 }
 
 bool session_reached(cl::RoleSlot& slot, std::uint64_t first) noexcept {
   return aref(slot.claims).load(std::memory_order_relaxed) >= first;
 }
 
-std::optional<ChannelParticipant> describe_slot(cl::RoleSlot& slot, const char* role) noexcept {
+std::optional<ChannelParticipant> describe_slot(const ChannelMap& map, cl::RoleSlot& slot, const char* role) noexcept {
   const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
   if (claim == 0) return std::nullopt;
   ChannelParticipant p;
@@ -448,7 +430,7 @@ std::optional<ChannelParticipant> describe_slot(cl::RoleSlot& slot, const char* 
   } else {
     p.who.pid = static_cast<std::int64_t>(claim & 0xffffffffULL);  // claimed, identity not yet published
   }
-  switch (holder_state(slot, claim)) {
+  switch (holder_state(map, slot, claim)) {
     case HolderState::kAlive: p.state = Liveness::kAlive; break;
     case HolderState::kDead: p.state = Liveness::kDead; break;
     case HolderState::kFree:

@@ -55,7 +55,8 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // "spsc", "mpmc", "broadcast", "unknown".
 [[nodiscard]] const char* pattern_text(std::uint32_t pattern) noexcept;
 // The participant recorded in `slot` (role name `role`), or nullopt when the slot is free.
-[[nodiscard]] std::optional<ChannelParticipant> describe_slot(channel_layout::RoleSlot& slot, const char* role) noexcept;
+[[nodiscard]] std::optional<ChannelParticipant> describe_slot(const ChannelMap& map, channel_layout::RoleSlot& slot,
+                                                              const char* role) noexcept;
 // The pattern-specific parts of inspect_channel() (src/channel/inspect.cpp): MPMC members and their
 // counters (mpmc.cpp), broadcast publisher, subscriber records and `.ctl` (broadcast_objects.cpp).
 void inspect_mpmc(ChannelMap& map, ChannelInfo& out);
@@ -70,11 +71,17 @@ void inspect_broadcast(ChannelMap& map, ChannelInfo& out);
 // and refuses to work in a forked child (which would be a second producer/consumer).
 [[nodiscard]] std::uint64_t fork_generation() noexcept;
 
-// Whether the holder of `slot` (claim value `claim`) lives. Reads /proc: slow path only.
-[[nodiscard]] HolderState holder_state(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+// Whether the holder of `slot` (claim value `claim`) of the object `map` lives: its liveness token
+// (src/channel/token.hpp), tested on map.token. One fcntl(): slow path only.
+[[nodiscard]] HolderState holder_state(const ChannelMap& map, channel_layout::RoleSlot& slot,
+                                       std::uint64_t claim) noexcept;
 
-// The claim word of a process: pid in the low half, low bits of its pid-ns inode in the high half.
-[[nodiscard]] std::uint64_t make_claim(const ProcessIdentity& who) noexcept;
+// The claim word of a session: the holder's pid in the low half (for messages), the session's
+// number (RoleSlot::claims after the claim) in the high half, so two sessions of equal pids (a pid
+// reused by the successor) never have equal claims.
+[[nodiscard]] std::uint64_t make_claim(const ProcessIdentity& who, std::uint64_t session) noexcept;
+// The claim this process would make on `slot` now (its next session), for the token holder only.
+[[nodiscard]] std::uint64_t next_claim(channel_layout::RoleSlot& slot, const ProcessIdentity& who) noexcept;
 // CAS `slot.claim` from `expected` (0: free, or the claim of a holder found dead) to `mine`, then
 // publish `self` as the holder. False when the claim changed meanwhile.
 [[nodiscard]] bool try_claim_slot(channel_layout::RoleSlot& slot, std::uint64_t expected, std::uint64_t mine,
@@ -84,12 +91,16 @@ struct ClaimResult {
   std::uint64_t claim = 0;
   bool reclaimed = false;
 };
-// Claims `slot` for this process ("producer"/"consumer" in errors); takes it over from a dead
-// holder. Errors: kRoleTaken naming the holder's pid and its liveness.
+// Claims `slot` for this process ("producer"/"consumer" in errors): takes its liveness token on
+// map.token first (only one description can hold it), then the claim word; takes the role over
+// from a holder whose token the kernel released (it died). Errors: kRoleTaken naming the live
+// holder's pid.
 [[nodiscard]] Result<ClaimResult> claim_role(ChannelMap& map, channel_layout::RoleSlot& slot,
                                              std::string_view role, WaitStrategy wait);
-// Marks the role closed and frees it if this process still holds it (claim == ours).
-void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+// Marks the role closed and frees it if this process still holds it (claim == ours), then drops
+// the token (after the claim: a peer that finds the token free and the claim unchanged may judge
+// the holder dead).
+void release_role(const ChannelMap& map, channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 
 // Sessions (layout 2.0, docs/channel.md "Sessions"). A session is one claim of a role:
 // RoleSlot::claims numbers them, and a departure (closed, or a dead holder) belongs to the session
@@ -97,14 +108,15 @@ void release_role(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
 // and reports the peer's end only once session_reached(): never the end of a session it had no part
 // in. The first session whose end concerns an endpoint attaching now: the current one while a live
 // holder has the role, or while `pending` data of the last one is left to read; else the next one.
-// Reads /proc when the role is held (open only).
+// Tests the holder's token when the role is held (open only).
 template <class Pending>  // bool(): whether data of the role's last session is left to read
-[[nodiscard]] std::uint64_t first_session(channel_layout::RoleSlot& slot, Pending&& pending) noexcept {
+[[nodiscard]] std::uint64_t first_session(const ChannelMap& map, channel_layout::RoleSlot& slot,
+                                          Pending&& pending) noexcept {
   // acquire: pairs with the release CAS of release_role() (and the claim CAS), so `claims` counts
   // the session that holds or released the role, and `pending()` below sees all it published.
   const std::uint64_t claim = aref(slot.claim).load(std::memory_order_acquire);
   const std::uint64_t claims = aref(slot.claims).load(std::memory_order_relaxed);
-  if (claim != 0 && holder_state(slot, claim) != HolderState::kDead) return claims;  // held now
+  if (claim != 0 && holder_state(map, slot, claim) != HolderState::kDead) return claims;  // held now
   return pending() ? claims : claims + 1;  // closed or dead: ours only if its data is left
 }
 // Whether the role's current or last session is `first` or later.

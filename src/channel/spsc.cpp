@@ -150,7 +150,7 @@ Result<SpscProducer> SpscProducer::attach(detail::ChannelMap&& map, const Channe
   p.wakes_ = aref(h->prod.futex_wakes).load(std::memory_order_relaxed);
   aref(h->prod.tail).store(p.tail_, std::memory_order_release);  // pairs with acquire in open() of the next producer
   // A consumer that closed (or died) before we came ends nothing of ours: we wait for the next.
-  p.at_.peer.start(detail::first_session(h->consumer, [] { return false; }));
+  p.at_.peer.start(detail::first_session(p.at_.map, h->consumer, [] { return false; }));
   return p;
 }
 
@@ -161,7 +161,7 @@ Result<void> SpscProducer::close() noexcept {
   if (at_.ours()) {
     flush();
     cl::Header* h = at_.map.header;
-    detail::release_role(h->producer, at_.claim);
+    detail::release_role(at_.map, h->producer, at_.claim);
     // Wake a sleeping consumer so it sees the close now rather than at its next liveness check.
     std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in sleep_unless_ready()
     (void)detail::wake_all_announced(h->wait.consumer_sleeping, h->wait.data_seq);
@@ -381,7 +381,7 @@ Result<SpscConsumer> SpscConsumer::attach(detail::ChannelMap&& map, const Channe
   c.wakes_ = aref(h->cons.futex_wakes).load(std::memory_order_relaxed);
   // The producer's end is ours if it holds the role now or left records for us; an end whose
   // session was fully read before we came belongs to an earlier consumer (docs/channel.md, Sessions).
-  c.at_.peer.start(detail::first_session(h->producer, [&] {
+  c.at_.peer.start(detail::first_session(c.at_.map, h->producer, [&] {
     return held == head + 1 || aref(*c.word_at(head)).load(std::memory_order_acquire) != 0;  // pairs with store_word()
   }));
   // A predecessor that died armed left `armed` set: not ours (costs producers a refused connect).
@@ -396,7 +396,7 @@ Result<void> SpscConsumer::close() noexcept {
   if (at_.ours()) {
     cl::Header* h = at_.map.header;
     if (notify_.enabled()) aref(h->wait.armed).store(0, std::memory_order_relaxed);
-    detail::release_role(h->consumer, at_.claim);
+    detail::release_role(at_.map, h->consumer, at_.claim);
     std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: pairs with the fence in sleep_unless_ready()
     (void)detail::wake_all_announced(h->wait.producer_sleeping, h->wait.space_seq);
   }

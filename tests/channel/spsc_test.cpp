@@ -259,14 +259,22 @@ TEST(Spsc, HolderInAnotherPidNamespaceIsNeverReclaimed) {
   ChannelName n;
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, small()));
   auto raw = RawHeader::open(n.name);
-  // Make the recorded holder look like a process of another pid namespace (its pid means nothing
-  // here): liveness is "unknown", so the role must not be taken over on that guess.
+  // The recorded identity is for messages only: a live holder keeps its role whatever it says
+  // (another pid namespace, a start time that no longer matches), because liveness is its token.
   raw.h->producer.who.pid_ns += 1;
   EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenExisting, small()),
-                              {"role taken", "liveness unknown"}));
-  // A holder whose start time no longer matches its pid is dead: its role is reclaimed.
+                              {"role taken", "(alive, this process)"}));
   raw.h->producer.who.pid_ns -= 1;
   raw.h->producer.who.start_time += 1;
+  EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kOpenExisting, small()),
+                              {"role taken", "(alive, this process)"}));
+  // Once the holder is gone without releasing (here: its description closed, as the kernel does
+  // when a process dies), the role is taken over.
+  raw.h->producer.who.start_time -= 1;
+  const std::uint64_t claim = raw.h->producer.claim;
+  (void)tx.close();
+  raw.h->producer.claim = claim;  // as if it had died: the claim stays, the token is gone
+  raw.h->producer.closed = 0;
   IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx2, SpscProducer::open(n.name, OpenMode::kOpenExisting, small()));
   EXPECT_TRUE(tx2.reclaimed());
   EXPECT_EQ(tx2.counters().reclaimed, 1u);

@@ -153,7 +153,8 @@ TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
     ASSERT_TRUE(producer.ok());
     producer.kill();
     // The dead producer's record now names a live process (this one) with another start time: what a
-    // reused pid looks like. It must stay dead; with the true start time the same pid is alive.
+    // reused pid looks like. It must stay dead, and so it does with the true start time too: the
+    // record is for messages, liveness is the holder's token (docs/channel.md "Liveness").
     IPCKIT_ASSERT_OK_AND_ASSIGN(ProcessIdentity self, self_identity());
     auto forge = [&](std::uint64_t start_time) {
       const int fd = ::shm_open(name.c_str(), O_RDWR, 0);
@@ -172,7 +173,7 @@ TEST(Inventory, PidReuseDoesNotMakeADeadParticipantAlive) {
     EXPECT_EQ(o.state, State::kOrphaned) << o.note;
     forge(self.start_time);
     o = must_find(Kind::kChannel, name);
-    EXPECT_EQ(o.state, State::kInUse);
+    EXPECT_EQ(o.state, State::kOrphaned) << o.note;
     IPCKIT_EXPECT_OK(remove_object(o, {true}));
     EXPECT_FALSE(shm_exists(name));
   });
@@ -392,7 +393,7 @@ TEST(Inventory, BroadcastChannelOwnsItsControlAndSubscriberObjects) {
   });
 }
 
-TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
+TEST(Inventory, ParticipantOfAnotherPidNamespaceIsInUseNeverOrphaned) {
   if (!test::is_root()) GTEST_SKIP() << "needs root: the inspection runs in a new pid namespace";
   const std::string name = test::unique_name();
   ChannelOptions co;
@@ -403,7 +404,9 @@ TEST(Inventory, ParticipantOfAnotherPidNamespaceIsUnknownNeverOrphaned) {
   const auto r = test::run_with_own_proc([&] {
     auto o = find_object(Kind::kChannel, name, own());
     if (!o) return 10;
-    if (o->state != State::kUnknown) return 11;  // its pid means nothing in here
+    // Its pid means nothing in here, but its liveness token does: in use (it was "unknown" when
+    // liveness came from /proc).
+    if (o->state != State::kInUse) return 11;
     CleanFilter f;
     f.unused = true;
     if (clean_selects(*o, f, std::time(nullptr))) return 12;

@@ -26,7 +26,8 @@ struct Attachment;
 
 // The one peer of an SPSC end or of a broadcast subscriber, seen through the peer's role slot:
 // whether it may still act, closed or died, and only for ends of this endpoint's own session
-// (docs/channel.md "Sessions"). A dead claim is remembered, so /proc is not read again for it.
+// (docs/channel.md "Sessions"). Judged by the holder's liveness token (docs/channel.md "Liveness");
+// a dead claim is remembered, so its token is not tested again.
 class IPCKIT_API PeerLiveness {
  public:
   // The first peer session whose end is ours (detail::first_session() at attach).
@@ -35,11 +36,10 @@ class IPCKIT_API PeerLiveness {
   // before ours; kPeerClosed when it closed; kPeerDied when found dead (checked when
   // at.liveness_due(force)).
   [[nodiscard]] ChannelStatus status(channel_layout::RoleSlot& slot, Attachment& at, bool force) noexcept;
-  // Drops the pidfd (close()).
-  void reset() noexcept { watch_ = PeerWatch{}; }
+  // Forgets the claim found dead (close()).
+  void reset() noexcept { dead_claim_ = 0; }
 
  private:
-  PeerWatch watch_;
   std::uint64_t dead_claim_ = 0;     // the claim last found dead
   std::uint64_t first_session_ = 0;
 };
@@ -87,7 +87,8 @@ struct IPCKIT_API Attachment {
   [[nodiscard]] ChannelStatus peer_status(channel_layout::RoleSlot& slot, bool force) noexcept {
     return peer.status(slot, *this, force);
   }
-  // Unmaps, forgets the claim and the peer's pidfd; the endpoint released what it holds first.
+  // Unmaps, closes the token description (releasing any token still held on it) and forgets the
+  // claim; the endpoint released what it holds first.
   void detach() noexcept;
 };
 

@@ -282,13 +282,14 @@ class IPCKIT_API BroadcastSubscriber final {
   detail::Attachment at_;
   Mapping ctl_map_;
   Mapping rec_map_;
+  detail::TokenFd rec_token_;  // our liveness token: byte 0 of our record, on a description of our own
   detail::BroadcastCtl* ctl_ = nullptr;
   detail::SubscriberRecord* rec_ = nullptr;
   BroadcastPolicy policy_ = BroadcastPolicy::kLapse;
   std::string rec_name_;         // <name>.sub.<id>, removed by close()
   std::uint64_t id_ = 0;
   std::uint64_t slots_ = 0;      // messages the ring holds
-  std::uint64_t slot_size_ = 0;  // bytes of one slot (header + max_message, rounded up to 8)
+  std::uint64_t slot_size_ = 0;  // bytes of one slot (header + max_message, rounded up to the cache line)
   std::uint64_t cursor_ = 0;     // the next message to read
   std::uint64_t received_ = 0;   // copied out
   std::uint64_t lost_ = 0;       // lapsed, or skipped on eviction

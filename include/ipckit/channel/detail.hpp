@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internal types shared by the three patterns' endpoints (SPSC, MPMC, broadcast) and their
-// implementation in src/channel: the fork generation, the peer watch and the mapped channel object.
+// implementation in src/channel: the fork generation, the liveness-token description and the mapped channel object.
 // Not part of the API; they are in a public header only because the endpoints hold them by value.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "ipckit/channel/layout.hpp"
 #include "ipckit/core/mapping.hpp"
@@ -22,17 +23,29 @@ IPCKIT_API extern std::atomic<std::uint64_t> g_fork_generation;
 
 enum class HolderState { kFree, kAlive, kDead, kUnknown };
 
-// Watches the holder of a peer's role cheaply: after one full check (pid + start time + pid-ns
-// from /proc) it keeps a pidfd for that exact process, so later checks are one poll() (kernels
-// without pidfd_open fall back to the full check). Used by waits every liveness_interval, so an
-// idle blocking receiver stays far below 1 ms of CPU per 10 s.
-class IPCKIT_API PeerWatch {
+// One open file description of a channel object of this endpoint's own, on which it holds its
+// liveness token (an OFD lock on one byte, src/channel/token.cpp; docs/channel.md "Liveness") and
+// tests its peers'. Opened through /proc/self/fd, so no other process shares the description: not
+// a peer that was handed the same memfd, and not a child forked later (the fork handler gives the
+// child a fresh description under the same number, so a child cannot keep a dead parent's token
+// held). Move-only; closing it releases every token held on it.
+class IPCKIT_API TokenFd {
  public:
-  [[nodiscard]] HolderState check(channel_layout::RoleSlot& slot, std::uint64_t claim) noexcept;
+  TokenFd() = default;
+  // Takes ownership of `fd` (a description of our own) and registers it for the fork handler.
+  explicit TokenFd(int fd) noexcept;
+  TokenFd(TokenFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  TokenFd& operator=(TokenFd&& other) noexcept;
+  TokenFd(const TokenFd&) = delete;
+  TokenFd& operator=(const TokenFd&) = delete;
+  ~TokenFd() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+  // Unregisters and closes (releasing the tokens held on it).
+  void reset() noexcept;
 
  private:
-  UniqueFd pidfd_;
-  std::uint64_t claim_ = 0;
+  int fd_ = -1;
 };
 
 // The mapped object shared by both endpoint types (src/channel/segment.cpp).
@@ -43,6 +56,7 @@ struct ChannelMap {
   std::uint64_t capacity = 0;
   std::uint64_t max_message = 0;
   std::string name;
+  TokenFd token;  // this endpoint's own description of the object: its token and its peers' tests
 };
 }  // namespace detail
 }  // namespace ipckit
