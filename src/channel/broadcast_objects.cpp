@@ -19,8 +19,10 @@
 
 #include <fmt/format.h>
 
+#include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
+#include "memory/shm_hint.hpp"
 #include "segment.hpp"
 #include "token.hpp"
 
@@ -68,6 +70,15 @@ Result<void> check_derived_names(std::string_view name) {
                                   longest.size() - name.size(), NAME_MAX, over));
 }
 
+Result<void> size_new_object(int fd, std::string_view name, mode_t mode, std::uint64_t size) {
+  if (::fchmod(fd, mode) != 0) return last_errno().fail("fchmod", quoted(name));
+  // posix_fallocate reserves the pages now: ENOSPC here on a full /dev/shm, where a sparse
+  // ftruncate left the first touch of the mapping to die of SIGBUS.
+  const int err = no_eintr_rc(::posix_fallocate, fd, 0, static_cast<off_t>(size));
+  if (err != 0) return fail_errno(err, "posix_fallocate", quoted(name), shm_hint(err, name, size));
+  return {};
+}
+
 // Opens or creates `<name>.ctl` (everyone maps it read-write).
 Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o) {
   const std::string n = suffix_name(name, ".ctl");
@@ -76,10 +87,9 @@ Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o) {
     int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, o.mode);
     if (fd >= 0) {
       UniqueFd f(fd);
-      if (::fchmod(fd, o.mode) != 0 || ::ftruncate(fd, detail::kCtlSize) != 0) {
-        const int err = errno;
+      if (auto sized = size_new_object(fd, n, o.mode, detail::kCtlSize); !sized) {
         ::shm_unlink(n.c_str());
-        return fail_errno(err, "ftruncate", quoted(n));
+        return fail(sized.error());
       }
       auto m = Mapping::map(fd, detail::kCtlSize, {}, 0, quoted(n));
       if (!m) {

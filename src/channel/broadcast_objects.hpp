@@ -4,6 +4,8 @@
 // names, sizes, opening `.ctl`, listing subscriber records. Defined in broadcast_objects.cpp.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +45,9 @@ namespace broadcast {
 // The longest derived name (`<name>.sub.<largest id>`) must be a valid POSIX name, checked before
 // anything is created.
 [[nodiscard]] Result<void> check_derived_names(std::string_view name);
+// Sets the mode of the new object behind `fd` and reserves its `size` bytes (posix_fallocate:
+// ENOSPC, named with /dev/shm's free space, instead of a SIGBUS on first touch).
+[[nodiscard]] Result<void> size_new_object(int fd, std::string_view name, mode_t mode, std::uint64_t size);
 // Opens or creates `<name>.ctl` (everyone maps it read-write).
 [[nodiscard]] Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o);
 // Ids of every `<name>.sub.<id>` in /dev/shm.

@@ -57,10 +57,9 @@ Result<BroadcastSubscriber> BroadcastSubscriber::open(std::string_view name, Ope
       return last_errno().fail("shm_open", quoted(s.rec_name_));
     }
     UniqueFd f(fd);
-    if (::fchmod(fd, options.channel.mode) != 0 || ::ftruncate(fd, detail::kRecordSize) != 0) {
-      const int err = errno;
+    if (auto sized = size_new_object(fd, s.rec_name_, options.channel.mode, detail::kRecordSize); !sized) {
       ::shm_unlink(s.rec_name_.c_str());
-      return fail_errno(err, "ftruncate", quoted(s.rec_name_));
+      return fail(sized.error());
     }
     auto rm = Mapping::map(fd, detail::kRecordSize, {}, 0, quoted(s.rec_name_));
     if (!rm) {

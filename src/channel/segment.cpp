@@ -35,7 +35,9 @@ std::atomic<std::uint64_t> g_fork_generation{0};
 namespace {
 
 constexpr std::uint64_t kMaxMessageLimit = std::uint64_t{1} << 30;
-constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 40;
+// 4 GiB: the commit word's position tag ((pos / 8) mod 2^30, layout.hpp) repeats every 8 GiB, so a
+// larger ring would give a record's word the same tag on every lap.
+constexpr std::uint64_t kMaxCapacity = std::uint64_t{1} << 32;
 
 void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
@@ -49,8 +51,10 @@ Result<void> validate_creation(std::string_view name, const ChannelOptions& o) {
   }
   if (o.capacity > kMaxCapacity || !std::has_single_bit(o.capacity)) {
     return fail_library(LibraryCode::kInvalidArgument, "channel_open", quoted(name),
-                        fmt::format("capacity {} is not a power of two <= {} (try {})", o.capacity,
-                                    kMaxCapacity, std::bit_ceil(std::min<std::uint64_t>(o.capacity, kMaxCapacity))));
+                        fmt::format("capacity {} is not a power of two <= {} (try {}){}", o.capacity,
+                                    kMaxCapacity, std::bit_ceil(std::min<std::uint64_t>(o.capacity, kMaxCapacity)),
+                                    o.capacity > kMaxCapacity ? "; the commit word's position tag repeats every 8 GiB"
+                                                              : ""));
   }
   const std::uint64_t need = cl::min_capacity(o.max_message);
   if (o.capacity < need) {

@@ -79,8 +79,10 @@ Result<void> SpscChannel::unlink(std::string_view name) {
 }
 
 Result<ChannelCounters> SpscChannel::counters(std::string_view name) {
-  // A monitor does not know the message type: accept any.
-  auto m = detail::open_segment(name, OpenMode::kOpenExisting, ChannelOptions{}, detail::kAnyType);
+  // A monitor does not know the message type: accept any. Read-only (O_RDONLY, PROT_READ): a
+  // monitor needs no write access, so a 0444 or 0644 channel of another user can be watched.
+  auto m = detail::open_segment(name, OpenMode::kOpenExisting, ChannelOptions{}, detail::kAnyType,
+                                cl::kPatternSpsc, true);
   if (!m) return fail(m.error());
   return read_counters(m->header);
 }

@@ -2,6 +2,7 @@
 // The broadcast channel in one process: basic delivery, join/leave mid-stream, exact lapse
 // accounting, pattern mismatch, read-only enforcement, garbage slots, cleanup.
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -383,6 +384,54 @@ TEST(Broadcast, TwoSlotBlockRingJoinsAndDelivers) {
     IPCKIT_ASSERT_OK_AND_ASSIGN(auto got, sub.try_receive(buf));
     ASSERT_EQ(got.status, BroadcastStatus::kOk) << i;
   }
+}
+
+// Fills the tmpfs under /dev/shm with one object, page by page, until ENOSPC.
+bool fill_dev_shm(const std::string& name) {
+  const int fd = ::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  off_t size = 0;
+  while (::posix_fallocate(fd, size, 4096) == 0) size += 4096;
+  ::close(fd);
+  return true;
+}
+
+// `.ctl` and subscriber records were only ftruncate()d: on a full /dev/shm the publisher's creation
+// of `.ctl` and a subscriber's join died of SIGBUS at the first touch, where SPSC returns ENOSPC.
+// Both reserve their pages now (posix_fallocate) and fail with ENOSPC, naming the object.
+TEST(Broadcast, FullDevShmIsEnospcForCtlAndSubscriberRecordsNotSigbus) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root to mount a small tmpfs over /dev/shm";
+  const test::ChildResult r = test::run_in_private_mount_ns([] {
+    if (::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "size=256k") != 0) return 2;
+    const std::string name = test::unique_name();
+    const auto o = bopts(BroadcastPolicy::kLapse);
+    {
+      auto pub = BroadcastPublisher::open(name, OpenMode::kCreateExclusive, o);
+      if (!pub) return 3;
+    }
+    // The data object stays; without its .ctl a publisher creates it again, on a full mount.
+    if (::shm_unlink((name + ".ctl").c_str()) != 0) return 4;
+    if (!fill_dev_shm(name + ".filler")) return 5;
+    auto again = BroadcastPublisher::open(name, OpenMode::kOpenOrCreate, o);
+    if (again) return 6;
+    std::fprintf(stderr, "%s\n", again.error().str().c_str());
+    if (again.error().str().find("posix_fallocate(\"" + name + ".ctl\"): ENOSPC") == std::string::npos) return 7;
+    if (exists(name + ".ctl")) return 8;  // the failed creation removed it again
+    // With room for .ctl (the filler gone) but not for a record: the join fails the same way.
+    ::shm_unlink((name + ".filler").c_str());
+    auto pub = BroadcastPublisher::open(name, OpenMode::kOpenOrCreate, o);
+    if (!pub) return 9;
+    if (!fill_dev_shm(name + ".filler")) return 10;
+    auto sub = BroadcastSubscriber::open(name, OpenMode::kOpenExisting, o);
+    if (sub) return 11;
+    std::fprintf(stderr, "%s\n", sub.error().str().c_str());
+    if (sub.error().str().find("posix_fallocate(\"" + name + ".sub.") == std::string::npos ||
+        sub.error().str().find("ENOSPC") == std::string::npos) {
+      return 12;
+    }
+    return 0;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe() << " (see the codes in the test)";
 }
 
 }  // namespace

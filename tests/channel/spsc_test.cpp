@@ -19,6 +19,7 @@
 #include "ipckit/core/mapping.hpp"
 #include "channel/channel_name.hpp"
 #include "support/ipckit_test.hpp"
+#include "support/other_user.hpp"
 
 namespace ipckit {
 namespace {
@@ -344,7 +345,7 @@ TEST(Spsc, CorruptMagicAndVersionAreErrors) {
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
                               {"version mismatch", "layout version 7.3", "reads 3.x"}));
   raw.h->imm.version_major = cl::kVersionMajor;
-  raw.h->imm.capacity = 1ULL << 39;  // bigger than the object: must not map past its end
+  raw.h->imm.capacity = 1ULL << 31;  // bigger than the object (within the 4 GiB limit): must not map past its end
   EXPECT_TRUE(test::FailsWith(SpscConsumer::open(n.name, OpenMode::kOpenExisting, small()),
                               {"corrupt", "object size"}));
   raw.h->imm.capacity = 4096;
@@ -450,6 +451,36 @@ TEST(Spsc, CountersAreReadableWithoutARole) {
   EXPECT_EQ(c.received, 3u);
   EXPECT_EQ(c.redelivered, 0u);
   EXPECT_EQ(c.reclaimed, 0u);
+}
+
+// SpscChannel::counters mapped the channel read-write: EACCES on a channel the monitor may only
+// read. It maps it read-only now: another user can watch a 0644 channel.
+TEST(Spsc, CountersOfAChannelThisUserMayOnlyReadWork) {
+  if (!test::is_root()) GTEST_SKIP() << "needs root: reads the channel as uid 65534";
+  ChannelName n;
+  auto o = small();
+  o.mode = 0644;
+  IPCKIT_ASSERT_OK_AND_ASSIGN(auto tx, SpscProducer::open(n.name, OpenMode::kCreateExclusive, o));
+  IPCKIT_ASSERT_OK(tx.send(pattern(16, 1)));
+  const test::ChildResult r = test::run_as_nobody([&] {
+    auto c = SpscChannel::counters(n.name);
+    if (!c) {
+      std::fprintf(stderr, "%s\n", c.error().str().c_str());
+      return 10;
+    }
+    return c->sent == 1 ? 0 : 11;
+  });
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+// The commit word's position tag is (pos / 8) mod 2^30: it repeats every 8 GiB, so a larger ring
+// would tag a record's word the same on every lap. Capacities above 4 GiB are refused by name.
+TEST(Spsc, CapacityAbove4GiBIsRefused) {
+  ChannelName n;
+  auto o = small();
+  o.capacity = std::uint64_t{1} << 33;
+  EXPECT_TRUE(test::FailsWith(SpscProducer::open(n.name, OpenMode::kCreateExclusive, o),
+                              {"capacity 8589934592", "<= 4294967296", "position tag"}));
 }
 
 }  // namespace

@@ -134,11 +134,11 @@ TEST(Url, SchemeTable) {
 // Sizes in URL options go through the one size parser (core/units.hpp; its own tests are
 // tests/core/units_test.cpp): binary suffixes, SI spellings rejected, 1 TiB parses.
 TEST(Url, SizeOptionsUseTheOneSizeParser) {
-  EXPECT_TRUE(parse_url("chan:/j?capacity=1TiB&max=64KiB"));
-  EXPECT_TRUE(parse_url("chan:/j?capacity=1T"));
+  EXPECT_TRUE(parse_url("chan:/j?capacity=4GiB&max=64KiB"));
+  EXPECT_TRUE(parse_url("chan:/j?capacity=1G"));
   EXPECT_TRUE(parse_url("mq:/j?msgsize=8192"));
   EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=1MB"), {"capacity", "ambiguous", "1MiB"}));
-  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=2TiB"), {"2 TiB is out of range", "1 B..1 TiB"}));
+  EXPECT_TRUE(FailsWith(parse_url("chan:/j?capacity=8GiB"), {"8 GiB is out of range", "1 B..4 GiB"}));
   EXPECT_TRUE(FailsWith(parse_url("chan:/j?max=2GiB"), {"out of range", "1 GiB"}));
   EXPECT_TRUE(FailsWith(parse_url("mq:/j?msgsize=0"), {"msgsize", "out of range"}));
   EXPECT_TRUE(FailsWith(parse_url("mq:/j?msgsize=lots"), {"msgsize", "not a size"}));

@@ -89,10 +89,10 @@ struct IPCKIT_API Url {
 /// `url("tcp:localhost"): invalid argument: missing ":PORT" after "localhost"; expected tcp:HOST:PORT (e.g. ...)`
 [[nodiscard]] IPCKIT_API Result<Url> parse_url(std::string_view text);
 
-// The chan: limits parse_url checks (the channel's own limits: capacity a power of two up to 1 TiB,
+// The chan: limits parse_url checks (the channel's own limits: capacity a power of two up to 4 GiB,
 // max up to 1 GiB, the record length field being 32 bits) and its default capacity.
-/// The largest chan: capacity= parse_url accepts (1 TiB; capacity is a power of two).
-inline constexpr std::uint64_t kChannelMaxCapacity = std::uint64_t{1} << 40;
+/// The largest chan: capacity= parse_url accepts (4 GiB, a power of two: the commit word's position tag repeats every 8 GiB).
+inline constexpr std::uint64_t kChannelMaxCapacity = std::uint64_t{1} << 32;
 /// The largest chan: max= parse_url accepts (1 GiB: the record length field is 32 bits).
 inline constexpr std::uint64_t kChannelMaxMessage = std::uint64_t{1} << 30;
 /// The default chan: capacity (1 MiB).
