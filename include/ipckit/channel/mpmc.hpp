@@ -14,7 +14,7 @@
 /// claim made on the slot word itself): the word carries the slot's position, its state (free,
 /// writing, full, reading) and the member index of the process that claimed it, so a claim and the
 /// claimant's identity are one atomic store. Every endpoint holds a member slot in the header's
-/// member table (pid + start time + pid-ns). When a member dies, whoever is held up by it takes its
+/// member table and a liveness token (an OFD lock on the slot's first byte). When a member dies, whoever is held up by it takes its
 /// member slot over and repairs every slot it held: a record it was writing is skipped (never
 /// exposed torn), a record it was reading is handed to another consumer with redelivered = true
 /// (delivered at least once, flagged; exactly once otherwise). docs/channel.md has the layout, the

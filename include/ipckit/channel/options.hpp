@@ -54,7 +54,7 @@ enum class ChannelStatus : std::uint8_t {
   kTimedOut,     ///< *_until: the deadline passed
   kPeerClosed,  ///< the peer closed in order: empty ring and no producer (receive), or full ring and
                 ///< no consumer (send)
-  kPeerDied,    ///< the peer was found dead (pid + start time + pid-ns) with nothing left to do
+  kPeerDied,    ///< the peer was found dead (its liveness token released) with nothing left to do
   /// Deprecated: kTimedOut's name before 0.2 (one timeout name in every layer now); to be removed in 1.0.
   kTimeout [[deprecated("ChannelStatus::kTimeout is now kTimedOut")]] = kTimedOut,
 };

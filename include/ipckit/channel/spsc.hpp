@@ -12,7 +12,7 @@
 ///
 /// Roles: one producer and one consumer at a time, claimed in the shared header. A second claimant
 /// (another process, or a forked child using an inherited endpoint) gets LibraryCode::kRoleTaken; a
-/// role whose holder died (pid + start time + pid-ns) is taken over. The object stays until
+/// role whose holder died (its liveness token, an OFD lock, was released) is taken over. The object stays until
 /// SpscChannel::unlink(); attached endpoints keep working after an unlink.
 ///
 /// Thread safety: an endpoint is used by one thread at a time (it is movable between threads);

@@ -7,8 +7,8 @@
 //
 // Holders are found from /proc/*/maps (mappings), /proc/*/fd (open descriptors, mq descriptors
 // included), System V nattch, sock_diag (sockets bound to a file, in every network namespace seen
-// in /proc/*/ns/net) and a channel's role records (pid + start time + pid namespace: immune to pid
-// reuse). What cannot be inspected (another user's /proc, another pid namespace) makes the state
+// in /proc/*/ns/net) and a channel's liveness tokens (OFD locks the kernel releases when a holder
+// dies: valid in any pid namespace, immune to pid reuse). What cannot be inspected (another user's /proc, another pid namespace) makes the state
 // `unknown`, never `unused` or `orphaned`: nothing is removed on a guess.
 //
 // Every call here is blocking (it reads /proc, /dev/shm and the kernel's tables) and thread-safe
