@@ -21,6 +21,7 @@
 
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
 #include "memory/shm_hint.hpp"
 #include "segment.hpp"
@@ -102,12 +103,18 @@ Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o) {
       return std::move(*m);
     }
     if (errno != EEXIST) return last_errno().fail("shm_open", quoted(n));
+    // It exists. Even when we just created the data object this can be legitimate (an opener of
+    // the new channel got to .ctl first), so what decides is its owner and mode: one planted by
+    // another user is refused below, never used.
     fd = ::shm_open(n.c_str(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
       if (errno == ENOENT && Clock::now() < deadline) continue;
       return last_errno().fail("shm_open", quoted(n));
     }
     UniqueFd f(fd);
+    if (auto trusted = check_fd_owner(fd, o.mode, o.trust, "channel_open", quoted(n)); !trusted) {
+      return fail(trusted.error());
+    }
     struct stat st {};
     if (::fstat(fd, &st) != 0) return last_errno().fail("fstat", quoted(n));
     if (static_cast<std::uint64_t>(st.st_size) == detail::kCtlSize) {
@@ -167,7 +174,10 @@ Result<BroadcastObjects> open_objects(std::string_view name, OpenMode mode, cons
   if (!m) return fail(m.error());
   if (auto v = check_slots(name, m->capacity, m->max_message, true); !v) return fail(v.error());
   auto ctl = open_ctl(name, options.channel);
-  if (!ctl) return fail(ctl.error());
+  if (!ctl) {
+    if (m->created) ::shm_unlink(std::string(name).c_str());  // nothing of a half-made channel stays
+    return fail(ctl.error());
+  }
   return BroadcastObjects{std::move(*m), std::move(*ctl)};
 }
 

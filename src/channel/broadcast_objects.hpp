@@ -48,7 +48,10 @@ namespace broadcast {
 // Sets the mode of the new object behind `fd` and reserves its `size` bytes (posix_fallocate:
 // ENOSPC, named with /dev/shm's free space, instead of a SIGBUS on first touch).
 [[nodiscard]] Result<void> size_new_object(int fd, std::string_view name, mode_t mode, std::uint64_t size);
-// Opens or creates `<name>.ctl` (everyone maps it read-write).
+// Opens or creates `<name>.ctl` (everyone maps it read-write). An existing one must pass the owner
+// check of o.mode and o.trust (one planted by another user is refused, even by the creator of the
+// data object: a concurrent opener of a new channel may create `.ctl` first, so existing alone
+// proves nothing).
 [[nodiscard]] Result<Mapping> open_ctl(std::string_view name, const ChannelOptions& o);
 // Ids of every `<name>.sub.<id>` in /dev/shm.
 [[nodiscard]] std::vector<std::uint64_t> list_subscribers(std::string_view name);

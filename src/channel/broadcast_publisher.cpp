@@ -16,6 +16,7 @@
 
 #include "ipckit/core/name.hpp"
 #include "ipckit/channel/broadcast_layout.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "segment.hpp"
 
 namespace ipckit {
@@ -77,6 +78,10 @@ void BroadcastPublisher::rescan() {
     const int fd = ::shm_open(v->name.c_str(), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) continue;
     UniqueFd f(fd);
+    // A record counts only when its owner is trusted and its mode no wider than the channel's:
+    // anyone can create `<name>.sub.<id>` in /dev/shm, to stall a kBlock publisher with a cursor
+    // that never moves or to truncate it under our mapping (SIGBUS). Others are ignored.
+    if (!check_fd_owner(fd, at_.options.mode, at_.options.trust, "channel_open", quoted(v->name))) continue;
     struct stat st {};
     if (::fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) != detail::kRecordSize) continue;
     MapOptions mo;

@@ -25,6 +25,7 @@
 
 #include "ipckit/core/eintr.hpp"
 #include "ipckit/core/name.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/core/unique_fd.hpp"
 
 namespace ipckit::detail {
@@ -289,7 +290,7 @@ Result<ChannelMap> open_fd_segment(std::string_view name, int fd, std::uint64_t 
 
 Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const ChannelOptions& options,
                                 std::uint64_t type_hash, std::uint32_t pattern, bool read_only,
-                                std::uint64_t pattern_word) {
+                                std::uint64_t pattern_word, bool monitor) {
   if (auto v = validate_posix_name(name, NameKind::kShm, "channel_open"); !v) return fail(v.error());
   (void)fork_generation();  // registers the atfork handler before the endpoint can be forked
   if (mode != OpenMode::kOpenExisting) {
@@ -300,14 +301,28 @@ Result<ChannelMap> open_segment(std::string_view name, OpenMode mode, const Chan
   for (;;) {
     if (mode != OpenMode::kOpenExisting) {
       const int fd = ::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
-      if (fd >= 0) return create_segment(name, fd, options, type_hash, pattern, read_only, pattern_word);
+      if (fd >= 0) {
+        auto created = create_segment(name, fd, options, type_hash, pattern, read_only, pattern_word);
+        if (created) created->created = true;
+        return created;
+      }
       if (errno != EEXIST || mode == OpenMode::kCreateExclusive) {
         const int err = errno;
         return fail_errno(err, "shm_open", quoted(name), shm_hint(err, name));
       }
     }
     const int fd = ::shm_open(n.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-    if (fd >= 0) return open_existing(name, fd, options, type_hash, pattern, read_only);
+    if (fd >= 0) {
+      // Someone else may have created it first: only an owner we trust, with no wider mode than
+      // ours, may hand us a channel (another user's 0666 object would read what we send).
+      if (!monitor) {
+        if (auto trusted = check_fd_owner(fd, options.mode, options.trust, "channel_open", quoted(name)); !trusted) {
+          ::close(fd);
+          return fail(trusted.error());
+        }
+      }
+      return open_existing(name, fd, options, type_hash, pattern, read_only);
+    }
     const int err = errno;
     // OpenOrCreate: it was removed between our two shm_open calls; create it again.
     if (err == ENOENT && mode == OpenMode::kOpenOrCreate && Clock::now() < deadline) continue;

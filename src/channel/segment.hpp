@@ -34,10 +34,13 @@ inline constexpr std::uint64_t kAnyType = ~std::uint64_t{0};
 // `read_only`: the object is opened O_RDONLY and mapped PROT_READ (broadcast subscribers), except
 // that a creator initialises the header through a temporary writable mapping first.
 // `pattern_word`: a creator stores it in Immutable::reserved[0] (broadcast: the policy).
+// An existing object must pass check_fd_owner(options.mode, options.trust) unless `monitor` (a
+// read-only look at counters, which trusts nothing it reads).
 [[nodiscard]] Result<ChannelMap> open_segment(std::string_view name, OpenMode mode,
                                               const ChannelOptions& options, std::uint64_t type_hash,
                                               std::uint32_t pattern = channel_layout::kPatternSpsc,
-                                              bool read_only = false, std::uint64_t pattern_word = 0);
+                                              bool read_only = false, std::uint64_t pattern_word = 0,
+                                              bool monitor = false);
 
 // Writes the header of a new, zero-filled object of kHeaderSize + o.capacity bytes behind `fd`
 // (sizes already validated), sets `ready` last, and maps it. `flags`: channel_layout::Flags.

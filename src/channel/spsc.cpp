@@ -82,7 +82,7 @@ Result<ChannelCounters> SpscChannel::counters(std::string_view name) {
   // A monitor does not know the message type: accept any. Read-only (O_RDONLY, PROT_READ): a
   // monitor needs no write access, so a 0444 or 0644 channel of another user can be watched.
   auto m = detail::open_segment(name, OpenMode::kOpenExisting, ChannelOptions{}, detail::kAnyType,
-                                cl::kPatternSpsc, true);
+                                cl::kPatternSpsc, true, 0, true);
   if (!m) return fail(m.error());
   return read_counters(m->header);
 }

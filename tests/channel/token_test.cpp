@@ -134,6 +134,7 @@ TEST(LivenessToken, HidepidProcDoesNotMakeAnotherUsersLiveHolderDead) {
   MpmcName mpmc;
   auto o = fast_checks();
   o.mode = 0666;  // the other user may open it: what it may not do is take a live holder's role
+  o.trust.allowed_uids = {0};  // and it trusts root's objects
   const test::ChildResult r = test::run_in_child([&] {
     if (::unshare(CLONE_NEWNS) != 0) return 80;
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 81;

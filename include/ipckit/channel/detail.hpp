@@ -57,6 +57,7 @@ struct ChannelMap {
   std::uint64_t max_message = 0;
   std::string name;
   TokenFd token;  // this endpoint's own description of the object: its token and its peers' tests
+  bool created = false;  // this open created the object (its companions must be new too)
 };
 }  // namespace detail
 }  // namespace ipckit

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "ipckit/core/open_mode.hpp"
+#include "ipckit/core/ownership.hpp"
 #include "ipckit/export.hpp"
 
 namespace ipckit {
@@ -31,8 +32,13 @@ struct ChannelOptions {
   std::size_t capacity = std::size_t{1} << 20;
   /// Largest payload in bytes, creation only.
   std::size_t max_message = std::size_t{64} << 10;
-  /// Permissions of the shared-memory object, creation only.
+  /// Permissions of the shared-memory objects at creation; when opening an existing channel, the
+  /// widest mode accepted (an object found with more permission bits is refused: kUntrusted).
   mode_t mode = kDefaultMode;
+  /// Owners trusted besides this process's effective uid when opening an existing channel (its
+  /// data object, `.ctl` and subscriber records): an object of any other owner is refused with
+  /// kUntrusted naming the owner and the mode, never used (core/ownership.hpp).
+  TrustPolicy trust{};
   /// How long an opener waits for a creator that has not yet set the ready flag.
   std::chrono::milliseconds open_timeout{1000};
   /// How this endpoint waits.
